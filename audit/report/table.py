@@ -1,0 +1,59 @@
+"""The terminal summary: reconciliation, findings per rule, then the findings themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from audit.pipeline import RunResult
+
+SHOW_FINDINGS = 50
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def write(result: RunResult, output: Path | None) -> None:
+    if output is None:
+        _print(result, Console(highlight=False))
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        _print(result, Console(file=f, width=140, no_color=True, highlight=False))
+
+
+def _print(result: RunResult, console: Console) -> None:
+    s = result.summary()
+    console.print(f"[bold]{escape(s['source'])}[/]: {s['episodes_read']} episodes read = "
+                  f"{s['episodes_audited']} audited + {s['episodes_rejected']} rejected; "
+                  f"{s['rules']} rules")
+    for note in s["notes"]:
+        console.print(f"note: {escape(note)}")
+
+    per_rule = Table(title="Findings per rule", title_justify="left")
+    for col, justify in (("Rule", "left"), ("Severity", "left"), ("Findings", "right"),
+                         ("Episodes", "right"), ("Title", "left")):
+        per_rule.add_column(col, justify=justify)
+    for row in result.by_rule().itertuples():
+        style = _STYLE.get(row.severity, "") if row.findings else "dim"
+        per_rule.add_row(escape(row.rule_id), row.severity, str(row.findings), str(row.episodes),
+                         escape(row.title), style=style)
+    console.print(per_rule)
+
+    if len(result.findings):
+        shown = result.findings.head(SHOW_FINDINGS)
+        findings = Table(title="Findings", title_justify="left")
+        for col in ("Episode", "Rule", "Severity", "Message"):
+            findings.add_column(col, overflow="fold")
+        for row in shown.itertuples():
+            findings.add_row(escape(str(row.episode_id)), escape(row.rule_id), row.severity,
+                             escape(str(row.message)), style=_STYLE.get(row.severity, ""))
+        console.print(findings)
+        if len(result.findings) > SHOW_FINDINGS:
+            console.print(f"... and {len(result.findings) - SHOW_FINDINGS} more findings "
+                          "(use --format csv or json for all of them)")
+    if len(result.rejected):
+        console.print(f"{len(result.rejected)} rows set aside (use --format json for lines and reasons); first: "
+                      f"line {result.rejected['line'].iloc[0]}: {escape(str(result.rejected['reason'].iloc[0]))}")
+    console.print(f"[bold]{s['errors']} errors, {s['warnings']} warnings, {s['info']} info[/] "
+                  f"in {s['episodes_with_findings']} episodes")

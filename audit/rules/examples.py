@@ -1,0 +1,61 @@
+"""Run the pass/fail examples every rule carries, through the real engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from audit.codes import Kind
+from audit.episodes import END_DATE, ID, code_column
+from audit.rules.model import Example, Rule, RuleSet
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    rule: Rule
+    example: Example
+    problem: str  # "" when the example behaves as stated
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def examples_frame(examples: list[Example]) -> pd.DataFrame:
+    """A canonical episode frame with one episode per example (ids ex1, ex2, ...)."""
+    width = {kind: max([1, *(len(e.diagnoses if kind is Kind.DIAGNOSIS else e.procedures) for e in examples)])
+             for kind in Kind}
+    data: dict[str, list] = {ID: [f"ex{i + 1}" for i in range(len(examples))],
+                             END_DATE: [e.end_date for e in examples]}
+    for kind in Kind:
+        for pos in range(width[kind]):
+            codes = [e.diagnoses if kind is Kind.DIAGNOSIS else e.procedures for e in examples]
+            data[code_column(kind, pos + 1)] = [c[pos] if pos < len(c) else "" for c in codes]
+    return pd.DataFrame(data)
+
+
+def run_examples(rule: Rule) -> list[ExampleResult]:
+    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated."""
+    from audit.engine import compile_rules, evaluate  # the engine imports the rule model
+
+    examples = list(rule.examples)
+    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule])))
+    findings = findings[findings["rule_id"] == rule.id]
+    results = []
+    for i, example in enumerate(examples):
+        got = findings[findings["episode_id"] == f"ex{i + 1}"]
+        if example.expect_fail and got.empty:
+            problem = "expected to fail but passed"
+        elif not example.expect_fail and not got.empty:
+            problem = f"expected to pass but failed: {got['message'].iloc[0]}"
+        elif example.severity and got["severity"].iloc[0] != example.severity:
+            problem = f"expected severity {example.severity}, got {got['severity'].iloc[0]}"
+        else:
+            problem = ""
+        results.append(ExampleResult(rule, example, problem))
+    return results
+
+
+def run_all_examples(rules: RuleSet) -> list[ExampleResult]:
+    return [r for rule in rules for r in run_examples(rule)]

@@ -1,0 +1,336 @@
+"""Load and validate rule files: every problem names the file and line.
+
+A rule file is a YAML mapping::
+
+    ruleset: IPG327
+    title: Radiofrequency ablation for the treatment of colorectal liver metastases
+    source: {guidance: IPG327, title: ..., url: ..., date: 2009-12-23}   # defaults for its rules
+    rules:
+      - id: IPG327-01
+        title: ...
+        severity: error            # error | warning | info
+        source: {text: "the sentence of the guidance this rule encodes"}
+        effective: {from: 2009-12-23, to: 2030-03-31}   # optional, by episode end date
+        when: {procedure: J12.4}   # optional: which episodes the rule applies to
+        require: {every_block: {main: J12.4, must_contain: Y53.-}}
+        expected: a Y53.- approach code in the J12.4 block
+        message: "J12.4 without a Y53.- approach code in its block (found {found})"
+        variants: [{when: ..., severity: warning, message: ..., expected: ...}]   # optional
+        examples:
+          pass: [{procedures: [J12.4, Y53.9], diagnoses: [C78.7, C18.7]}]
+          fail: [{procedures: [J12.4], diagnoses: [C78.7, C18.7]}]
+
+Nothing in the file is executed; see ``audit.rules.conditions`` for conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from importlib import resources
+from pathlib import Path
+
+from audit.codes import Kind
+from audit.errors import RuleFileError
+from audit.patterns import Pattern, PatternError
+from audit.rules import conditions as c
+from audit.rules.model import SEVERITIES, Example, Rule, RuleSet, Source, Variant
+from audit.rules.yamlsource import LineList, LineMap, load_yaml
+
+RULE_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
+PLACEHOLDERS = {"found", "expected"}
+
+_FILE_KEYS = {"ruleset", "title", "description", "source", "rules"}
+_RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "when", "require",
+              "expected", "message", "variants", "examples"}
+_RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
+_SOURCE_KEYS = {"guidance", "title", "url", "date", "text", "replaces", "note"}
+_VARIANT_KEYS = {"when", "severity", "message", "expected"}
+_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note"}
+_BLOCK_KEYS = {"main", "contains", "must_contain"}
+
+
+def shipped_rules_dir() -> Path:
+    """The rulesets that ship with the engine (the checkout's ``rulesets/`` or the installed copy)."""
+    checkout = Path(__file__).resolve().parents[2] / "rulesets"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("audit.rulesets")))
+
+
+def builtin_rules_dir() -> Path:
+    """The built-in data checks, loaded in every run."""
+    return shipped_rules_dir() / "builtin"
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The YAML files a ``--rules`` path names: the file itself, or every .yaml/.yml below a folder."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if path.is_file():
+        return [path]
+    raise RuleFileError(path, None, "no such rule file or folder")
+
+
+def load_rules(paths: list[Path] | None = None, *, builtin: bool = True) -> RuleSet:
+    """Load rule files/folders (default: the shipped rulesets); ids must be unique across all of them."""
+    paths = [shipped_rules_dir()] if not paths else list(paths)
+    files: list[Path] = []
+    if builtin:
+        files += rule_files(builtin_rules_dir())
+    for p in paths:
+        files += rule_files(Path(p))
+    seen_files: set[Path] = set()
+    by_id: dict[str, Rule] = {}
+    for f in files:
+        if f.resolve() in seen_files:
+            continue
+        seen_files.add(f.resolve())
+        for rule in load_rule_file(f):
+            other = by_id.get(rule.id)
+            if other is not None:
+                raise RuleFileError(f, rule.line, f"duplicate rule id {rule.id} (also at {other.path}:{other.line})")
+            by_id[rule.id] = rule
+    return RuleSet(list(by_id.values()))
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    """Validate one rule file and return its rules."""
+    return _FileParser(Path(path)).parse()
+
+
+class _FileParser:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, line: int | None, problem: str):
+        raise RuleFileError(self.path, line, problem)
+
+    # -- structure helpers -------------------------------------------------
+    def mapping(self, value, line: int, what: str, allowed: set[str], required=()) -> LineMap:
+        if not isinstance(value, LineMap):
+            self.fail(line, f"{what} must be a mapping, not {_kind_of(value)}")
+        for key in value:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.fail(value.line_of(key), f"unknown key {key!r} in {what} (allowed: {hint})")
+        for key in required:
+            if key not in value:
+                self.fail(value.line, f"{what} is missing {key!r}")
+        return value
+
+    def text(self, m: LineMap, key: str, what: str, default: str | None = None) -> str:
+        if key not in m:
+            if default is None:
+                self.fail(m.line, f"{what} is missing {key!r}")
+            return default
+        value = m[key]
+        if isinstance(value, (dt.date, int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(m.line_of(key), f"{key!r} in {what} must be non-empty text")
+        return value.strip()
+
+    def date(self, m: LineMap, key: str, what: str) -> dt.date | None:
+        if key not in m or m[key] is None:
+            return None
+        try:
+            return dt.date.fromisoformat(str(m[key]))
+        except ValueError:
+            self.fail(m.line_of(key), f"{key!r} in {what} must be a date YYYY-MM-DD, not {m[key]!r}")
+
+    def pattern(self, value, line: int, kind: Kind) -> Pattern:
+        if isinstance(value, LineList):
+            if not value or not all(isinstance(v, str) for v in value):
+                self.fail(line, "a pattern list must hold code texts")
+            value = list(value)
+        elif not isinstance(value, str):
+            self.fail(line, f"a pattern must be text such as 'J12.4', 'Y53.-' or 'X70-X72', not {_kind_of(value)}")
+        try:
+            return Pattern.parse(value, kind)
+        except PatternError as exc:
+            self.fail(line, str(exc))
+
+    def patterns(self, value, line: int, kind: Kind) -> tuple[Pattern, ...]:
+        """A list of patterns, each of which must be present ('contains: [Y12.3, Y53.-]')."""
+        items = value if isinstance(value, LineList) else [value]
+        return tuple(self.pattern(v, line, kind) for v in items)
+
+    # -- the file ----------------------------------------------------------
+    def parse(self) -> list[Rule]:
+        doc = load_yaml(self.path)
+        if doc is None:
+            self.fail(None, "the rule file is empty")
+        top = self.mapping(doc, 1, "a rule file", _FILE_KEYS, required=("rules",))
+        defaults = self.source(top["source"], top.line_of("source"), None) if "source" in top else None
+        ruleset = self.text(top, "ruleset", "a rule file", default=self.path.stem)
+        rules = top["rules"]
+        if not isinstance(rules, LineList) or not rules:
+            self.fail(top.line_of("rules"), "'rules' must be a non-empty list of rules")
+        out, seen = [], {}
+        for i, raw in enumerate(rules):
+            rule = self.rule(raw, rules.line_of(i), defaults, ruleset)
+            if rule.id in seen:
+                self.fail(rule.line, f"duplicate rule id {rule.id} (also at line {seen[rule.id]})")
+            seen[rule.id] = rule.line
+            out.append(rule)
+        return out
+
+    def source(self, raw, line: int, defaults: Source | None) -> Source:
+        m = self.mapping(raw, line, "source", _SOURCE_KEYS)
+        base = defaults or Source(guidance="")
+        fields = {k: self.text(m, k, "source") for k in m}
+        merged = Source(**{**base.__dict__, **fields})
+        if not merged.guidance:
+            self.fail(m.line, "source is missing 'guidance' (the guidance id, e.g. IPG327)")
+        return merged
+
+    def rule(self, raw, line: int, defaults: Source | None, ruleset: str) -> Rule:
+        m = self.mapping(raw, line, "a rule", _RULE_KEYS, required=_RULE_REQUIRED)
+        rule_id = self.text(m, "id", "a rule")
+        if not RULE_ID.fullmatch(rule_id):
+            self.fail(m.line_of("id"), f"rule id {rule_id!r} must look like IPG327-01 (capitals, digits, dashes)")
+        what = f"rule {rule_id}"
+        if "source" in m:
+            source = self.source(m["source"], m.line_of("source"), defaults)
+        elif defaults is not None:
+            source = defaults
+        else:
+            self.fail(m.line, f"{what} has no source (give 'source' in the rule or the file)")
+        if not source.text:
+            self.fail(m.line_of("source"), f"{what}: source is missing 'text' (the guidance sentence it encodes)")
+        severity = self.severity(m, what)
+        effective_from = effective_to = None
+        if "effective" in m:
+            eff = self.mapping(m["effective"], m.line_of("effective"), f"{what} effective", {"from", "to"})
+            effective_from, effective_to = self.date(eff, "from", "effective"), self.date(eff, "to", "effective")
+            if effective_from and effective_to and effective_from > effective_to:
+                self.fail(eff.line, f"{what}: effective 'from' is after 'to'")
+        when = self.condition(m["when"], m.line_of("when")) if "when" in m else None
+        require = self.condition(m["require"], m.line_of("require"))
+        message = self.message(m, what)
+        variants = self.variants(m, what) if "variants" in m else ()
+        examples = self.examples(m, what)
+        return Rule(
+            id=rule_id, title=self.text(m, "title", what), severity=severity, source=source,
+            require=require, message=message, expected=self.text(m, "expected", what), when=when,
+            description=self.text(m, "description", what, default=""),
+            effective_from=effective_from, effective_to=effective_to, variants=variants,
+            examples=examples, ruleset=ruleset, path=str(self.path), line=m.line,
+        )
+
+    def severity(self, m: LineMap, what: str) -> str:
+        severity = self.text(m, "severity", what)
+        if severity not in SEVERITIES:
+            self.fail(m.line_of("severity"), f"{what}: severity must be one of {', '.join(SEVERITIES)}, "
+                                             f"not {severity!r}")
+        return severity
+
+    def message(self, m: LineMap, what: str) -> str:
+        message = self.text(m, "message", what)
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+        except ValueError as exc:
+            self.fail(m.line_of("message"), f"{what}: message is not a valid template ({exc})")
+        unknown = names - PLACEHOLDERS
+        if unknown:
+            self.fail(m.line_of("message"), f"{what}: unknown placeholder {{{sorted(unknown)[0]}}} in message "
+                                            f"(use {{found}} or {{expected}})")
+        return message
+
+    def variants(self, m: LineMap, what: str) -> tuple[Variant, ...]:
+        raw = m["variants"]
+        if not isinstance(raw, LineList) or not raw:
+            self.fail(m.line_of("variants"), f"{what}: 'variants' must be a non-empty list")
+        out = []
+        for i, item in enumerate(raw):
+            v = self.mapping(item, raw.line_of(i), f"a variant of {what}", _VARIANT_KEYS,
+                             required=("when", "severity", "message"))
+            out.append(Variant(
+                when=self.condition(v["when"], v.line_of("when")),
+                severity=self.severity(v, f"a variant of {what}"),
+                message=self.message(v, f"a variant of {what}"),
+                expected=self.text(v, "expected", what, default=self.text(m, "expected", what)),
+            ))
+        return tuple(out)
+
+    def examples(self, m: LineMap, what: str) -> tuple[Example, ...]:
+        ex = self.mapping(m["examples"], m.line_of("examples"), f"{what} examples", {"pass", "fail"},
+                          required=("pass", "fail"))
+        out = []
+        for key in ("pass", "fail"):
+            items = ex[key]
+            if not isinstance(items, LineList) or not items:
+                self.fail(ex.line_of(key), f"{what}: examples '{key}' must be a non-empty list of episodes")
+            for i, item in enumerate(items):
+                e = self.mapping(item, items.line_of(i), f"an example of {what}", _EXAMPLE_KEYS)
+                if key == "pass" and "severity" in e:
+                    self.fail(e.line_of("severity"), f"{what}: a passing example has no severity")
+                end_date = self.date(e, "end_date", "an example")
+                out.append(Example(
+                    diagnoses=self.codes(e, "diagnoses"), procedures=self.codes(e, "procedures"),
+                    end_date=end_date.isoformat() if end_date else None, expect_fail=key == "fail",
+                    severity=self.severity(e, what) if "severity" in e else None,
+                    note=self.text(e, "note", "an example", default=""), line=e.line,
+                ))
+        return tuple(out)
+
+    def codes(self, e: LineMap, key: str) -> tuple[str, ...]:
+        value = e.get(key, [])
+        if isinstance(value, str):
+            value = value.split()
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            self.fail(e.line_of(key), f"example {key!r} must be a list of code values")
+        return tuple(str(v) for v in value)
+
+    # -- conditions ---------------------------------------------------------
+    def condition(self, raw, line: int) -> c.Condition:
+        if not isinstance(raw, LineMap) or not raw:
+            self.fail(line, f"a condition must be a mapping such as {{procedure: J12.4}}, not {_kind_of(raw)}")
+        keys = set(raw)
+        at = raw.line
+        if keys <= {"diagnosis", "position"} and "diagnosis" in keys or \
+                keys <= {"procedure", "position"} and "procedure" in keys:
+            kind = Kind.DIAGNOSIS if "diagnosis" in keys else Kind.PROCEDURE
+            position = raw.get("position", "any")
+            if position not in c.POSITIONS:
+                self.fail(raw.line_of("position"), f"position must be one of {', '.join(c.POSITIONS)}")
+            return c.HasCode(self.pattern(raw[kind.value], raw.line_of(kind.value), kind), position)
+        if len(keys) != 1:
+            self.fail(at, f"a condition has exactly one of diagnosis, procedure, block, every_block, malformed, "
+                          f"all, any, not (found {', '.join(sorted(map(str, keys)))})")
+        (key,) = keys
+        value, vline = raw[key], raw.line_of(key)
+        if key in ("all", "any"):
+            if not isinstance(value, LineList) or not value:
+                self.fail(vline, f"'{key}' takes a non-empty list of conditions")
+            items = tuple(self.condition(v, value.line_of(i)) for i, v in enumerate(value))
+            return c.AllOf(items) if key == "all" else c.AnyOf(items)
+        if key == "not":
+            return c.Not(self.condition(value, vline))
+        if key == "malformed":
+            if value not in ("diagnosis", "procedure"):
+                self.fail(vline, "'malformed' takes diagnosis or procedure")
+            return c.Malformed(Kind(value))
+        if key in ("block", "every_block"):
+            b = self.mapping(value, vline, f"'{key}'", _BLOCK_KEYS)
+            every = key == "every_block"
+            if every and "must_contain" not in b:
+                self.fail(b.line, "'every_block' needs 'must_contain' (what every selected block must hold)")
+            if not every and "must_contain" in b:
+                self.fail(b.line_of("must_contain"), "'must_contain' belongs to 'every_block'; "
+                                                     "use 'contains' with 'block'")
+            if not every and not ({"main", "contains"} & set(b)):
+                self.fail(b.line, "'block' needs 'main' or 'contains'")
+            get = lambda k: self.patterns(b[k], b.line_of(k), Kind.PROCEDURE) if k in b else ()  # noqa: E731
+            main = self.pattern(b["main"], b.line_of("main"), Kind.PROCEDURE) if "main" in b else None
+            return c.InBlock(main, get("contains"), get("must_contain"), every)
+        self.fail(vline, f"unknown condition {key!r} (use diagnosis, procedure, block, every_block, malformed, "
+                         "all, any or not)")
+
+
+def _kind_of(value) -> str:
+    if value is None:
+        return "nothing"
+    return {LineMap: "a mapping", LineList: "a list", str: f"the text {value!r}"}.get(type(value), repr(value))

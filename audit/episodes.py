@@ -119,3 +119,15 @@ class Blocks:
         out = np.zeros(hit.shape, dtype=bool)
         out[rows, self.owner[rows, cols]] = True
         return out
+
+
+def episodes_from_lists(ids: list[str], diagnoses: list[list[str]], procedures: list[list[str]],
+                        attributes: dict[str, list] | None = None) -> pd.DataFrame:
+    """A canonical episode frame from per-episode code lists (rule examples, tests, small inputs)."""
+    data: dict[str, list] = {ID: [str(i) for i in ids]}
+    data.update(attributes or {})
+    for kind, lists in ((Kind.DIAGNOSIS, diagnoses), (Kind.PROCEDURE, procedures)):
+        width = max([1, *(len(codes) for codes in lists)])
+        for pos in range(width):
+            data[code_column(kind, pos + 1)] = [codes[pos] if pos < len(codes) else "" for codes in lists]
+    return pd.DataFrame(data)

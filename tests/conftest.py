@@ -7,9 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.codes import Kind
 from audit.engine import compile_rules, evaluate
-from audit.episodes import ID, code_column
+from audit.episodes import episodes_from_lists
 from audit.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,17 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def episodes_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows of {"id", "diagnoses": [...], "procedures": [...], other attributes} as a canonical frame."""
-    width = {kind: max([1, *(len(r.get(kind.value + ("es" if kind is Kind.DIAGNOSIS else "s"), []))
-                             for r in rows)]) for kind in Kind}
-    data: dict[str, list] = {ID: [str(r.get("id", i + 1)) for i, r in enumerate(rows)]}
-    for kind, key in ((Kind.DIAGNOSIS, "diagnoses"), (Kind.PROCEDURE, "procedures")):
-        for pos in range(width[kind]):
-            data[code_column(kind, pos + 1)] = [
-                r.get(key, [])[pos] if pos < len(r.get(key, [])) else "" for r in rows]
-    extra = {k for r in rows for k in r} - {"id", "diagnoses", "procedures"}
-    for k in sorted(extra):
-        data[k] = [r.get(k) for r in rows]
-    return pd.DataFrame(data)
+    extra = sorted({k for r in rows for k in r} - {"id", "diagnoses", "procedures"})
+    return episodes_from_lists([r.get("id", i + 1) for i, r in enumerate(rows)],
+                               [r.get("diagnoses", []) for r in rows], [r.get("procedures", []) for r in rows],
+                               {k: [r.get(k) for r in rows] for k in extra})
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.codes import Kind
-from audit.episodes import END_DATE, ID, code_column
+from audit.episodes import END_DATE, episodes_from_lists
 from audit.rules.model import Example, Rule, RuleSet
 
 
@@ -24,15 +23,10 @@ class ExampleResult:
 
 def examples_frame(examples: list[Example]) -> pd.DataFrame:
     """A canonical episode frame with one episode per example (ids ex1, ex2, ...)."""
-    width = {kind: max([1, *(len(e.diagnoses if kind is Kind.DIAGNOSIS else e.procedures) for e in examples)])
-             for kind in Kind}
-    data: dict[str, list] = {ID: [f"ex{i + 1}" for i in range(len(examples))],
-                             END_DATE: [e.end_date for e in examples]}
-    for kind in Kind:
-        for pos in range(width[kind]):
-            codes = [e.diagnoses if kind is Kind.DIAGNOSIS else e.procedures for e in examples]
-            data[code_column(kind, pos + 1)] = [c[pos] if pos < len(c) else "" for c in codes]
-    return pd.DataFrame(data)
+    return episodes_from_lists(
+        [f"ex{i + 1}" for i in range(len(examples))], [list(e.diagnoses) for e in examples],
+        [list(e.procedures) for e in examples],
+        {END_DATE: pd.to_datetime(pd.Series([e.end_date for e in examples], dtype=object))})
 
 
 def run_examples(rule: Rule) -> list[ExampleResult]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from importlib import resources
+import importlib
 from pathlib import Path
 
 from audit.codes import Kind
@@ -56,7 +56,8 @@ def shipped_rules_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "rulesets"
     if checkout.is_dir():
         return checkout
-    return Path(str(resources.files("audit.rulesets")))
+    # Installed, audit.rulesets is a namespace package (a folder of YAML, no __init__.py).
+    return Path(next(iter(importlib.import_module("audit.rulesets").__path__)))
 
 
 def builtin_rules_dir() -> Path:

@@ -81,6 +81,9 @@ def load_yaml(path: Path):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise RuleFileError(path, line, f"invalid YAML: {exc.problem or exc.context}") from None
+        problem = exc.problem or exc.context
+        if exc.context and exc.context_mark and exc.problem:  # e.g. an unclosed [ or { further up
+            problem += f" ({exc.context} started at line {exc.context_mark.line + 1})"
+        raise RuleFileError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise RuleFileError(path, None, f"invalid YAML: {exc}") from None

@@ -1,0 +1,142 @@
+"""Write the synthetic sample extract and the findings each episode should get.
+
+Every case below is written by hand: its codes, how they are formatted, and
+the findings a correct engine must report. Nothing here comes from real
+patients. Run from the repository root:  python sample_episodes/make_sample.py
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+N_DIAG, N_OPER = 8, 10
+
+# (description, diagnoses, procedures, expected findings as "RULE:severity")
+CASES: list[tuple[str, list[str], list[str], list[str]]] = [
+    # -- IPG327 radiofrequency ablation of colorectal liver metastases ---------------------------
+    ("RFA correct", ["C787", "C187"], ["J124", "Y539"], []),
+    ("RFA correct, dotted lower case", ["c78.7", "c18.2"], ["j12.4", "y53.4"], []),
+    ("RFA correct, spaces and fifth-character filler", [" C787- ", "C180 "], [" J124", "Y539 "], []),
+    ("RFA without Y53", ["C787", "C189"], ["J124"], ["IPG327-01:error"]),
+    ("RFA with Y53 in another procedure's block", ["C787", "C180"], ["J124", "Z291", "J038", "Y539"],
+     ["IPG327-01:error"]),
+    ("RFA twice, second without Y53", ["C787", "C187"], ["J124", "Y539", "J124"], ["IPG327-01:error"]),
+    ("RFA without C18 code", ["C787"], ["J124", "Y539"], ["IPG327-02:error"]),
+    ("RFA without C78.7", ["C182", "I10X"], ["J124", "Y539"], ["IPG327-02:error"]),
+    ("RFA without Y53 or C18", ["C787", "E119"], ["J124"], ["IPG327-01:error", "IPG327-02:error"]),
+    ("RFA of hepatocellular carcinoma (not IPG327's diagnoses)", ["C220"], ["J124", "Y534"], []),
+    ("RFA with rectal primary only", ["C787", "C20X"], ["J124", "Y539"], ["IPG327-02:error"]),
+    # -- HTG532 irreversible electroporation for primary liver cancer ---------------------------
+    ("IRE correct", ["C229"], ["J128", "Y123", "Y534"], []),
+    ("IRE correct, dotted", ["C22.9", "K74.6"], ["J12.8", "Y12.3", "Y53.9"], []),
+    ("IRE without Y53", ["C229"], ["J128", "Y123"], ["HTG532-01:error"]),
+    ("IRE with Y53 in another block", ["C229"], ["J128", "Y123", "A529", "Y539"], ["HTG532-01:error"]),
+    ("IRE with C22.0 instead of C22.9", ["C220"], ["J128", "Y123", "Y534"], ["HTG532-02:warning"]),
+    ("IRE with C22.1 instead of C22.9", ["c22.1", "I10X"], ["J128", "Y123", "Y534"], ["HTG532-02:warning"]),
+    ("IRE with no C22 code", ["K746"], ["J128", "Y123", "Y539"], ["HTG532-02:error"]),
+    ("IRE for liver metastases (other guidance)", ["C787", "C189"], ["J128", "Y123", "Y534"], []),
+    ("IRE with C22.0 and C22.9", ["C220", "C229"], ["J128", "Y123", "Y534"], []),
+    ("J12.8 without Y12.3 is not IRE", ["C229"], ["J128", "Y539"], []),
+    ("IRE without Y53 or C22", ["R18X"], ["J128", "Y123"], ["HTG532-01:error", "HTG532-02:error"]),
+    # -- IPG406 microwave ablation of liver metastases ------------------------------------------
+    ("MWA percutaneous correct", ["C787", "C20X"], ["J127", "Y534"], []),
+    ("MWA open correct", ["C787"], ["J032", "Y137", "Y539"], []),
+    ("MWA open without Y53 (optional: info)", ["C787", "C189"], ["J032", "Y137"], ["IPG406-02:info"]),
+    ("MWA laparoscopic without C78.7", ["C189"], ["J083", "Y539"], ["IPG406-01:error"]),
+    ("MWA percutaneous without C78.7 or Y53", ["C809"], ["J127"], ["IPG406-01:error", "IPG406-02:info"]),
+    ("MWA of hepatocellular carcinoma (IPG214)", ["C220"], ["J127", "Y534"], []),
+    ("J03.2 without Y13.7 is not MWA", ["C787"], ["J032"], []),
+    # -- IPG446 electrochemotherapy for skin metastases ------------------------------------------
+    ("ECT correct", ["C792", "C509"], ["X721", "Y123", "Z493"], []),
+    ("ECT with body system code and laterality", ["C435", "C792"], ["X701", "S068", "Y123", "Z501", "Z942"], []),
+    ("ECT without Z site code", ["C792"], ["X721", "Y123"], ["IPG446-01:error"]),
+    ("ECT with laterality but no site", ["C792"], ["X721", "Y123", "Z942"], ["IPG446-01:error"]),
+    ("ECT without X70-X72", ["C792", "C349"], ["S068", "Y123", "Z501"], ["IPG446-02:error"]),
+    ("ECT without site or chemotherapy code", ["C439"], ["S068", "Y123"], ["IPG446-01:error", "IPG446-02:error"]),
+    # -- built-in data checks ---------------------------------------------------------------------
+    ("Misplaced dot in a diagnosis", ["C7.87", "C187"], ["H229"], ["DATA-01:error"]),
+    ("Junk diagnosis value", ["C78.7.1"], ["-"], ["DATA-01:error"]),
+    ("Formula-looking diagnosis value", ["=HYPERLINK(\"x\")", "I10X"], ["-"], ["DATA-01:error"]),
+    ("OPCS-4 has no chapter I", ["K359"], ["I124"], ["DATA-02:error"]),
+    ("Y code as main procedure (and J12.4 loses its Y53)", ["C787", "C187"], ["Y539", "J124"],
+     ["DATA-03:error", "IPG327-01:error"]),
+    ("Laterality as main procedure", ["H259"], ["Z942", "W371"], ["DATA-03:error"]),
+    # -- correctly coded everyday episodes in varied formats -------------------------------------
+    ("Hypertension, no procedure", ["I10X"], ["-"], []),
+    ("Pneumonia, dotted", ["J18.1", "I10"], ["-"], []),
+    ("Appendicitis with appendicectomy", ["K359"], ["H011"], []),
+    ("Appendicitis, lower case", ["k35.9"], ["h01.1"], []),
+    ("Type 2 diabetes with cataract surgery", ["H251", "E119"], ["C751", "Z942"], []),
+    ("Hip fracture with hemiarthroplasty", ["S7200", "W19X"], ["W461", "Z843", "Z941"], []),
+    ("Dagger and asterisk codes (sixth character)", ["A170-D", "G01X-A"], ["A031"], []),
+    ("Dagger and asterisk codes (printed)", ["A17.0\u2020", "G01*"], ["-"], []),
+    ("Unknown procedure placeholder", ["R104"], ["&"], []),
+    ("Chest pain", ["R074", "I251"], ["U201"], []),
+    ("Colonoscopy", ["K573"], ["H229"], []),
+    ("Colectomy for colon cancer", ["C187", "C787"], ["H075", "Y758"], []),
+    ("Cholecystectomy", ["K802"], ["J183", "Y752"], []),
+    ("Hernia repair", ["K409"], ["T202", "Z941"], []),
+    ("Knee replacement", ["M171"], ["W401", "Z846", "Z942"], []),
+    ("Chemotherapy day case", ["C509", "Z511"], ["X723"], []),
+    ("Caesarean section", ["O342", "Z370"], ["R182"], []),
+    ("Breast cancer excision", ["C504"], ["B282", "Z152", "Z942"], []),
+    ("Skin lesion excision", ["D225"], ["S062", "Z501"], []),
+    ("Stroke", ["I639", "I10X", "E119"], ["-"], []),
+    ("COPD exacerbation", ["J441", "J449"], ["-"], []),
+    ("Cellulitis", ["L031"], ["-"], []),
+]
+
+# Rows that cannot be audited: they are set aside, with their line and reason, and counted.
+REJECTS = [
+    ("", "2025-05-03", ["C787"], ["J124"], "missing episode id"),
+    ("S9002", "2025-13-45", ["I10X"], ["-"], "unparseable end date"),
+]
+
+HEADER = (["EPIKEY", "PROCODE", "EPISTART", "EPIEND", "SEX", "STARTAGE", "MAINSPEF"]
+          + [f"DIAG_{i:02d}" for i in range(1, N_DIAG + 1)] + [f"OPERTN_{i:02d}" for i in range(1, N_OPER + 1)])
+PROVIDERS = ["RXA01", "RXB02", "RXC03"]
+SPECIALTIES = ["100", "300", "301", "370", "110"]
+
+
+def _row(key: str, index: int, end: str, diagnoses: list[str], procedures: list[str]) -> list[str]:
+    day = 1 + index % 28
+    start = f"2025-04-{day:02d}"
+    return ([key, PROVIDERS[index % 3], start, end, str(1 + index % 2), str(30 + (index * 7) % 60),
+             SPECIALTIES[index % 5]]
+            + diagnoses + [""] * (N_DIAG - len(diagnoses)) + procedures + [""] * (N_OPER - len(procedures)))
+
+
+def main() -> None:
+    rows, expected, described = [], [], []
+    for i, (what, diagnoses, procedures, findings) in enumerate(CASES):
+        key = f"S{i + 1:04d}"
+        end = "" if i % 17 == 5 else f"2025-{4 + i % 3:02d}-{1 + i % 28:02d}"  # a few without an end date
+        rows.append(_row(key, i, end, diagnoses, procedures))
+        for f in findings:
+            rule_id, severity = f.split(":")
+            expected.append((key, rule_id, severity))
+        described.append((key, what, " ".join(diagnoses), " ".join(procedures),
+                          " ".join(findings) or "none"))
+    for j, (key, end, diagnoses, procedures, reason) in enumerate(REJECTS):
+        rows.append(_row(key, len(CASES) + j, end, diagnoses, procedures))
+        described.append((key or "(blank)", f"rejected: {reason}", " ".join(diagnoses), " ".join(procedures),
+                          "set aside"))
+    with open(HERE / "hes_sample.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    with open(HERE / "expected_findings.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["episode_id", "rule_id", "severity"])
+        writer.writerows(sorted(expected))
+    with open(HERE / "cases.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["episode_id", "case", "diagnoses", "procedures", "expected"])
+        writer.writerows(described)
+    print(f"{len(rows)} episodes ({len(REJECTS)} to be rejected), {len(expected)} expected findings")
+
+
+if __name__ == "__main__":
+    main()

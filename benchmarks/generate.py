@@ -26,7 +26,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import pyarrow.compute as pc
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import hes  # noqa: E402
+from benchmarks import hes
 
 GENERATOR_VERSION = 1
 BLOCK_ROWS = 65_536
@@ -51,12 +50,48 @@ MAX_EPISODES = 10**12 - 1  # EPIKEYs are a permutation of the 12-digit numbers
 PROVIDERS = np.array(["RXX01", "RXX02", "RXX03", "RXX04", "RXX05", "RXX06", "RXX07"])
 PROVIDER_P = np.array([0.24, 0.20, 0.16, 0.14, 0.12, 0.08, 0.06])
 SPECIALTIES = np.array(
-    ["300", "100", "110", "420", "501", "502", "101", "120", "130", "301", "320", "340", "430", "800",
-     "370", "180", "330", "810"]
+    [
+        "300",
+        "100",
+        "110",
+        "420",
+        "501",
+        "502",
+        "101",
+        "120",
+        "130",
+        "301",
+        "320",
+        "340",
+        "430",
+        "800",
+        "370",
+        "180",
+        "330",
+        "810",
+    ]
 )
 SPECIALTY_P = np.array(
-    [0.18, 0.12, 0.09, 0.07, 0.08, 0.05, 0.05, 0.04, 0.05, 0.06, 0.05, 0.04, 0.05, 0.03, 0.03, 0.06, 0.02,
-     0.03]
+    [
+        0.18,
+        0.12,
+        0.09,
+        0.07,
+        0.08,
+        0.05,
+        0.05,
+        0.04,
+        0.05,
+        0.06,
+        0.05,
+        0.04,
+        0.05,
+        0.03,
+        0.03,
+        0.06,
+        0.02,
+        0.03,
+    ]
 )
 LIVER_SPECIALTIES = np.array(["100", "301", "810"])
 SKIN_SPECIALTIES = np.array(["800", "330"])
@@ -121,8 +156,15 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("ire_y53_next_block", "HTG532", True, 0.04, "C229", "J128 Y123 @M Y53?", (("HTG532-01", E),)),
     Scenario("ire_c22_other", "HTG532", True, 0.10, "C22!", "J128 Y123 Y53?", (("HTG532-02", W),)),
     Scenario("ire_no_c22", "HTG532", True, 0.06, "@D", "J128 Y123 Y53?", (("HTG532-02", E),)),
-    Scenario("ire_no_y53_c22_other", "HTG532", True, 0.03, "C22!", "J128 Y123",
-             (("HTG532-01", E), ("HTG532-02", W))),
+    Scenario(
+        "ire_no_y53_c22_other",
+        "HTG532",
+        True,
+        0.03,
+        "C22!",
+        "J128 Y123",
+        (("HTG532-01", E), ("HTG532-02", W)),
+    ),
     # Microwave ablation of liver metastases / HCC (IPG406, IPG214): no fixed rule
     Scenario("mwa_percutaneous", "IPG406", False, 0.30, "C787 C18?", "J127 Y53?"),
     Scenario("mwa_laparoscopic", "IPG406", False, 0.17, "C787", "J083"),
@@ -206,9 +248,21 @@ def codebook() -> Codebook:
     """Build the synthetic code pools (fixed internal seed, independent of the extract seed)."""
     rng = np.random.default_rng(POOL_SEED)
     diag_forced = {
-        "C18": "0123456789", "C22": "012347" + "9", "C78": "012345678", "C79": "0123456789",
-        "C43": "0123456789", "C19": "X", "C20": "X", "I10": "X", "E11": "0123456789", "J18": "01289",
-        "N39": "0", "I48": "01249", "E78": "0123456789", "R69": "X", "Z86": "01234567",
+        "C18": "0123456789",
+        "C22": "0123479",
+        "C78": "012345678",
+        "C79": "0123456789",
+        "C43": "0123456789",
+        "C19": "X",
+        "C20": "X",
+        "I10": "X",
+        "E11": "0123456789",
+        "J18": "01289",
+        "N39": "0",
+        "I48": "01249",
+        "E78": "0123456789",
+        "R69": "X",
+        "Z86": "01234567",
     }
     diag_codes = _code_family(rng, "ABCDEFGHIJKLMNOPQRSTVWXYZ", (25, 60), 0.75, diag_forced)
     diag_list = _ranked(rng, diag_codes, head=("I10X", "E119", "J181", "N390", "I489", "E785", "J189"))
@@ -220,17 +274,23 @@ def codebook() -> Codebook:
     neutral_cdf = np.cumsum(weights) / weights.sum()
 
     main_forced = {"J12": "1235679", "X70": "12345", "X71": "12345", "X72": "1234", "H22": "1289"}
-    mains = _code_family(rng, "ABCDEFGHJKLMNOPQRSTVWX", (20, 45), 1.0, main_forced, banned_categories={"J03", "J08"})
+    mains = _code_family(
+        rng, "ABCDEFGHJKLMNOPQRSTVWX", (20, 45), 1.0, main_forced, banned_categories={"J03", "J08"}
+    )
     mains = {c for c in mains if not c.endswith("X") and c not in SCENARIO_MAINS}
     yq = _code_family(rng, "Y", (35, 36), 1.0, {"Y53": "123456789", "Y12": "123489", "Y13": "123456789"})
     yq = {c for c in yq if not c.endswith("X")}
-    zsite = _code_family(rng, "Z", (60, 61), 1.0, {"Z47": "0123456789", "Z30": "12589"}, banned_categories={"Z94"})
+    zsite = _code_family(
+        rng, "Z", (60, 61), 1.0, {"Z47": "0123456789", "Z30": "12589"}, banned_categories={"Z94"}
+    )
     zsite = {c for c in zsite if not c.endswith("X")}
     lat = ["Z941", "Z942", "Z943", "Z944"]
     main_list = _ranked(rng, mains, head=("H229", "X292", "M459"))
     yq_list = _ranked(rng, yq, head=("Y539", "Y534", "Y532"))
     zsite_list = _ranked(rng, zsite)
-    proc_list = [hes.NO_OPERATION] + sorted(set(main_list) | SCENARIO_MAINS | set(yq_list) | set(zsite_list) | set(lat))
+    proc_list = [hes.NO_OPERATION] + sorted(
+        set(main_list) | SCENARIO_MAINS | set(yq_list) | set(zsite_list) | set(lat)
+    )
     proc_index = {c: i for i, c in enumerate(proc_list)}
 
     def idx(codes, index):
@@ -395,11 +455,18 @@ def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: 
     post_row, post_code = _proc_blocks(cb, rng, sp, (rng.random(k) < 0.25).astype(np.int64))
     keep = ~np.isin(prow, sp)
     rows = np.concatenate([prow[keep], pre_row, sp[ti], post_row])
-    segment = np.concatenate([np.ones(keep.sum(), np.int64), np.zeros(pre_row.size, np.int64),
-                              np.ones(ti.size, np.int64), np.full(post_row.size, 2)])
+    segment = np.concatenate(
+        [
+            np.ones(keep.sum(), np.int64),
+            np.zeros(pre_row.size, np.int64),
+            np.ones(ti.size, np.int64),
+            np.full(post_row.size, 2),
+        ]
+    )
     order = np.argsort(rows * 3 + segment, kind="stable")
-    px = _to_matrix(rows[order], np.concatenate([pcode[keep], pre_code, t_codes, post_code])[order], n,
-                    PROC_SLOTS)
+    px = _to_matrix(
+        rows[order], np.concatenate([pcode[keep], pre_code, t_codes, post_code])[order], n, PROC_SLOTS
+    )
     px[px[:, 0] < 0, 0] = 0  # "-" : no operation
 
     columns = [
@@ -431,8 +498,9 @@ def _episode_keys(rows: np.ndarray, round_keys: np.ndarray) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(left * 10**6 + right), pa.string()), 12, "0")
 
 
-def iter_chunks(n: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                guidance_rate: float = DEFAULT_GUIDANCE_RATE) -> Iterator[tuple[pa.Table, np.ndarray]]:
+def iter_chunks(
+    n: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS, guidance_rate: float = DEFAULT_GUIDANCE_RATE
+) -> Iterator[tuple[pa.Table, np.ndarray]]:
     """Yield (table, scenario counts) chunks of about `chunk_rows` episodes covering `n` episodes."""
     if not 0 < n <= MAX_EPISODES:
         raise ValueError(f"episodes must be in 1..{MAX_EPISODES}")
@@ -441,7 +509,9 @@ def iter_chunks(n: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS,
     nblocks = -(-n // BLOCK_ROWS)
     for first in range(0, nblocks, per_chunk):
         parts = [
-            _block_table(cb, seed, b, b * BLOCK_ROWS, min(BLOCK_ROWS, n - b * BLOCK_ROWS), guidance_rate, round_keys)
+            _block_table(
+                cb, seed, b, b * BLOCK_ROWS, min(BLOCK_ROWS, n - b * BLOCK_ROWS), guidance_rate, round_keys
+            )
             for b in range(first, min(first + per_chunk, nblocks))
         ]
         yield pa.concat_tables([t for t, _ in parts]), sum(c for _, c in parts)
@@ -529,9 +599,17 @@ class _CsvSink:
         self.file.close()
 
 
-def write_extract(n: int, seed: int, out_dir: str | Path, fmt: str = "both", *, name: str | None = None,
-                  chunk_rows: int = DEFAULT_CHUNK_ROWS, guidance_rate: float = DEFAULT_GUIDANCE_RATE,
-                  progress: bool = False) -> dict:
+def write_extract(
+    n: int,
+    seed: int,
+    out_dir: str | Path,
+    fmt: str = "both",
+    *,
+    name: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    guidance_rate: float = DEFAULT_GUIDANCE_RATE,
+    progress: bool = False,
+) -> dict:
     """Generate and write an extract (csv, parquet or both) plus its expected-counts JSON.
 
     Returns the expected-counts document with the written paths under "files".
@@ -569,21 +647,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
     parser.add_argument("--out", default="benchmarks/data/", help="output directory")
     parser.add_argument("--name", help="file stem (default hes_1m, hes_10m, ...)")
-    parser.add_argument("--chunk-rows", type=hes.parse_count, default=DEFAULT_CHUNK_ROWS,
-                        help=f"episodes generated per write (rounded to blocks of {BLOCK_ROWS})")
-    parser.add_argument("--guidance-rate", type=float, default=DEFAULT_GUIDANCE_RATE,
-                        help="share of episodes drawn from the guidance scenarios")
+    parser.add_argument(
+        "--chunk-rows",
+        type=hes.parse_count,
+        default=DEFAULT_CHUNK_ROWS,
+        help=f"episodes generated per write (rounded to blocks of {BLOCK_ROWS})",
+    )
+    parser.add_argument(
+        "--guidance-rate",
+        type=float,
+        default=DEFAULT_GUIDANCE_RATE,
+        help="share of episodes drawn from the guidance scenarios",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    doc = write_extract(args.episodes, args.seed, args.out, args.format, name=args.name,
-                        chunk_rows=args.chunk_rows, guidance_rate=args.guidance_rate, progress=not args.quiet)
+    doc = write_extract(
+        args.episodes,
+        args.seed,
+        args.out,
+        args.format,
+        name=args.name,
+        chunk_rows=args.chunk_rows,
+        guidance_rate=args.guidance_rate,
+        progress=not args.quiet,
+    )
     elapsed = time.perf_counter() - t0
     for path in doc["files"].values():
         print(f"wrote {path} ({Path(path).stat().st_size / 1e6:,.1f} MB)")
     print(f"wrote {hes.expected_path(next(iter(doc['files'].values())))}")
-    print(f"{args.episodes:,} episodes in {elapsed:.1f} s; guidance episodes {doc['guidance_episodes']:,} "
-          f"(mis-coded {doc['miscoded_episodes']:,}); expected findings {json.dumps(doc['rules'])}")
+    print(
+        f"{args.episodes:,} episodes in {elapsed:.1f} s; guidance episodes {doc['guidance_episodes']:,} "
+        f"(mis-coded {doc['miscoded_episodes']:,}); expected findings {json.dumps(doc['rules'])}"
+    )
     return 0
 
 

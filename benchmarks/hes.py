@@ -57,7 +57,12 @@ def detect_format(path: str | Path) -> str:
 def expected_path(extract: str | Path) -> Path:
     """Expected-counts JSON that sits next to an extract: hes_1m.parquet -> hes_1m.expected.json."""
     extract = Path(extract)
-    return extract.with_name(extract.name.split(".")[0] + ".expected.json")
+    name = extract.name
+    for suffix in (".parquet", ".pq", ".csv", ".txt"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return extract.with_name(name + ".expected.json")
 
 
 def load_expected(extract: str | Path) -> dict | None:

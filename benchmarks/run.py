@@ -112,6 +112,7 @@ class Run:
     peak_rss_mb: float
     returncode: int
     stderr: str = ""
+    timed_out: bool = False
 
 
 @dataclass
@@ -133,7 +134,13 @@ def measure(cmd: list[str], timeout: float) -> Run:
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
+        timed_out = threading.Event()
+
+        def kill():
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -143,7 +150,7 @@ def measure(cmd: list[str], timeout: float) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr)
+    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr, timed_out.is_set())
 
 
 def best_of(cmd: list[str], repeat: int, timeout: float) -> Run:
@@ -179,6 +186,9 @@ def engine_cmd(template: str, path: str, out: str) -> list[str]:
 
 
 def describe_failure(run: Run) -> str:
+    """Short note for a failed run: exit status and the last line of its stderr."""
+    if run.timed_out:
+        return f"TIMED OUT after {run.wall:.0f} s"
     last = run.stderr.strip().splitlines()[-1:] or ["no stderr"]
     return f"FAILED (exit {run.returncode}): {last[0][:160]}"
 

@@ -79,3 +79,17 @@ def test_read_findings_csv(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     assert run.read_findings_csv(bad) is None
+
+
+def test_timeout_is_reported(small_extract):
+    proc = _run(
+        small_extract["parquet"],
+        "--variants",
+        "engine",
+        "--timeout",
+        "0.5",
+        "--engine-cmd",
+        f"{shlex.quote(sys.executable)} -c 'import time; time.sleep(30)' {{file}} {{out}}",
+    )
+    assert proc.returncode == 1
+    assert "TIMED OUT" in proc.stdout

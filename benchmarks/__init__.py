@@ -1,0 +1,1 @@
+"""Benchmark tooling: synthetic HES extract generator, DuckDB peer and benchmark runner."""

@@ -1,0 +1,378 @@
+"""Benchmark the audit engine against a pyarrow read floor and a DuckDB peer on one or more HES extracts.
+
+Each variant runs in its own subprocess; the parent measures wall time (process start to exit, imports
+included) and the child's peak RSS (``ru_maxrss`` from ``os.wait4``, which covers the child and anything it
+waited for). Variants:
+
+  floor   read EPIKEY and the code columns with pyarrow, touching every batch
+          (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries;
+          CSV: pyarrow.csv.open_csv streaming, or read_csv with --csv-reader read; codes typed as strings)
+  duckdb  the four fixed rules as one DuckDB SQL query (benchmarks/duckdb_peer.py), counts checked against
+          the extract's expected JSON
+  engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``);
+          skipped with a note when the command is not found
+
+Usage::
+
+    python benchmarks/run.py benchmarks/data/hes_1m.parquet --variants floor,duckdb,engine --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import hes
+
+VARIANTS = ("floor", "duckdb", "engine")
+DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
+FINDING_COLUMNS = {
+    "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
+    "rule": ("rule_id", "rule", "ruleid", "rule_code", "check_id", "check"),
+    "severity": ("severity", "level", "sev"),
+}
+
+
+# --------------------------------------------------------------------------------------------- child workers
+def floor_worker(path: str, csv_reader: str = "stream") -> dict:
+    """Read the id and code columns with pyarrow, touching every batch."""
+    import pyarrow as pa
+
+    columns = [hes.ID_COLUMN] + hes.CODE_COLUMNS
+    rows = nbytes = 0
+    if hes.detect_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path, read_dictionary=hes.CODE_COLUMNS)
+        for batch in parquet.iter_batches(columns=columns):
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+    else:
+        import pyarrow.csv as pacsv
+
+        convert = pacsv.ConvertOptions(
+            include_columns=columns, column_types={c: pa.string() for c in columns}
+        )
+        if csv_reader == "read":
+            table = pacsv.read_csv(path, convert_options=convert)
+            rows, nbytes = table.num_rows, table.nbytes
+        else:
+            for batch in pacsv.open_csv(path, convert_options=convert):
+                rows += batch.num_rows
+                nbytes += batch.nbytes
+    return {"rows": rows, "bytes": nbytes}
+
+
+def duckdb_worker(path: str) -> dict:
+    """Run the DuckDB peer query and count its findings per rule."""
+    from benchmarks import duckdb_peer
+
+    found = duckdb_peer.findings(path)
+    return {"findings": len(found), "counts": hes.counts_from_findings(found)}
+
+
+def read_findings_csv(path: str | Path) -> hes.Counts | None:
+    """Per-rule counts from an engine findings CSV, or None when its columns cannot be recognised."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        names = {name.strip().lower(): name for name in reader.fieldnames or ()}
+        picked = {}
+        for role, candidates in FINDING_COLUMNS.items():
+            match = next((names[c] for c in candidates if c in names), None)
+            if match is None:
+                return None
+            picked[role] = match
+        return hes.counts_from_findings(
+            (row[picked["episode"]], row[picked["rule"]].strip(), row[picked["severity"]].strip())
+            for row in reader
+        )
+
+
+# --------------------------------------------------------------------------------------------- measurement
+@dataclass
+class Run:
+    """One measured subprocess run."""
+
+    wall: float
+    peak_rss_mb: float
+    returncode: int
+    stderr: str = ""
+    timed_out: bool = False
+
+
+@dataclass
+class Result:
+    """Best run of a variant on one file, with its check."""
+
+    variant: str
+    file: str
+    episodes: int
+    run: Run | None = None
+    check: str = ""
+    counts: hes.Counts | None = None
+    ok: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def measure(cmd: list[str], timeout: float) -> Run:
+    """Run `cmd`, returning its wall time and peak RSS (kills it after `timeout` seconds)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        timed_out = threading.Event()
+
+        def kill():
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr, timed_out.is_set())
+
+
+def best_of(cmd: list[str], repeat: int, timeout: float) -> Run:
+    """Fastest successful run of `repeat` (the first failure is returned at once)."""
+    best = None
+    for _ in range(repeat):
+        run = measure(cmd, timeout)
+        if run.returncode != 0:
+            return run
+        if best is None or run.wall < best.wall:
+            best = run
+    return best
+
+
+def worker_cmd(variant: str, path: str, out: str, csv_reader: str) -> list[str]:
+    """Command line re-invoking this script as a child worker."""
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        path,
+        "--worker",
+        variant,
+        "--worker-out",
+        out,
+        "--csv-reader",
+        csv_reader,
+    ]
+
+
+def engine_cmd(template: str, path: str, out: str) -> list[str]:
+    """The engine command line with {file} and {out} filled in."""
+    return [token.format(file=path, out=out) for token in shlex.split(template)]
+
+
+def describe_failure(run: Run) -> str:
+    """Short note for a failed run: exit status and the last line of its stderr."""
+    if run.timed_out:
+        return f"TIMED OUT after {run.wall:.0f} s"
+    last = run.stderr.strip().splitlines()[-1:] or ["no stderr"]
+    return f"FAILED (exit {run.returncode}): {last[0][:160]}"
+
+
+def check_counts(result: Result, expected: dict | None) -> None:
+    """Compare a result's counts with the expected document and set its check text."""
+    if result.counts is None:
+        result.check = "findings not checked (output columns not recognised)"
+    elif expected is None:
+        result.check = "no expected JSON"
+    else:
+        problems = hes.compare_counts(result.counts, expected["rules"])
+        result.ok = not problems
+        result.check = "counts ok" if not problems else "MISMATCH: " + "; ".join(problems)
+
+
+def bench_file(path: str, variants: list[str], args) -> list[Result]:
+    """Measure every requested variant on one extract."""
+    expected = hes.load_expected(path)
+    episodes = expected["episodes"] if expected else hes.count_episodes(path)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="hes-bench-") as tmp:
+        for variant in variants:
+            result = Result(variant, path, episodes)
+            results.append(result)
+            out = os.path.join(tmp, f"{variant}.out")
+            if variant == "engine":
+                cmd = engine_cmd(args.engine_cmd, path, os.path.join(tmp, "engine-findings.csv"))
+                if shutil.which(cmd[0]) is None:
+                    result.check = f"skipped: `{cmd[0]}` not found on PATH (engine not installed)"
+                    continue
+            else:
+                cmd = worker_cmd(variant, path, out, args.csv_reader)
+            result.run = best_of(cmd, args.repeat, args.timeout)
+            if result.run.returncode != 0:
+                result.ok, result.check = False, describe_failure(result.run)
+                continue
+            if variant == "floor":
+                rows = json.loads(Path(out).read_text())["rows"]
+                result.ok = rows == episodes
+                result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
+            elif variant == "duckdb":
+                result.counts = json.loads(Path(out).read_text())["counts"]
+                check_counts(result, expected)
+            else:
+                findings = os.path.join(tmp, "engine-findings.csv")
+                if not os.path.exists(findings):
+                    result.check = "no findings file written"
+                else:
+                    result.counts = read_findings_csv(findings)
+                    check_counts(result, expected)
+    return results
+
+
+# --------------------------------------------------------------------------------------------- reporting
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def results_table(results: list[Result]) -> str:
+    """Markdown table of timings: variant, file, episodes, wall, episodes/s, peak RSS, ratio to floor."""
+    floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.returncode == 0}
+    lines = [
+        _row(["variant", "file", "episodes", "wall s", "episodes/s", "peak RSS MB", "× floor", "check"]),
+        _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"]),
+    ]
+    for r in results:
+        name = Path(r.file).name
+        if r.run is None or r.run.returncode != 0:
+            lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", r.check]))
+            continue
+        ratio = f"{r.run.wall / floors[r.file]:.2f}" if r.file in floors else "–"
+        lines.append(
+            _row(
+                [
+                    r.variant,
+                    name,
+                    f"{r.episodes:,}",
+                    f"{r.run.wall:.2f}",
+                    f"{r.episodes / r.run.wall:,.0f}",
+                    f"{r.run.peak_rss_mb:,.0f}",
+                    ratio,
+                    r.check,
+                ]
+            )
+        )
+    return "\n".join(lines)
+
+
+def counts_table(results: list[Result]) -> str:
+    """Markdown table of flagged episodes per rule: expected and per checked variant."""
+    lines = []
+    for path in dict.fromkeys(r.file for r in results):
+        found = [r for r in results if r.file == path and r.counts is not None]
+        expected = hes.load_expected(path)
+        if not found and not expected:
+            continue
+        heads = (["expected"] if expected else []) + [r.variant for r in found]
+        lines += [
+            f"Flagged episodes per rule, {Path(path).name}:",
+            "",
+            _row(["rule", "severity"] + heads),
+            _row(["---", "---"] + ["---:"] * len(heads)),
+        ]
+        for rule, sevs in hes.FIXED_RULES.items():
+            for sev in sevs:
+                cells = ([expected["rules"][rule][sev]] if expected else []) + [
+                    r.counts[rule][sev] for r in found
+                ]
+                lines.append(_row([rule, sev] + [f"{c:,}" for c in cells]))
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def environment_line() -> str:
+    """One line describing the machine and library versions."""
+    parts = [f"{platform.machine()}", f"{os.cpu_count()} CPUs", f"Python {platform.python_version()}"]
+    for module in ("pyarrow", "duckdb"):
+        try:
+            parts.append(f"{module} {__import__(module).__version__}")
+        except ImportError:
+            pass
+    return ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; exit status 1 when a variant fails or a check does not match."""
+    parser = argparse.ArgumentParser(description="Benchmark engine vs pyarrow floor vs DuckDB peer.")
+    parser.add_argument("files", nargs="+", help="extract(s): .csv or .parquet")
+    parser.add_argument(
+        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,duckdb,engine"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the best (fastest) is kept")
+    parser.add_argument(
+        "--engine-cmd",
+        default=DEFAULT_ENGINE_CMD,
+        help="engine command; {file} and {out} are replaced (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--csv-reader",
+        choices=("stream", "read"),
+        default="stream",
+        help="floor for CSV: pyarrow.csv.open_csv streaming or read_csv (whole table)",
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
+    parser.add_argument("--results", help="append the Markdown tables to this file")
+    parser.add_argument("--worker", choices=("floor", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        path = args.files[0]
+        payload = floor_worker(path, args.csv_reader) if args.worker == "floor" else duckdb_worker(path)
+        Path(args.worker_out).write_text(json.dumps(payload))
+        return 0
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
+    missing = [f for f in args.files if not Path(f).exists()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
+
+    results = []
+    for path in args.files:
+        results += bench_file(path, variants, args)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    report = "\n\n".join(
+        part
+        for part in (
+            f"Benchmark {stamp} — {environment_line()} — best of {args.repeat}",
+            results_table(results),
+            counts_table(results),
+        )
+        if part
+    )
+    print(report)
+    if args.results:
+        Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.results, "a", encoding="utf-8") as fh:
+            fh.write(f"## {report}\n\n")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

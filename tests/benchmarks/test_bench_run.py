@@ -1,0 +1,95 @@
+"""Tests for benchmarks/run.py on a small extract (floor and DuckDB variants; engine skipped or faked)."""
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run
+
+HERE = Path(__file__).resolve().parent
+RUN_PY = HERE.parents[1] / "benchmarks" / "run.py"
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, str(RUN_PY), *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_floor_and_duckdb_with_engine_missing(small_extract, tmp_path):
+    pytest.importorskip("duckdb")
+    results = tmp_path / "results.md"
+    proc = _run(
+        small_extract["parquet"],
+        small_extract["csv"],
+        "--variants",
+        "floor,duckdb,engine",
+        "--engine-cmd",
+        "audit-not-installed-xyz run {file} --format csv --output {out}",
+        "--results",
+        results,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "| variant | file | episodes | wall s | episodes/s | peak RSS MB | × floor | check |" in out
+    for name in (small_extract["parquet"].name, small_extract["csv"].name):
+        assert f"| floor | {name} | 5,000 |" in out
+        assert f"| duckdb | {name} | 5,000 |" in out
+    assert out.count("rows ok") == 2 and out.count("counts ok") == 2
+    assert out.count("skipped: `audit-not-installed-xyz` not found") == 2
+    assert results.read_text().startswith("## Benchmark")
+
+
+def test_engine_variant_with_stand_in_engine(small_extract):
+    pytest.importorskip("duckdb")
+    fake = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fake_engine.py'))} {{file}} {{out}}"
+    proc = _run(small_extract["parquet"], "--variants", "floor,engine", "--engine-cmd", fake, "--repeat", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    engine_row = next(line for line in proc.stdout.splitlines() if line.startswith("| engine |"))
+    assert "counts ok" in engine_row
+
+
+def test_failing_engine_is_reported(small_extract):
+    proc = _run(
+        small_extract["parquet"],
+        "--variants",
+        "engine",
+        "--engine-cmd",
+        f"{shlex.quote(sys.executable)} -c 'import sys; sys.exit(3)' {{file}} {{out}}",
+    )
+    assert proc.returncode == 1
+    assert "FAILED (exit 3)" in proc.stdout
+
+
+def test_read_findings_csv(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "EPIKEY,Rule_ID,Severity\n1,IPG327-01,error\n1,IPG327-01,error\n2,HTG532-02,Warning\n"
+        "3,OTHER-01,error\n"
+    )
+    counts = run.read_findings_csv(good)
+    assert counts["IPG327-01"]["error"] == 1 and counts["HTG532-02"]["warning"] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert run.read_findings_csv(bad) is None
+
+
+def test_timeout_is_reported(small_extract):
+    proc = _run(
+        small_extract["parquet"],
+        "--variants",
+        "engine",
+        "--timeout",
+        "0.5",
+        "--engine-cmd",
+        f"{shlex.quote(sys.executable)} -c 'import time; time.sleep(30)' {{file}} {{out}}",
+    )
+    assert proc.returncode == 1
+    assert "TIMED OUT" in proc.stdout

@@ -48,6 +48,7 @@ _ICD10 = re.compile(r"(?P<cat>[A-Z][0-9]{2})(?P<c4>[0-9X-])?(?P<c5>[0-9-])?(?P<c
 _OPCS4 = re.compile(r"(?P<cat>[A-HJ-Z][0-9]{2})(?P<c4>[0-9])?")
 _OPCS4_PLACEHOLDERS = frozenset({"-", "&"})  # "-" no operation, "&" not known: not codes
 _PRINTED_MARKERS = {"\u2020": DAGGER, "*": ASTERISK}
+_MARKER_SIGN = {DAGGER: "\u2020", ASTERISK: "*"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,8 @@ class NormalisedValues:
     status: np.ndarray  # int8, a Status per value
     code: np.ndarray  # object array: canonical dotted code, "" unless VALID
     marker: np.ndarray  # object array: "dagger", "asterisk" or ""
+    qualifier: np.ndarray  # bool: a valid OPCS-4 Y or Z code (it qualifies the main code before it)
+    display: np.ndarray  # object array: how a finding shows the value (code + marker, or the raw value quoted)
 
     @property
     def valid(self) -> np.ndarray:
@@ -163,6 +166,10 @@ class NormalisedValues:
     def invalid(self) -> np.ndarray:
         return self.status == Status.INVALID
 
+    @classmethod
+    def concat(cls, a: "NormalisedValues", b: "NormalisedValues") -> "NormalisedValues":
+        return cls(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in cls.__dataclass_fields__))
+
 
 def normalise_values(raw: Iterable[str], kind: Kind) -> NormalisedValues:
     """Normalise distinct raw values of one classification (the vocabulary of a chunk)."""
@@ -171,4 +178,8 @@ def normalise_values(raw: Iterable[str], kind: Kind) -> NormalisedValues:
     status = np.fromiter((r[0] for r in results), dtype=np.int8, count=len(results))
     code = np.array([r[1] for r in results], dtype=object)
     marker = np.array([r[2] for r in results], dtype=object)
-    return NormalisedValues(raw_arr, status, code, marker)
+    qualifier = np.array([kind is Kind.PROCEDURE and c[:1] in ("Y", "Z") for c in code], dtype=bool)
+    shown = [c + _MARKER_SIGN.get(m, "") if s == Status.VALID else '"' + str(r).strip() + '"'
+             for r, s, c, m in zip(raw_arr, status, code, marker)]
+    display = np.array(shown, dtype=object)
+    return NormalisedValues(raw_arr, status, code, marker, qualifier & (status == Status.VALID), display)

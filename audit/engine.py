@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from audit.codes import ASTERISK, DAGGER, Kind, Status
-from audit.episodes import END_DATE, ID, Blocks, CodeMatrix, code_columns
+from audit.codes import Kind
+from audit.episodes import END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
 from audit.patterns import Pattern
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
@@ -27,19 +27,67 @@ FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
+class _ValueBits:
+    """uint64 pattern bits of every value in a run's vocabulary, extended as the vocabulary grows.
+
+    The last bit of each classification is reserved for "not a well-formed code",
+    so the ``malformed`` condition is just another bit.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, patterns: list[Pattern]):
+        self.vocabulary = vocabulary
+        self.patterns = patterns
+        self.malformed_bit = len(patterns)
+        self.words = len(patterns) // 64 + 1
+        self._table = np.zeros((0, self.words), dtype=np.uint64)
+
+    def table(self) -> np.ndarray:
+        """(len(vocabulary) + 1, words): the last row, all zero, is what an EMPTY cell (-1) selects."""
+        done, size = len(self._table) - 1 if len(self._table) else 0, len(self.vocabulary)
+        if len(self._table) == 0 or done < size:
+            values = self.vocabulary.values
+            new = np.zeros((size - done, self.words), dtype=np.uint64)
+            codes, valid = values.code[done:size], values.valid[done:size]
+            for i, p in enumerate(self.patterns):  # match each pattern against the new values only
+                new[p.match(codes) & valid, i // 64] |= _bit(i)
+            new[values.invalid[done:size], self.malformed_bit // 64] |= _bit(self.malformed_bit)
+            body = self._table[:-1] if len(self._table) else self._table
+            self._table = np.concatenate([body, new, np.zeros((1, self.words), dtype=np.uint64)])
+        return self._table
+
+
+def _bit(i: int) -> np.uint64:
+    return np.uint64(1) << np.uint64(i % 64)
+
+
 @dataclass
 class CompiledRules:
-    """Rules with every distinct pattern numbered as a bit, per classification."""
+    """Rules with every distinct pattern numbered as a bit, per classification, and the run's vocabulary.
+
+    The vocabulary and its bits are a memo: evaluating a chunk gives the same findings
+    whatever chunks came before it.
+    """
 
     rules: RuleSet
     bits: dict[tuple[Kind, str], int] = field(default_factory=dict)
     patterns: dict[Kind, list[Pattern]] = field(default_factory=lambda: {Kind.DIAGNOSIS: [], Kind.PROCEDURE: []})
+    value_bits: dict[Kind, _ValueBits] = field(default_factory=dict)
 
     def bit(self, pattern: Pattern) -> int:
         return self.bits[(pattern.kind, pattern.text)]
 
     def words(self, kind: Kind) -> int:
-        return max(1, -(-len(self.patterns[kind]) // 64))
+        return self.value_bits[kind].words
+
+    def rule_mask(self, rule: Rule, kind: Kind) -> np.ndarray:
+        """uint64 (words,): the bits of the patterns (and malformed values) a rule's findings point at."""
+        mask = np.zeros(self.words(kind), dtype=np.uint64)
+        for p in _rule_patterns(rule):
+            if p.kind is kind:
+                mask[self.bit(p) // 64] |= _bit(self.bit(p))
+        if any(isinstance(x, c.Malformed) and x.kind is kind for cond in _rule_conditions(rule) for x in c.walk(cond)):
+            mask[self.value_bits[kind].malformed_bit // 64] |= _bit(self.value_bits[kind].malformed_bit)
+        return mask
 
 
 def compile_rules(rules: RuleSet) -> CompiledRules:
@@ -51,6 +99,8 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
             if key not in compiled.bits:
                 compiled.bits[key] = len(compiled.patterns[p.kind])
                 compiled.patterns[p.kind].append(p)
+    for kind in Kind:
+        compiled.value_bits[kind] = _ValueBits(Vocabulary(kind), compiled.patterns[kind])
     return compiled
 
 
@@ -68,60 +118,47 @@ class _Chunk:
     def __init__(self, episodes: pd.DataFrame, compiled: CompiledRules):
         self.compiled = compiled
         self.n = len(episodes)
-        self.codes = {kind: CodeMatrix.from_columns([episodes[col] for col in code_columns(episodes, kind)], kind)
+        self.codes = {kind: CodeMatrix.from_columns([episodes[col] for col in code_columns(episodes, kind)], kind,
+                                                    compiled.value_bits[kind].vocabulary)
                       for kind in Kind}
-        self.value_bits = {kind: self._value_bits(kind) for kind in Kind}
+        self.tables = {kind: compiled.value_bits[kind].table() for kind in Kind}
         self._episode_bits: dict[tuple[Kind, str], np.ndarray] = {}
-        self._malformed: dict[Kind, np.ndarray] = {}
 
-    def _value_bits(self, kind: Kind) -> np.ndarray:
-        """uint64 (n_values, words): which patterns each distinct value matches."""
-        values = self.codes[kind].values
-        out = np.zeros((len(values.code), self.compiled.words(kind)), dtype=np.uint64)
-        for i, p in enumerate(self.compiled.patterns[kind]):
-            hit = p.match(values.code) & values.valid
-            out[hit, i // 64] |= np.uint64(1) << np.uint64(i % 64)
-        return out
-
-    def cell_bits(self, kind: Kind, rows: np.ndarray | None = None) -> np.ndarray:
-        """uint64 (n, k, words): each cell's pattern bits."""
-        m = self.codes[kind] if rows is None else self.codes[kind].rows(rows)
-        zero = np.zeros((1, self.value_bits[kind].shape[1]), dtype=np.uint64)
-        # Index EMPTY (-1) selects the zero row appended last.
-        return np.concatenate([self.value_bits[kind], zero])[m.index]
+    def cell_bits(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
+        """uint64 (len(rows), k, words): the pattern bits of each cell of these episodes."""
+        return self.tables[kind][self.codes[kind].index[rows]]
 
     def episode_bits(self, kind: Kind, position: str) -> np.ndarray:
         """uint64 (n, words): OR of the pattern bits of the cells at ``position``."""
         key = (kind, position)
         if key not in self._episode_bits:
-            table = np.concatenate([self.value_bits[kind], np.zeros((1, self.value_bits[kind].shape[1]),
-                                                                    dtype=np.uint64)])
-            index = self.codes[kind].index
+            table, index = self.tables[kind], self.codes[kind].index
+            # Most cells match no pattern: a one-byte take finds the few that do, and only those are OR-ed.
+            interesting = table.any(axis=1)
             cols = {"any": range(index.shape[1]), "primary": range(min(1, index.shape[1])),
                     "secondary": range(1, index.shape[1])}[position]
             acc = np.zeros((self.n, table.shape[1]), dtype=np.uint64)
-            for j in cols:  # a loop over code positions, each a take over all episodes
-                acc |= table[index[:, j]]
+            for j in cols:  # a loop over code positions, each vectorised over all episodes
+                rows = np.flatnonzero(interesting[index[:, j]])
+                if rows.size:
+                    acc[rows] |= table[index[rows, j]]
             self._episode_bits[key] = acc
         return self._episode_bits[key]
 
+    def _has_bit(self, kind: Kind, bit: int, position: str = "any") -> np.ndarray:
+        word = self.episode_bits(kind, position)[:, bit // 64]
+        return (word & _bit(bit)) != 0
+
     def has(self, pattern: Pattern, position: str = "any") -> np.ndarray:
-        bit = self.compiled.bit(pattern)
-        word = self.episode_bits(pattern.kind, position)[:, bit // 64]
-        return (word >> np.uint64(bit % 64)) & np.uint64(1) == 1
+        return self._has_bit(pattern.kind, self.compiled.bit(pattern), position)
 
     def cell_hit(self, pattern: Pattern, rows: np.ndarray) -> np.ndarray:
         """bool (len(rows), k): which cells of these episodes match ``pattern``."""
         bit = self.compiled.bit(pattern)
-        words = self.cell_bits(pattern.kind, rows)[:, :, bit // 64]
-        return (words >> np.uint64(bit % 64)) & np.uint64(1) == 1
+        return (self.cell_bits(pattern.kind, rows)[:, :, bit // 64] & _bit(bit)) != 0
 
     def malformed(self, kind: Kind) -> np.ndarray:
-        if kind not in self._malformed:
-            m = self.codes[kind]
-            self._malformed[kind] = m.take(m.values.invalid, False).any(axis=1) if m.index.size else \
-                np.zeros(self.n, dtype=bool)
-        return self._malformed[kind]
+        return self._has_bit(kind, self.compiled.value_bits[kind].malformed_bit)
 
     def evaluate(self, cond: c.Condition) -> np.ndarray:
         """bool (n,): does each episode satisfy the condition?"""
@@ -167,42 +204,20 @@ class _Chunk:
         out[rows] = (~selected | ok).all(axis=1)
         return out
 
-    # -- what a finding points at ------------------------------------------
     def found(self, rule: Rule, rows: np.ndarray) -> pd.Series:
         """The codes of each flagged episode the rule is about, in order: diagnoses, then procedures."""
-        parts = []
-        conds = _rule_conditions(rule)
-        for kind in Kind:
-            mask = np.zeros(self.compiled.words(kind), dtype=np.uint64)
-            for p in _rule_patterns(rule):
-                if p.kind is kind:
-                    bit = self.compiled.bit(p)
-                    mask[bit // 64] |= np.uint64(1) << np.uint64(bit % 64)
-            m = self.codes[kind].rows(rows)
-            involved = (self.cell_bits(kind, rows) & mask).any(axis=2)
-            if any(isinstance(x, c.Malformed) and x.kind is kind for cond in conds for x in c.walk(cond)):
-                involved |= m.take(m.values.invalid, False)
-            display = m.take(_display(m), "")
-            for j in range(display.shape[1]):  # loop over positions, vectorised over findings
-                parts.append(np.where(involved[:, j], display[:, j], ""))
-        return _join_nonempty(parts, len(rows))
-
-
-def _display(m: CodeMatrix) -> np.ndarray:
-    """How each distinct value is shown in a finding: the dotted code with its marker, or the raw value quoted."""
-    v = m.values
-    marker = np.where(v.marker == DAGGER, "\u2020", np.where(v.marker == ASTERISK, "*", ""))
-    quoted = np.array(['"' + str(r).strip() + '"' for r in v.raw], dtype=object)
-    return np.where(v.status == Status.INVALID, quoted, v.code + marker).astype(object)
-
-
-def _join_nonempty(parts: list[np.ndarray], n: int) -> pd.Series:
-    acc = pd.Series([""] * n, dtype=object)
-    for piece in parts:
-        piece = pd.Series(piece, dtype=object)
-        sep = np.where((acc != "") & (piece != ""), " ", "")
-        acc = acc + sep + piece
-    return acc
+        pieces, owners, order = [], [], []
+        for kind_order, kind in enumerate(Kind):
+            involved = (self.cell_bits(kind, rows) & self.compiled.rule_mask(rule, kind)).any(axis=2)
+            r, col = np.nonzero(involved)
+            pieces.append(self.codes[kind].values.display[self.codes[kind].index[rows[r], col]])
+            owners.append(r)
+            order.append(kind_order * 1000 + col)
+        owner, position = np.concatenate(owners), np.concatenate(order)
+        sort = np.lexsort((position, owner))
+        shown = pd.Series(np.concatenate(pieces)[sort], dtype=object)
+        joined = shown.groupby(owner[sort], sort=True).agg(" ".join)
+        return pd.Series(joined.reindex(range(len(rows)), fill_value="").to_numpy(), dtype=object)
 
 
 def _render(template: str, found: pd.Series, expected: pd.Series) -> pd.Series:
@@ -234,7 +249,6 @@ def _applies(episodes: pd.DataFrame, rule: Rule) -> np.ndarray | None:
 def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     """Findings for one chunk of episodes, sorted by input order then rule id."""
     chunk = _Chunk(episodes, compiled)
-    ids = episodes[ID].astype(str).to_numpy()
     frames = []
     for rule in compiled.rules:  # rules are few; each is evaluated over all episodes at once
         fail = ~chunk.evaluate(rule.require)
@@ -261,7 +275,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
             rendered[sel] = _render(template, found[sel].reset_index(drop=True),
                                     pd.Series(expected[sel])).to_numpy()
         frames.append(pd.DataFrame({
-            "_row": rows, "episode_id": ids[rows], "rule_id": rule.id, "severity": severity,
+            "_row": rows, "episode_id": episodes[ID].iloc[rows].astype(str).to_numpy(), "rule_id": rule.id, "severity": severity,
             "message": rendered.to_numpy(), "guidance": rule.source.guidance, "expected": expected,
             "found": found.to_numpy(),
         }))
@@ -270,7 +284,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         return empty_findings(attributes)
     findings = pd.concat(frames, ignore_index=True)
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
-        findings[col] = episodes[col].to_numpy()[findings["_row"].to_numpy()]
+        findings[col] = episodes[col].iloc[findings["_row"].to_numpy()].to_numpy()
     findings = findings.sort_values(["_row", "rule_id"], kind="stable").drop(columns="_row")
     return findings.reset_index(drop=True)
 

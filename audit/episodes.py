@@ -1,9 +1,9 @@
 """Episodes' ordered codes, dictionary-encoded, and their OPCS-4 blocks.
 
 A chunk of episodes holds each classification as an integer matrix
-(episodes x positions) of indexes into the chunk's distinct raw values, so a
-pattern is matched once per distinct value and mapped back with an integer
-take. Position 0 is the primary diagnosis / main procedure.
+(episodes x positions) of indexes into the run's distinct raw values (its
+``Vocabulary``), so a value is normalised and matched once per run and mapped
+back with an integer take. Position 0 is the primary diagnosis / main procedure.
 
 The canonical episode frame every reader produces and the engine takes:
 ``episode_id`` (text), optional ``end_date`` and other attributes, then the
@@ -42,33 +42,61 @@ def code_columns(episodes: pd.DataFrame, kind: Kind) -> list[str]:
     return [col for _, col in sorted(found)]
 
 
+class Vocabulary:
+    """Every distinct raw value of one classification seen in a run, normalised once.
+
+    Chunks index into it, so a value met in chunk 1 is not normalised (or matched
+    against patterns) again in chunk 40. It only grows; row numbers are stable.
+    """
+
+    def __init__(self, kind: Kind):
+        self.kind = kind
+        self._row: dict[str, int] = {}
+        self.values = normalise_values([], kind)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def rows(self, raw: np.ndarray) -> np.ndarray:
+        """int32 row of each raw value (distinct values of a chunk), adding the values not seen before."""
+        known = self._row
+        new = [v for v in dict.fromkeys(raw) if v not in known]  # a loop over distinct values only
+        if new:
+            added = normalise_values(new, self.kind)
+            self.values = NormalisedValues.concat(self.values, added)
+            for v in new:
+                known[v] = len(known)
+        return np.fromiter((known[v] for v in raw), dtype=np.int32, count=len(raw))
+
+
 @dataclass(frozen=True)
 class CodeMatrix:
     """One classification's codes for a chunk: ``index[episode, position]`` into ``values``."""
 
     kind: Kind
     index: np.ndarray  # int32 (n_episodes, n_positions); EMPTY where there is no code
-    values: NormalisedValues  # the distinct raw values of the chunk, normalised
+    values: NormalisedValues  # the distinct raw values (of the run's vocabulary), normalised
 
     @classmethod
-    def from_columns(cls, columns: list[pd.Series], kind: Kind) -> "CodeMatrix":
+    def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None
+                     ) -> "CodeMatrix":
         """Encode ordered code columns (strings or categoricals) against their distinct values."""
+        vocabulary = vocabulary if vocabulary is not None else Vocabulary(kind)
         n = len(columns[0]) if columns else 0
         cats = [c if isinstance(c.dtype, pd.CategoricalDtype) else c.astype("category") for c in columns]
-        vocab = pd.Index([], dtype=object)
-        for c in cats:
-            vocab = vocab.union(pd.Index(c.cat.categories.astype(object)), sort=False)
-        index = np.full((n, len(cats)), EMPTY, dtype=np.int32)
-        for j, c in enumerate(cats):
-            codes = c.cat.codes.to_numpy()
-            remap = vocab.get_indexer(pd.Index(c.cat.categories.astype(object))).astype(np.int32)
-            index[:, j] = np.where(codes >= 0, remap[codes] if len(remap) else EMPTY, EMPTY)
-        values = normalise_values(vocab.astype(str), kind)
-        # Blank cells and OPCS-4 placeholders ("-", "&") hold no code: make them EMPTY.
-        empty_value = values.status == Status.EMPTY
-        if empty_value.any():
-            index[np.isin(index, np.flatnonzero(empty_value))] = EMPTY
-        return cls(kind, index, values)
+        categories = [np.asarray(c.cat.categories, dtype=object) for c in cats]
+        # One factorize over every column's categories gives the chunk's distinct values.
+        inverse, distinct = pd.factorize(np.concatenate(categories) if categories else np.array([], object))
+        vocab_rows = vocabulary.rows(np.asarray(distinct, dtype=object))
+        # Blank cells and OPCS-4 placeholders ("-", "&") hold no code: they map to EMPTY.
+        vocab_rows = np.where(vocabulary.values.status[vocab_rows] == Status.EMPTY, EMPTY, vocab_rows)
+        index = np.empty((n, len(cats)), dtype=np.int32)
+        offset = 0
+        for j, c in enumerate(cats):  # a loop over columns; each step is one integer take
+            remap = np.append(vocab_rows[inverse[offset:offset + len(categories[j])]], EMPTY).astype(np.int32)
+            offset += len(categories[j])
+            index[:, j] = remap[c.cat.codes.to_numpy()]  # missing (-1) selects the EMPTY appended last
+        return cls(kind, index, vocabulary.values)
 
     @property
     def n_episodes(self) -> int:
@@ -102,11 +130,8 @@ class Blocks:
     def of(cls, procedures: CodeMatrix) -> "Blocks":
         """Work out the blocks of a (usually small, already filtered) set of episodes."""
         values = procedures.values
-        valid = values.status == Status.VALID
-        chapter = np.array([c[:1] for c in values.code], dtype=object)
-        qualifier = valid & np.isin(chapter, ["Y", "Z"])
-        is_main = procedures.take(valid & ~qualifier, False)
-        is_qualifier = procedures.take(qualifier, False)
+        is_main = procedures.take(values.valid & ~values.qualifier, False)
+        is_qualifier = procedures.take(values.qualifier, False)
         k = procedures.index.shape[1]
         positions = np.where(is_main, np.arange(k, dtype=np.int32), -1)
         owner = np.maximum.accumulate(positions, axis=1) if k else positions

@@ -105,15 +105,17 @@ def read_extract(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[B
 
 def _read_parquet(path: Path, chunk_rows: int) -> Iterator[Batch]:
     try:
-        pf = pq.ParquetFile(path)
+        names = pq.read_schema(path).names
     except (pa.ArrowException, OSError) as exc:
         raise InputFileError(path, f"not a readable Parquet file ({exc})") from None
-    layout = hes_wide_layout(pf.schema_arrow.names, path)
+    layout = hes_wide_layout(names, path)
     code_cols = layout.codes[Kind.DIAGNOSIS] + layout.codes[Kind.PROCEDURE]
     first_line = 1
     try:
-        for batch in pf.iter_batches(batch_size=chunk_rows, columns=layout.columns, read_dictionary=code_cols):
-            yield _to_batch(pa.Table.from_batches([batch]), layout, first_line)
+        # Code columns stay dictionary-encoded from the file to the engine.
+        pf = pq.ParquetFile(path, read_dictionary=code_cols)
+        for batch in pf.iter_batches(batch_size=chunk_rows, columns=layout.columns):
+            yield _to_batch(batch, layout, first_line)
             first_line += batch.num_rows
     except pa.ArrowException as exc:
         raise InputFileError(path, f"cannot read Parquet data ({exc})") from None
@@ -143,11 +145,11 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[Batch]:
     try:
         reader = pacsv.open_csv(str(path), read_options=read_opts, convert_options=convert)
         first_line = 2  # line 1 is the header
-        for batch in reader:
-            if batch.num_rows == 0:
-                continue
-            yield _to_batch(pa.Table.from_batches([batch]), layout, first_line)
-            first_line += batch.num_rows
+        for block in reader:
+            for offset in range(0, block.num_rows, chunk_rows):  # zero-copy slices of chunk_rows
+                batch = block.slice(offset, chunk_rows)
+                yield _to_batch(batch, layout, first_line)
+                first_line += batch.num_rows
     except pa.ArrowInvalid as exc:
         raise InputFileError(path, f"cannot parse CSV ({_first_line(exc)})") from None
 
@@ -156,7 +158,7 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _to_batch(table: pa.Table, layout: Layout, first_line: int) -> Batch:
+def _to_batch(table: pa.RecordBatch, layout: Layout, first_line: int) -> Batch:
     """Rename to canonical columns, then set aside rows that cannot be audited."""
     n = table.num_rows
     data: dict[str, object] = {}

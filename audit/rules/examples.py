@@ -8,6 +8,7 @@ import pandas as pd
 
 from audit.codes import Kind
 from audit.episodes import END_DATE, ID, code_column
+from audit.reference import ReferenceTables
 from audit.rules.model import Example, Rule, RuleSet
 
 
@@ -16,6 +17,7 @@ class ExampleResult:
     rule: Rule
     example: Example
     problem: str  # "" when the example behaves as stated
+    skipped: bool = False  # the rule needs reference tables that were not given
 
     @property
     def ok(self) -> bool:
@@ -32,15 +34,22 @@ def examples_frame(examples: list[Example]) -> pd.DataFrame:
         for pos in range(width[kind]):
             codes = [e.diagnoses if kind is Kind.DIAGNOSIS else e.procedures for e in examples]
             data[code_column(kind, pos + 1)] = [c[pos] if pos < len(c) else "" for c in codes]
+    for attribute in ("sex", "age"):  # only when some example gives them, as an extract may not
+        if any(getattr(e, attribute) is not None for e in examples):
+            data[attribute] = [getattr(e, attribute) or "" for e in examples]
     return pd.DataFrame(data)
 
 
-def run_examples(rule: Rule) -> list[ExampleResult]:
-    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated."""
+def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[ExampleResult]:
+    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated.
+
+    A rule that needs reference tables (``--reference``) is skipped without them."""
     from audit.engine import compile_rules, evaluate  # the engine imports the rule model
 
     examples = list(rule.examples)
-    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule])))
+    if rule.reference_kinds - (reference.kinds if reference is not None else set()):
+        return [ExampleResult(rule, e, "", skipped=True) for e in examples]
+    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule]), reference))
     findings = findings[findings["rule_id"] == rule.id]
     results = []
     for i, example in enumerate(examples):
@@ -57,5 +66,5 @@ def run_examples(rule: Rule) -> list[ExampleResult]:
     return results
 
 
-def run_all_examples(rules: RuleSet) -> list[ExampleResult]:
-    return [r for rule in rules for r in run_examples(rule)]
+def run_all_examples(rules: RuleSet, reference: ReferenceTables | None = None) -> list[ExampleResult]:
+    return [r for rule in rules for r in run_examples(rule, reference)]

@@ -150,9 +150,13 @@ class CharacterTest:
         nth = _ordinal(self.position)
         if self.present:
             return f"has a {nth} character"
+        if self.allowed:
+            listed = " or ".join(self.values) if len(self.values) < 3 else \
+                ", ".join(self.values[:-1]) + " or " + self.values[-1]
+            return f"has {listed} as its {nth} character"
         listed = ", ".join(self.values)
-        return f"has {listed} as its {nth} character" if self.allowed else \
-            f"has no {listed} as its {nth} character"
+        return f"has not {listed} as its {nth} character" if len(self.values) == 1 else \
+            f"has none of {listed} as its {nth} character"
 
 
 @dataclass(frozen=True)

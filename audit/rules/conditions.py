@@ -155,7 +155,7 @@ class CharacterTest:
                 ", ".join(self.values[:-1]) + " or " + self.values[-1]
             return f"has {listed} as its {nth} character"
         listed = ", ".join(self.values)
-        return f"has not {listed} as its {nth} character" if len(self.values) == 1 else \
+        return f"does not have {listed} as its {nth} character" if len(self.values) == 1 else \
             f"has none of {listed} as its {nth} character"
 
 

@@ -64,7 +64,7 @@ def test_code_test_is_built_with_every_part(tmp_path):
     assert cond.relation.kind == "preceded_by" and cond.relation.within_block
     assert cond.characters == (c.CharacterTest(4, values=("0",), allowed=False),)
     assert isinstance(cond.coded_with, c.HasCode)
-    assert "every procedure Y01-Y99 has not 0 as its fourth character and is preceded by Z01-Z99 in its " \
+    assert "every procedure Y01-Y99 does not have 0 as its fourth character and is preceded by Z01-Z99 in its " \
            "OPCS-4 block and is coded with diagnosis C78.7" == cond.describe()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from audit import __version__
+from audit.config import load_settings
 from audit.errors import UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
 from audit.rules import load_rules
@@ -44,6 +45,23 @@ class _Group(click.Group):
 rules_option = click.option(
     "--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
     help="Rule file or folder (repeatable). Default: the shipped rulesets. Built-in data checks always run.")
+reference_option = click.option(
+    "--reference", type=click.Path(path_type=Path),
+    help="Folder (or file) with your NHS TRUD classification tables: OPCS-4 CodesAndTitles and/or ICD-10 "
+         "CodesAndTitlesAndMetadata. Default: [tool.audit] reference. Without them, checks against the "
+         "classification are skipped.")
+
+
+def _reference(path: Path | None, settings: dict):
+    """The reference tables from --reference or [tool.audit] reference; None when neither is given."""
+    from audit.reference import load_reference
+
+    path = path or settings.get("reference")
+    if path is None:
+        return None
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise UserError("[tool.audit] reference must be the path of a folder")
+    return load_reference(Path(path))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,7 +79,12 @@ def main():
               help="Write the report to this file instead of standard output.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
               help="Episodes per chunk: memory is bounded by this, not by the file size.")
-def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | None, chunk_size: int):
+@reference_option
+@click.option("--option", "option_values", multiple=True, metavar="NAME=VALUE",
+              help="Set a local rule option (repeatable), e.g. procurement_codes_collected=true; "
+                   "overrides [tool.audit.options].")
+def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | None, chunk_size: int,
+        reference: Path | None, option_values: tuple[str, ...]):
     """Audit EXTRACT (HES wide layout: EPIKEY, DIAG_nn, OPERTN_nn; CSV or Parquet).
 
     Exit code 0 when there are no error findings, 1 when there is at least one,
@@ -70,8 +93,14 @@ def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | No
     from audit.pipeline import run_audit
     from audit.report import write_report
 
+    from audit.rules.options import option_names, resolve_options
+
+    settings = load_settings()
     rules = load_rules(list(rule_paths) or None)
-    result = run_audit(extract, rules, chunk_rows=chunk_size)
+    shipped = option_names(load_rules()) if rule_paths else ()
+    options = resolve_options(rules, settings.get("options"), option_values, also_known=shipped)
+    result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, settings),
+                       options=options)
     write_report(result, fmt, output)
     sys.exit(result.exit_code)
 
@@ -86,7 +115,20 @@ def rules():
 def rules_list(rule_paths: tuple[Path, ...]):
     """List the rules: id, severity, guidance and title."""
     for rule in load_rules(list(rule_paths) or None):
-        click.echo(f"{rule.id:<12} {'/'.join(rule.severities):<14} {rule.source.guidance:<22} {rule.title}")
+        click.echo(f"{rule.id:<12} {'/'.join(rule.severities):<14} {rule.source.guidance:<22} {rule.title}"
+                   f"{_flags(rule)}")
+
+
+def _flags(rule: Rule) -> str:
+    """When a rule runs, if not always: its local option and the reference tables it needs."""
+    flags = []
+    if rule.enabled_by:
+        flags.append(f"off unless option {rule.enabled_by}")
+    if rule.disabled_by:
+        flags.append(f"off when option {rule.disabled_by}")
+    if rule.reference_kinds:
+        flags.append("needs --reference")
+    return f"  [{'; '.join(flags)}]" if flags else ""
 
 
 @rules.command("show")
@@ -102,13 +144,18 @@ def rules_show(rule_id: str, rule_paths: tuple[Path, ...]):
 
 @rules.command("test")
 @rules_option
-def rules_test(rule_paths: tuple[Path, ...]):
-    """Run every rule's pass/fail examples; exit 1 if any example does not behave as stated."""
-    results = run_all_examples(load_rules(list(rule_paths) or None))
+@reference_option
+def rules_test(rule_paths: tuple[Path, ...], reference: Path | None):
+    """Run every rule's pass/fail examples; exit 1 if any example does not behave as stated.
+
+    Examples of rules that check codes against the classification run only with --reference."""
+    results = run_all_examples(load_rules(list(rule_paths) or None), _reference(reference, load_settings()))
     bad = [r for r in results if not r.ok]
+    skipped = [r for r in results if r.skipped]
     for r in bad:
         click.echo(f"{r.rule.path}:{r.example.line}: {r.rule.id} example {r.problem}")
-    click.echo(f"{len(results) - len(bad)} passed, {len(bad)} failed")
+    tail = f", {len(skipped)} skipped (need --reference)" if skipped else ""
+    click.echo(f"{len(results) - len(bad) - len(skipped)} passed, {len(bad)} failed{tail}")
     sys.exit(1 if bad else 0)
 
 
@@ -143,6 +190,14 @@ def describe_rule(rule: Rule) -> str:
     if rule.effective_from or rule.effective_to:
         lines.append(_wrap(f"Effective for episodes ending {rule.effective_from or 'any time'} to "
                            f"{rule.effective_to or 'now'} (by episode end date)."))
+    if rule.enabled_by:
+        lines.append(_wrap(f"Off unless the local option {rule.enabled_by} is on ([tool.audit.options] "
+                           f"{rule.enabled_by} = true, or --option {rule.enabled_by}=true)."))
+    if rule.disabled_by:
+        lines.append(_wrap(f"Off when the local option {rule.disabled_by} is on ([tool.audit.options] "
+                           f"{rule.disabled_by} = true, or --option {rule.disabled_by}=true)."))
+    if rule.reference_kinds:
+        lines.append(_wrap("Needs your classification tables (--reference DIR); skipped without them."))
     lines += ["", "Why"]
     cite = ", ".join(x for x in (src.guidance, src.date) if x)
     lines.append(_wrap(f"{src.title} ({cite})" if src.title else cite))
@@ -151,6 +206,8 @@ def describe_rule(rule: Rule) -> str:
     if src.replaces:
         lines.append(_wrap(f"Replaces: {src.replaces}"))
     lines.append(_wrap(f'"{src.text}"'))
+    if src.note:
+        lines.append(_wrap(f"Note: {src.note}"))
     lines += ["", "Message", _wrap(rule.message), "", "Examples"]
     for e in rule.examples:
         verdict = "fails" if e.expect_fail else "passes"
@@ -158,7 +215,8 @@ def describe_rule(rule: Rule) -> str:
             verdict += f" ({e.severity})"
         codes = "; ".join(x for x in (
             f"diagnoses {' '.join(e.diagnoses)}" if e.diagnoses else "",
-            f"procedures {' '.join(e.procedures)}" if e.procedures else "") if x)
+            f"procedures {' '.join(e.procedures)}" if e.procedures else "",
+            f"sex {e.sex}" if e.sex is not None else "", f"age {e.age}" if e.age is not None else "") if x)
         note = f"  [{e.note}]" if e.note else ""
         lines.append(f"  {verdict:<17} {codes}{note}")
     return "\n".join(lines)

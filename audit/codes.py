@@ -109,6 +109,9 @@ def parse_icd10(raw: str) -> Icd10Code:
         raise InvalidCode(raw)
     if c6 is not None:
         marker = DAGGER if c6 == "D" else ASTERISK
+    if c4 == "X" and c5 not in (None, "-"):
+        # X holds the fourth place of a category divided only at the fifth (T08.X0, T08X0).
+        return Icd10Code(f"{cat}.X{c5}", marker)
     if c4 is None or c4 in "X-":
         # X pads an undivided three-character category (I10X is I10); nothing may follow but filler.
         if c5 not in (None, "-"):

@@ -10,7 +10,9 @@ import pandas as pd
 from audit.engine import compile_rules, empty_findings, evaluate
 from audit.episodes import END_DATE
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
+from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
+from audit.rules.options import attribute_notes, select_rules
 
 
 @dataclass
@@ -70,12 +72,19 @@ class RunResult:
         return 1 if self.count("error") else 0
 
 
-def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> RunResult:
-    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file."""
-    compiled = compile_rules(rules)
+def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,
+              reference: ReferenceTables | None = None, options: dict | None = None) -> RunResult:
+    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
+
+    Rules switched off by local ``options`` or needing ``reference`` tables that were not given are
+    left out, with a note saying so."""
+    rules, selection_notes = select_rules(rules, options, reference)
+    compiled = compile_rules(rules, reference)
     findings, rejected = [], []
     read = audited = no_end_date = 0
+    columns: set[str] = set()
     for batch in read_extract(Path(path), chunk_rows=chunk_rows):
+        columns.update(batch.episodes.columns)
         read += batch.read
         audited += len(batch.episodes)
         if END_DATE in batch.episodes:
@@ -88,11 +97,14 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
             rejected.append(batch.rejected)
     frames = [f for f in findings if len(f)]
     all_findings = pd.concat(frames, ignore_index=True) if frames else \
-        (findings[0] if findings else empty_findings())
+        (findings[0] if findings else empty_findings(titles=reference is not None))
     all_rejected = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=REJECT_COLUMNS)
     result = RunResult(Path(path).name, rules, all_findings, all_rejected, read, audited, no_end_date)
     if result.episodes_read != result.episodes_audited + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, rejected {len(all_rejected)}")
+    result.notes.extend(selection_notes)
+    if read:
+        result.notes.extend(attribute_notes(rules, columns))
     if any(r.effective_from or r.effective_to for r in rules) and no_end_date:
         result.notes.append(f"{no_end_date} episodes have no end date and were audited against every rule, "
                             "whatever its effective dates")

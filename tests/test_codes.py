@@ -23,14 +23,17 @@ from audit.codes import (ASTERISK, DAGGER, InvalidCode, Kind, Status, normalise_
     ("A17.0\u2020", "A17.0", DAGGER),
     ("G01*", "G01", ASTERISK),
     ("G01 *", "G01", ASTERISK),
+    ("T08X0", "T08.X0", None),  # X in the fourth place so that a fifth character can follow
+    ("T08.X1", "T08.X1", None),
+    ("T08X", "T08", None),
 ])
 def test_icd10_forms(raw, code, marker):
     parsed = parse_icd10(raw)
     assert (parsed.code, parsed.marker) == (code, marker)
 
 
-@pytest.mark.parametrize("raw", ["", "C7.87", "78.7", "C78A", "C7", "CC787", "C78.77.", "C787-X", "I10X1",
-                                 "C78.7.1", "J12.4D", "C787D"])
+@pytest.mark.parametrize("raw", ["", "C7.87", "78.7", "C78A", "C7", "CC787", "C78.77.", "C787-X",
+                                 "C78.7.1", "J12.4D", "C787D", "I10-0"])
 def test_icd10_malformed(raw):
     with pytest.raises(InvalidCode):
         parse_icd10(raw)

@@ -43,11 +43,13 @@ def _print(result: RunResult, console: Console) -> None:
     if len(result.findings):
         shown = result.findings.head(SHOW_FINDINGS)
         findings = Table(title="Findings", title_justify="left")
-        for col in ("Episode", "Rule", "Severity", "Message"):
+        titles = "found_titles" in shown.columns  # with --reference: the codes with their titles
+        for col in ("Episode", "Rule", "Severity", "Message", *(["Codes"] if titles else [])):
             findings.add_column(col, overflow="fold")
         for row in shown.itertuples():
+            extra = [escape(str(row.found_titles))] if titles else []
             findings.add_row(escape(str(row.episode_id)), escape(row.rule_id), row.severity,
-                             escape(str(row.message)), style=_STYLE.get(row.severity, ""))
+                             escape(str(row.message)), *extra, style=_STYLE.get(row.severity, ""))
         console.print(findings)
         if len(result.findings) > SHOW_FINDINGS:
             console.print(f"... and {len(result.findings) - SHOW_FINDINGS} more findings "

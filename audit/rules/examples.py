@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from audit.episodes import END_DATE, episodes_from_lists
+from audit.reference import ReferenceTables
 from audit.rules.model import Example, Rule, RuleSet
 
 
@@ -15,6 +16,7 @@ class ExampleResult:
     rule: Rule
     example: Example
     problem: str  # "" when the example behaves as stated
+    skipped: bool = False  # the rule needs reference tables that were not given
 
     @property
     def ok(self) -> bool:
@@ -23,18 +25,25 @@ class ExampleResult:
 
 def examples_frame(examples: list[Example]) -> pd.DataFrame:
     """A canonical episode frame with one episode per example (ids ex1, ex2, ...)."""
+    attributes = {END_DATE: pd.to_datetime(pd.Series([e.end_date for e in examples], dtype=object))}
+    for attribute in ("sex", "age"):  # only when some example gives them, as an extract may not
+        if any(getattr(e, attribute) is not None for e in examples):
+            attributes[attribute] = [getattr(e, attribute) or "" for e in examples]
     return episodes_from_lists(
         [f"ex{i + 1}" for i in range(len(examples))], [list(e.diagnoses) for e in examples],
-        [list(e.procedures) for e in examples],
-        {END_DATE: pd.to_datetime(pd.Series([e.end_date for e in examples], dtype=object))})
+        [list(e.procedures) for e in examples], attributes)
 
 
-def run_examples(rule: Rule) -> list[ExampleResult]:
-    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated."""
+def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[ExampleResult]:
+    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated.
+
+    A rule that needs reference tables (``--reference``) is skipped without them."""
     from audit.engine import compile_rules, evaluate  # the engine imports the rule model
 
     examples = list(rule.examples)
-    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule])))
+    if rule.reference_kinds - (reference.kinds if reference is not None else set()):
+        return [ExampleResult(rule, e, "", skipped=True) for e in examples]
+    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule]), reference))
     findings = findings[findings["rule_id"] == rule.id]
     results = []
     for i, example in enumerate(examples):
@@ -51,5 +60,5 @@ def run_examples(rule: Rule) -> list[ExampleResult]:
     return results
 
 
-def run_all_examples(rules: RuleSet) -> list[ExampleResult]:
-    return [r for rule in rules for r in run_examples(rule)]
+def run_all_examples(rules: RuleSet, reference: ReferenceTables | None = None) -> list[ExampleResult]:
+    return [r for rule in rules for r in run_examples(rule, reference)]

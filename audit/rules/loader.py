@@ -16,9 +16,10 @@ A rule file is a YAML mapping::
         expected: a Y53.- approach code in the J12.4 block
         message: "J12.4 without a Y53.- approach code in its block (found {found})"
         variants: [{when: ..., severity: warning, message: ..., expected: ...}]   # optional
+        enabled_by: procurement_codes_collected   # optional: off unless [tool.audit.options] sets it
         examples:
           pass: [{procedures: [J12.4, Y53.9], diagnoses: [C78.7, C18.7]}]
-          fail: [{procedures: [J12.4], diagnoses: [C78.7, C18.7]}]
+          fail: [{procedures: [J12.4], diagnoses: [C78.7, C18.7], sex: 2, age: 64}]
 
 Nothing in the file is executed; see ``audit.rules.conditions`` for conditions.
 """
@@ -39,16 +40,23 @@ from audit.rules.model import SEVERITIES, Example, Rule, RuleSet, Source, Varian
 from audit.rules.yamlsource import LineList, LineMap, load_yaml
 
 RULE_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
+OPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 PLACEHOLDERS = {"found", "expected"}
 
 _FILE_KEYS = {"ruleset", "title", "description", "source", "rules"}
 _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "when", "require",
-              "expected", "message", "variants", "examples"}
+              "expected", "message", "variants", "examples", "enabled_by", "disabled_by"}
 _RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
 _SOURCE_KEYS = {"guidance", "title", "url", "date", "text", "replaces", "note"}
 _VARIANT_KEYS = {"when", "severity", "message", "expected"}
-_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note"}
+_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age"}
 _BLOCK_KEYS = {"main", "contains", "must_contain"}
+_CODE_KEYS = {"diagnosis": (Kind.DIAGNOSIS, False), "procedure": (Kind.PROCEDURE, False),
+              "every_diagnosis": (Kind.DIAGNOSIS, True), "every_procedure": (Kind.PROCEDURE, True)}
+_CODE_TESTS = {"position", "usage", "has_character", "character", "in", "not_in", *c.SEQUENCE_RELATIONS,
+               "within_block", "coded_with", "not_coded_with", "unless"}
+_CONDITION_KEYS = ("diagnosis, procedure, every_diagnosis, every_procedure, not_coded_together, block, "
+                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, all, any, not")
 
 
 def shipped_rules_dir() -> Path:
@@ -213,13 +221,26 @@ class _FileParser:
         message = self.message(m, what)
         variants = self.variants(m, what) if "variants" in m else ()
         examples = self.examples(m, what)
+        enabled_by, disabled_by = self.option(m, "enabled_by", what), self.option(m, "disabled_by", what)
+        if enabled_by and disabled_by:
+            self.fail(m.line_of("disabled_by"), f"{what}: give 'enabled_by' or 'disabled_by', not both")
         return Rule(
             id=rule_id, title=self.text(m, "title", what), severity=severity, source=source,
             require=require, message=message, expected=self.text(m, "expected", what), when=when,
             description=self.text(m, "description", what, default=""),
             effective_from=effective_from, effective_to=effective_to, variants=variants,
             examples=examples, ruleset=ruleset, path=str(self.path), line=m.line,
+            enabled_by=enabled_by, disabled_by=disabled_by,
         )
+
+    def option(self, m: LineMap, key: str, what: str) -> str:
+        if key not in m:
+            return ""
+        name = m[key]
+        if not isinstance(name, str) or not OPTION_NAME.fullmatch(name):
+            self.fail(m.line_of(key), f"{what}: '{key}' takes an option name such as "
+                                      f"procurement_codes_collected (lower case, digits, _), not {name!r}")
+        return name
 
     def severity(self, m: LineMap, what: str) -> str:
         severity = self.text(m, "severity", what)
@@ -274,8 +295,19 @@ class _FileParser:
                     end_date=end_date.isoformat() if end_date else None, expect_fail=key == "fail",
                     severity=self.severity(e, what) if "severity" in e else None,
                     note=self.text(e, "note", "an example", default=""), line=e.line,
+                    sex=self.attribute(e, "sex"), age=self.attribute(e, "age"),
                 ))
         return tuple(out)
+
+    def attribute(self, e: LineMap, key: str) -> str | None:
+        """An example episode's sex or age, as the extract would write it (text or a whole number)."""
+        if key not in e:
+            return None
+        value = e[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            self.fail(e.line_of(key), f"example {key!r} must be a value as the extract writes it "
+                                      f"(e.g. sex: 2, age: 7003), not {value!r}")
+        return str(value).strip()
 
     def codes(self, e: LineMap, key: str) -> tuple[str, ...]:
         value = e.get(key, [])
@@ -290,17 +322,17 @@ class _FileParser:
         if not isinstance(raw, LineMap) or not raw:
             self.fail(line, f"a condition must be a mapping such as {{procedure: J12.4}}, not {_kind_of(raw)}")
         keys = set(raw)
+        code_keys = keys & set(_CODE_KEYS)
+        if code_keys:
+            return self.code_condition(raw, code_keys)
         at = raw.line
-        if keys <= {"diagnosis", "position"} and "diagnosis" in keys or \
-                keys <= {"procedure", "position"} and "procedure" in keys:
-            kind = Kind.DIAGNOSIS if "diagnosis" in keys else Kind.PROCEDURE
-            position = raw.get("position", "any")
-            if position not in c.POSITIONS:
-                self.fail(raw.line_of("position"), f"position must be one of {', '.join(c.POSITIONS)}")
-            return c.HasCode(self.pattern(raw[kind.value], raw.line_of(kind.value), kind), position)
+        if keys & _CODE_TESTS:
+            key = sorted(keys & _CODE_TESTS)[0]
+            self.fail(raw.line_of(key), f"{key!r} is a test on codes: it goes with diagnosis, procedure, "
+                                        "every_diagnosis or every_procedure in the same mapping")
         if len(keys) != 1:
-            self.fail(at, f"a condition has exactly one of diagnosis, procedure, block, every_block, malformed, "
-                          f"all, any, not (found {', '.join(sorted(map(str, keys)))})")
+            self.fail(at, f"a condition has exactly one of {_CONDITION_KEYS} "
+                          f"(found {', '.join(sorted(map(str, keys)))})")
         (key,) = keys
         value, vline = raw[key], raw.line_of(key)
         if key in ("all", "any"):
@@ -314,6 +346,14 @@ class _FileParser:
             if value not in ("diagnosis", "procedure"):
                 self.fail(vline, "'malformed' takes diagnosis or procedure")
             return c.Malformed(Kind(value))
+        if key in c.REFERENCE_CHECKS:
+            allowed = ("diagnosis", "procedure") if key == "invalid_code" else ("diagnosis",)
+            if value not in allowed:
+                self.fail(vline, f"'{key}' takes {' or '.join(allowed)}"
+                          + ("" if key == "invalid_code" else " (the OPCS-4 tables carry no sex or age limits)"))
+            return c.ReferenceCheck(key, Kind(value))
+        if key == "not_coded_together":
+            return self.not_coded_together(value, vline)
         if key in ("block", "every_block"):
             b = self.mapping(value, vline, f"'{key}'", _BLOCK_KEYS)
             every = key == "every_block"
@@ -327,8 +367,119 @@ class _FileParser:
             get = lambda k: self.patterns(b[k], b.line_of(k), Kind.PROCEDURE) if k in b else ()  # noqa: E731
             main = self.pattern(b["main"], b.line_of("main"), Kind.PROCEDURE) if "main" in b else None
             return c.InBlock(main, get("contains"), get("must_contain"), every)
-        self.fail(vline, f"unknown condition {key!r} (use diagnosis, procedure, block, every_block, malformed, "
-                         "all, any or not)")
+        self.fail(vline, f"unknown condition {key!r} (use one of {_CONDITION_KEYS})")
+
+    def code_condition(self, raw: LineMap, code_keys: set[str]) -> c.Condition:
+        """``{diagnosis: P, ...tests}`` / ``{every_diagnosis: P, ...tests}`` (see ``audit.rules.conditions``)."""
+        if len(code_keys) > 1:
+            self.fail(raw.line, f"a condition names one of {', '.join(sorted(code_keys))}, not several "
+                                "(use 'all' or 'any' to combine them)")
+        (code_key,) = code_keys
+        kind, every = _CODE_KEYS[code_key]
+        unknown = set(raw) - {code_key} - _CODE_TESTS
+        if unknown:
+            key = sorted(map(str, unknown))[0]
+            self.fail(raw.line_of(key), f"unknown key {key!r} in a {code_key} condition (allowed with it: "
+                                        f"{', '.join(sorted(_CODE_TESTS))})")
+        pattern = self.pattern(raw[code_key], raw.line_of(code_key), kind)
+        position = raw.get("position", "any")
+        if position not in c.POSITIONS:
+            self.fail(raw.line_of("position"), f"position must be one of {', '.join(c.POSITIONS)}")
+        usage = self.usage(raw, kind)
+        tests = set(raw) - {code_key, "usage"}
+        if not every and not usage and tests <= {"position"}:
+            return c.HasCode(pattern, position)  # the plain "has a code" test, answered from pattern bits
+        if every and not tests:
+            self.fail(raw.line, f"'{code_key}' needs a test every such code must pass (position, has_character, "
+                                "character, a relation such as directly_preceded_by, coded_with ...)")
+        relation = self.relation(raw, kind)
+        if "unless" in raw and not ({"coded_with", "not_coded_with"} & set(raw)):
+            self.fail(raw.line_of("unless"), "'unless' goes with 'not_coded_with' or 'coded_with'")
+        if "coded_with" in raw and "not_coded_with" in raw:
+            self.fail(raw.line_of("not_coded_with"), "give 'coded_with' or 'not_coded_with', not both "
+                                                     "(use 'all' to combine two conditions)")
+        episode = {k: self.episode_test(raw[k], raw.line_of(k), kind) if k in raw else None
+                   for k in ("coded_with", "not_coded_with", "unless")}
+        return c.CodeTest(c.Selector(pattern, usage), every=every, position=position,
+                          characters=self.characters(raw, kind), relation=relation, **episode)
+
+    def usage(self, raw: LineMap, kind: Kind) -> str:
+        if "usage" not in raw:
+            return ""
+        if kind is not Kind.DIAGNOSIS or raw["usage"] not in c.USAGES:
+            self.fail(raw.line_of("usage"), "'usage' takes dagger or asterisk (ICD-10 diagnoses only)")
+        return raw["usage"]
+
+    def characters(self, raw: LineMap, kind: Kind) -> tuple[c.CharacterTest, ...]:
+        longest = 5 if kind is Kind.DIAGNOSIS else 4
+        out = []
+        if "has_character" in raw:
+            n = raw["has_character"]
+            if isinstance(n, bool) or not isinstance(n, int) or not 4 <= n <= longest:
+                self.fail(raw.line_of("has_character"), f"'has_character' takes the number of the character "
+                                                        f"the code must have (4{' or 5' if longest == 5 else ''})")
+            out.append(c.CharacterTest(n, present=True))
+        listed = [k for k in ("in", "not_in") if k in raw]
+        if "character" in raw or listed:
+            if "character" not in raw:
+                self.fail(raw.line_of(listed[0]), f"'{listed[0]}' goes with 'character: N' (which character)")
+            n = raw["character"]
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= longest:
+                self.fail(raw.line_of("character"), f"'character' takes a character number from 1 to {longest}")
+            if len(listed) != 1:
+                self.fail(raw.line_of("character"), "'character' needs one of 'in' or 'not_in' "
+                                                    "(the values it may or may not take)")
+            key = listed[0]
+            values = raw[key] if isinstance(raw[key], list) else [raw[key]]
+            chars = [str(v).strip().upper() for v in values]
+            if not chars or any(isinstance(v, bool) or len(ch) != 1 or not ch.isalnum()
+                                for v, ch in zip(values, chars)):
+                self.fail(raw.line_of(key), f"'{key}' takes a list of single characters such as [0, 1] or [X]")
+            out.append(c.CharacterTest(n, values=tuple(chars), allowed=key == "in"))
+        return tuple(out)
+
+    def relation(self, raw: LineMap, kind: Kind) -> c.Relation | None:
+        found = [k for k in c.SEQUENCE_RELATIONS if k in raw]
+        if len(found) > 1:
+            self.fail(raw.line_of(found[1]), f"give one of {', '.join(c.SEQUENCE_RELATIONS)} per condition "
+                                             "(use 'all' to combine two)")
+        within = raw.get("within_block", False)
+        if "within_block" in raw:
+            if not isinstance(within, bool):
+                self.fail(raw.line_of("within_block"), "'within_block' takes true or false")
+            if kind is not Kind.PROCEDURE or not found:
+                self.fail(raw.line_of("within_block"), "'within_block' goes with a procedure condition and one "
+                                                       f"of {', '.join(c.SEQUENCE_RELATIONS)}")
+        if not found:
+            return None
+        key = found[0]
+        return c.Relation(key, self.selector(raw[key], raw.line_of(key), kind), within)
+
+    def selector(self, value, line: int, kind: Kind) -> c.Selector:
+        """A relation's target: a pattern, or ``{diagnosis: P, usage: dagger}`` of the same classification."""
+        if not isinstance(value, LineMap):
+            return c.Selector(self.pattern(value, line, kind))
+        m = self.mapping(value, line, "a relation's target", {kind.value, "usage"}, required=(kind.value,))
+        return c.Selector(self.pattern(m[kind.value], m.line_of(kind.value), kind), self.usage(m, kind))
+
+    def episode_test(self, value, line: int, kind: Kind) -> c.Condition:
+        """``coded_with`` / ``not_coded_with`` / ``unless``: a pattern of the same classification or a condition."""
+        if isinstance(value, LineMap):
+            return self.condition(value, line)
+        return c.HasCode(self.pattern(value, line, kind))
+
+    def not_coded_together(self, value, line: int) -> c.NotCodedTogether:
+        m = self.mapping(value, line, "'not_coded_together'", {"diagnosis", "procedure"})
+        if len(m) != 1:
+            self.fail(m.line, "'not_coded_together' takes one of diagnosis or procedure, with a list of groups "
+                              "such as [E10, E11, E14]")
+        (key,) = m
+        groups = m[key]
+        if not isinstance(groups, LineList) or len(groups) < 2:
+            self.fail(m.line_of(key), "'not_coded_together' needs a list of at least two groups, "
+                                      "such as [E10, E11, E14]")
+        return c.NotCodedTogether(tuple(self.pattern(g, groups.line_of(i), Kind(key))
+                                        for i, g in enumerate(groups)))
 
 
 def _kind_of(value) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from audit.rules.conditions import Condition
+from audit.codes import Kind
+from audit.rules.conditions import Condition, reference_kinds
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -44,6 +45,8 @@ class Example:
     severity: str | None  # for a failing example: the severity it must get
     note: str
     line: int
+    sex: str | None = None  # the episode's sex as HES writes it (1 male, 2 female, 9, 0)
+    age: str | None = None  # the episode's age as HES STARTAGE writes it (7001-7007 under a year)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,29 @@ class Rule:
     ruleset: str = ""
     path: str = ""
     line: int = 0
+    enabled_by: str = ""  # a local option that turns the rule on (off by default)
+    disabled_by: str = ""  # a local option that turns the rule off (on by default)
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return [x for x in (self.when, self.require, *(v.when for v in self.variants)) if x is not None]
+
+    @property
+    def reference_kinds(self) -> set[Kind]:
+        """The classifications whose reference tables (``--reference``) the rule needs."""
+        return set().union(*(reference_kinds(x) for x in self.conditions))
+
+    @property
+    def option(self) -> str:
+        return self.enabled_by or self.disabled_by
+
+    def active(self, options: dict[str, bool]) -> bool:
+        """Whether the rule runs with these local options (every option is off unless set)."""
+        if self.enabled_by:
+            return bool(options.get(self.enabled_by, False))
+        if self.disabled_by:
+            return not options.get(self.disabled_by, False)
+        return True
 
     @property
     def severities(self) -> tuple[str, ...]:

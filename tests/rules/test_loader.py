@@ -49,7 +49,7 @@ def test_good_rule_loads(tmp_path):
     ("    when: {procedure: J12.4}", "    when: {procedure: I12.4}", 7, "'I12.4'"),
     ("    when: {procedure: J12.4}", "    when: {procedure: J12.4, position: last}", 7, "position must be one of"),
     ("    when: {procedure: J12.4}", "    when: {proc: J12.4}", 7, "unknown condition 'proc'"),
-    ("    when: {procedure: J12.4}", "    when: {diagnosis: C78.7, procedure: J12.4}", 7, "exactly one of"),
+    ("    when: {procedure: J12.4}", "    when: {diagnosis: C78.7, procedure: J12.4}", 7, "not several"),
     ("    when: {procedure: J12.4}", "    when: {all: []}", 7, "non-empty list"),
     ("    expected: a Y53.- code\n", "", 4, "missing 'expected'"),
     ("  - id: T-01", "  - id: t 01", 4, "rule id"),

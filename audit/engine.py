@@ -23,7 +23,7 @@ from audit.patterns import Pattern
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
 
-FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found"]
+FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -187,6 +187,15 @@ class _Chunk:
                 parts.append(np.where(involved[:, j], display[:, j], ""))
         return _join_nonempty(parts, len(rows))
 
+    def episode_codes(self, rows: np.ndarray) -> pd.Series:
+        """All codes of each of these episodes in order, as displayed: "diagnoses | procedures"."""
+        groups = []
+        for kind in Kind:
+            m = self.codes[kind].rows(rows)
+            display = m.take(_display(m), "")
+            groups.append(_join_nonempty([display[:, j] for j in range(display.shape[1])], len(rows)))
+        return (groups[0] + " | " + groups[1]).str.strip()
+
 
 def _display(m: CodeMatrix) -> np.ndarray:
     """How each distinct value is shown in a finding: the dotted code with its marker, or the raw value quoted."""
@@ -269,6 +278,8 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     if not frames:
         return empty_findings(attributes)
     findings = pd.concat(frames, ignore_index=True)
+    flagged = np.unique(findings["_row"].to_numpy())  # every code of the flagged episodes only
+    findings["codes"] = chunk.episode_codes(flagged).to_numpy()[np.searchsorted(flagged, findings["_row"].to_numpy())]
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
         findings[col] = episodes[col].to_numpy()[findings["_row"].to_numpy()]
     findings = findings.sort_values(["_row", "rule_id"], kind="stable").drop(columns="_row")

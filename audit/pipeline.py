@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -25,6 +26,8 @@ class RunResult:
     episodes_audited: int = 0
     episodes_without_end_date: int = 0
     notes: list[str] = field(default_factory=list)
+    baseline: dict | None = None  # set by audit.baseline.apply_baseline: the file, matched and stale entries
+    redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
 
     @property
     def episodes_rejected(self) -> int:
@@ -62,6 +65,8 @@ class RunResult:
             "info": self.count("info"),
             "episodes_with_findings": int(self.findings["episode_id"].nunique()),
             "notes": list(self.notes),
+            **({"redacted": True} if self.redacted else {}),
+            **({"baseline": self.baseline} if self.baseline is not None else {}),
         }
 
     @property
@@ -70,8 +75,12 @@ class RunResult:
         return 1 if self.count("error") else 0
 
 
-def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> RunResult:
-    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file."""
+def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+              progress: Callable[[int], None] | None = None) -> RunResult:
+    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
+
+    ``progress``, when given, is called after each chunk with the number of rows read in it.
+    """
     compiled = compile_rules(rules)
     findings, rejected = [], []
     read = audited = no_end_date = 0
@@ -86,6 +95,8 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
             findings.append(evaluate(batch.episodes, compiled))
         if len(batch.rejected):
             rejected.append(batch.rejected)
+        if progress is not None:
+            progress(batch.read)
     frames = [f for f in findings if len(f)]
     all_findings = pd.concat(frames, ignore_index=True) if frames else \
         (findings[0] if findings else empty_findings())

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def episodes_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows of {"id", "diagnoses": [...], "procedures": [...], other attributes} as a canonical frame."""
-    width = {kind: max([1, *(len(r.get(kind.value + ("es" if kind is Kind.DIAGNOSIS else "s"), []))
-                             for r in rows)]) for kind in Kind}
+    width = {kind: max([1, *(len(r.get(key, [])) for r in rows)])
+             for kind, key in ((Kind.DIAGNOSIS, "diagnoses"), (Kind.PROCEDURE, "procedures"))}
     data: dict[str, list] = {ID: [str(r.get("id", i + 1)) for i, r in enumerate(rows)]}
     for kind, key in ((Kind.DIAGNOSIS, "diagnoses"), (Kind.PROCEDURE, "procedures")):
         for pos in range(width[kind]):

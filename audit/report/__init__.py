@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.pipeline import RunResult
-from audit.report import jsonout, table, tabular
+from audit.report import github, html, jsonout, junit, sarif, table, tabular, xlsx
 
 FORMATS = {
     "table": table.write,
     "csv": tabular.write_csv,
     "json": jsonout.write,
+    "jsonl": tabular.write_jsonl,
+    "parquet": tabular.write_parquet,
+    "xlsx": xlsx.write,
+    "html": html.write,
+    "junit": junit.write,
+    "sarif": sarif.write,
+    "github": github.write,
 }
 
 

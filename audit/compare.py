@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -128,24 +129,25 @@ def _signed(x: float) -> str:
 def _print(comparison: dict, console: Console) -> None:
     o, n = comparison["old"], comparison["new"]
     console.print(f"[bold]{escape(o['source'])}[/] ({o['episodes_audited']} episodes, {o['findings']} findings, "
-                  f"{o['rate']:.2f} per 1,000) -> [bold]{escape(n['source'])}[/] ({n['episodes_audited']} "
-                  f"episodes, {n['findings']} findings, {n['rate']:.2f} per 1,000)")
+                  f"{o['rate']:,.2f} per 1,000) -> [bold]{escape(n['source'])}[/] ({n['episodes_audited']} "
+                  f"episodes, {n['findings']} findings, {n['rate']:,.2f} per 1,000)")
     for note in comparison["notes"]:
         console.print(f"note: {escape(note)}")
-    table = Table(title="Findings per rule, old -> new", title_justify="left")
-    for col, justify in (("Rule", "left"), ("Severity", "left"), ("Old", "right"), ("New", "right"),
-                         ("New findings", "right"), ("Fixed", "right"), ("Persisting", "right"),
-                         ("Per 1,000 old", "right"), ("Per 1,000 new", "right"), ("Change", "right")):
-        table.add_column(col, justify=justify)
+    table = Table(title="Findings per rule, old -> new", title_justify="left",
+                  caption="Kept: in both runs. Rates: findings per 1,000 episodes audited.",
+                  caption_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Rule", no_wrap=True, min_width=max([4, *(len(r["rule_id"]) for r in comparison["rules"])]))
+    for col in ("Old", "New", "Added", "Fixed", "Kept", "Rate old", "Rate new", "Change"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for r in comparison["rules"]:
         style = "red" if r["rate_change"] > 0 else ("green" if r["rate_change"] < 0 else
                                                     ("dim" if not (r["old_findings"] or r["new_findings"]) else ""))
-        table.add_row(escape(r["rule_id"]), escape(r["severity"]), str(r["old_findings"]), str(r["new_findings"]),
-                      str(r["new"]), str(r["fixed"]), str(r["persisting"]), f"{r['old_rate']:.2f}",
-                      f"{r['new_rate']:.2f}", _signed(r["rate_change"]), style=style)
+        table.add_row(escape(r["rule_id"]), str(r["old_findings"]), str(r["new_findings"]), str(r["new"]),
+                      str(r["fixed"]), str(r["persisting"]), f"{r['old_rate']:,.2f}", f"{r['new_rate']:,.2f}",
+                      _signed(r["rate_change"]), style=style)
     console.print(table)
     t = comparison["totals"]
-    console.print(f"[bold]{t['new']} new, {t['fixed']} fixed, {t['persisting']} persisting[/]")
+    console.print(f"[bold]{t['new']} new, {t['fixed']} fixed, {t['persisting']} persisting[/] findings")
 
 
 WRITERS = {"table": write_table, "json": write_json, "csv": write_csv}

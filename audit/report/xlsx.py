@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -33,23 +34,32 @@ _SEVERITY_FONT = {"error": Font(color="B42318", bold=True), "warning": Font(colo
                   "info": Font(color="175CD3")}
 
 
-def _cell_value(value):
-    """A value as a cell holds it: numbers and dates as such, text made safe."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, (bool, int, float, dt.date)):
+def _column_values(s: pd.Series) -> list:
+    """One column as cell values, worked out per column (and per distinct text), not per cell."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return [None if pd.isna(v) else v for v in s.dt.date.astype(object)]  # dates get a date format
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return [None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in s.astype(object)]
+    values = s.astype(object)
+    present = values.notna().to_numpy()
+    safe = {v: _cell(v) for v in pd.unique(values[present])}
+    return [safe[v] if ok else None for v, ok in zip(values.tolist(), present)]
+
+
+def _cell(value):
+    """A value of a text (object) column: numbers stay numbers, anything else is made-safe text."""
+    if isinstance(value, (bool, int, float)):
         return value
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.date() if isinstance(value, (pd.Timestamp, dt.datetime)) else value
     return spreadsheet_text(str(value))
 
 
 def _widths(frame: pd.DataFrame) -> list[float]:
     out = []
     for col in frame.columns:
-        sample = frame[col].head(2000).astype(object).where(frame[col].head(2000).notna(), "").astype(str)
+        head = frame[col].head(2000)
+        sample = head.astype(object).where(head.notna(), "").astype(str)
         longest = max([len(str(col)), *sample.str.len().tolist()]) if len(sample) else len(str(col))
         out.append(min(MAX_WIDTH, max(8, longest + 2)))
     return out
@@ -61,7 +71,13 @@ def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, severity_col: str | No
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     n_rows = min(len(frame), MAX_ROWS)
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(frame.columns)))}{n_rows + 1}"
+    last_col = get_column_letter(max(1, len(frame.columns)))
+    ws.auto_filter.ref = f"A1:{last_col}{n_rows + 1}"
+    if severity_col in frame.columns and n_rows:
+        col = get_column_letter(list(frame.columns).index(severity_col) + 1)
+        for severity, font in _SEVERITY_FONT.items():
+            ws.conditional_formatting.add(f"{col}2:{col}{n_rows + 1}",
+                                          CellIsRule(operator="equal", formula=[f'"{severity}"'], font=font))
     header = []
     for col in frame.columns:
         cell = WriteOnlyCell(ws, value=spreadsheet_text(str(col)))
@@ -69,20 +85,8 @@ def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, severity_col: str | No
         cell.alignment = Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
-    dates = {i for i, col in enumerate(frame.columns) if pd.api.types.is_datetime64_any_dtype(frame[col])}
-    sev_index = list(frame.columns).index(severity_col) if severity_col in frame.columns else None
-    for values in frame.head(n_rows).itertuples(index=False, name=None):  # writing is row by row by nature
-        row = [_cell_value(v) for v in values]
-        if dates or sev_index is not None:
-            for i in dates:
-                if row[i] is not None:
-                    cell = WriteOnlyCell(ws, value=row[i])
-                    cell.number_format = "yyyy-mm-dd"
-                    row[i] = cell
-            if sev_index is not None and row[sev_index] in _SEVERITY_FONT:
-                cell = WriteOnlyCell(ws, value=row[sev_index])
-                cell.font = _SEVERITY_FONT[row[sev_index]]
-                row[sev_index] = cell
+    head = frame.head(n_rows)
+    for row in zip(*(_column_values(head[c]) for c in head.columns)):  # writing is row by row by nature
         ws.append(row)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audit.errors import UserError
 from audit.pipeline import RunResult
 from audit.report import github, html, jsonout, junit, sarif, table, tabular, xlsx
 
@@ -23,4 +24,8 @@ FORMATS = {
 
 def write_report(result: RunResult, fmt: str, output: Path | None) -> None:
     """Write ``result`` as ``fmt`` to ``output`` (standard output when None)."""
-    FORMATS[fmt](result, output)
+    try:
+        FORMATS[fmt](result, output)
+    except OSError as exc:
+        raise UserError(f"{output or 'standard output'}: cannot write the {fmt} report ({exc.strerror or exc})") \
+            from None

@@ -90,6 +90,8 @@ def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...], known: 
     seen = set()
     for t in targets:
         if t.output is not None:
+            if not t.output.parent.is_dir():
+                raise UserError(f"--output {t.output}: the folder {t.output.parent} does not exist")
             key = t.output.resolve()
             if key in seen:
                 raise UserError(f"--output {t.output} is given twice")

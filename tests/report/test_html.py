@@ -140,3 +140,13 @@ def test_renders_in_headless_chromium(sample_result, tmp_path):
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
         shutil.copy(report, Path(keep) / "report.html")
+
+
+def test_coder_chart_when_the_extract_has_coders(sample_result):
+    with_coder = type(sample_result)(sample_result.source, sample_result.rules,
+                                     sample_result.findings.assign(coder=["ann", "bob"] * 8 + ["ann"]),
+                                     sample_result.rejected, sample_result.episodes_read,
+                                     sample_result.episodes_audited)
+    page = render(with_coder)
+    assert 'id="chart-coder"' in page and "Findings per coder" in page
+    assert "Coder: ann" in page

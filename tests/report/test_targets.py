@@ -48,6 +48,7 @@ def test_dash_is_stdout():
     (("csv", "json"), (), "2 --format but 0 --output"),
     (("csv", "json"), (Path("-"), Path("-")), "more than one report would go to standard output"),
     ((), (Path("a.csv"), Path("a.csv")), "given twice"),
+    ((), (Path("no/such/folder/r.html"),), "does not exist"),
 ])
 def test_mismatches_are_user_errors(formats, outputs, problem):
     with pytest.raises(UserError, match=problem):

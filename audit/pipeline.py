@@ -26,7 +26,7 @@ class RunResult:
     episodes_audited: int = 0
     episodes_without_end_date: int = 0
     notes: list[str] = field(default_factory=list)
-    baseline: dict | None = None  # set by audit.baseline.apply_baseline: the file, matched and stale entries
+    baseline: dict | None = None  # set by audit.baseline.apply: the file, matched and stale entries
     redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
 
     @property

@@ -18,6 +18,9 @@ from audit import __version__
 from audit.config import load_settings
 from audit.errors import UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
+from audit.redact import KEY_ENV
+from audit.report.targets import FORMAT_NAMES
+from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 from audit.rules import load_rules
 from audit.rules.examples import run_all_examples
 from audit.rules.model import Rule
@@ -50,6 +53,15 @@ reference_option = click.option(
     help="Folder (or file) with your NHS TRUD classification tables: OPCS-4 CodesAndTitles and/or ICD-10 "
          "CodesAndTitlesAndMetadata. Default: [tool.audit] reference. Without them, checks against the "
          "classification are skipped.")
+option_values_option = click.option(
+    "--option", "option_values", multiple=True, metavar="NAME=VALUE",
+    help="Set a local rule option (repeatable), e.g. procurement_codes_collected=true; "
+         "overrides [tool.audit.options].")
+
+
+def audit_inputs(f):
+    """The options that decide what an audit checks: reference tables and local rule options."""
+    return reference_option(option_values_option(f))
 
 
 def _reference(path: Path | None, settings: dict):
@@ -64,6 +76,52 @@ def _reference(path: Path | None, settings: dict):
     return load_reference(Path(path))
 
 
+def selection_options(f):
+    """--select / --ignore / --severity: which rules run and how severe; override [tool.audit]."""
+    for option in reversed([
+        click.option("--select", multiple=True, metavar="RULES",
+                     help="Only these rule ids or prefixes (comma-separated or repeated; ALL for every rule)."),
+        click.option("--ignore", multiple=True, metavar="RULES", help="Not these rule ids or prefixes."),
+        click.option("--severity", "severity_overrides", multiple=True, metavar="RULE=SEVERITY",
+                     help="Set the severity of a rule or prefix: IPG406-02=warning (repeatable)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def redact_options(f):
+    """--redact / --redact-key: keyed pseudonyms instead of episode ids in every output."""
+    f = click.option("--redact-key", envvar=KEY_ENV, metavar="KEY",
+                     help=f"The key for --redact (or set {KEY_ENV}); the same key gives the same pseudonyms.")(f)
+    return click.option("--redact", is_flag=True,
+                        help="Replace episode ids with keyed pseudonyms (HMAC-SHA256) in every output.")(f)
+
+
+def _settings(select, ignore, severity_overrides, fail_on=None, max_findings=None):
+    return resolve_settings(load_settings(), select=select, ignore=ignore,
+                            severity=parse_severity_options(severity_overrides), fail_on=fail_on,
+                            max_findings=max_findings)
+
+
+def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, reference: Path | None,
+           option_values: tuple[str, ...], rule_paths: tuple[Path, ...]):
+    """Run the audit (with a progress bar on a terminal) and redact the result when asked."""
+    from audit.pipeline import run_audit
+    from audit.progress import progress_reporter
+    from audit.redact import redact_result
+    from audit.rules.options import option_names, resolve_options
+
+    raw = load_settings()
+    shipped = option_names(load_rules()) if rule_paths else ()
+    options = resolve_options(rules, raw.get("options"), option_values, also_known=shipped)
+    with progress_reporter(extract) as progress:
+        result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, raw),
+                           options=options, progress=progress)
+    if redact_key is not None:
+        redact_result(result, redact_key)
+    return result
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="audit")
 def main():
@@ -73,36 +131,114 @@ def main():
 @main.command()
 @click.argument("extract", type=click.Path(path_type=Path))
 @rules_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-              help="Output format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the report to this file instead of standard output.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
+              help="Report format (repeatable; paired in order with --output). Default: table.")
+@click.option("--output", "-o", "outputs", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Report file (repeatable; '-' is standard output). Alone, its extension gives the format.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
               help="Episodes per chunk: memory is bounded by this, not by the file size.")
-@reference_option
-@click.option("--option", "option_values", multiple=True, metavar="NAME=VALUE",
-              help="Set a local rule option (repeatable), e.g. procurement_codes_collected=true; "
-                   "overrides [tool.audit.options].")
-def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | None, chunk_size: int,
-        reference: Path | None, option_values: tuple[str, ...]):
+@audit_inputs
+@selection_options
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Lowest severity that fails the run (exit 1). Default: error, or fail-on in [tool.audit].")
+@click.option("--max-findings", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Fail only when more than N findings are at or above --fail-on. Default: 0.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings would fail the run.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Report and gate only findings not in this baseline ('audit baseline create').")
+@redact_options
+def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
+        chunk_size: int, reference: Path | None, option_values: tuple[str, ...], select, ignore,
+        severity_overrides, fail_on, max_findings, exit_zero: bool, statistics: bool, baseline_path: Path | None,
+        redact: bool, redact_key: str | None):
     """Audit EXTRACT (HES wide layout: EPIKEY, DIAG_nn, OPERTN_nn; CSV or Parquet).
 
-    Exit code 0 when there are no error findings, 1 when there is at least one,
-    2 when the extract, rules or options cannot be used.
+    Exit code 0 when no findings fail the run (by default: no error findings), 1 when
+    some do, 2 when the extract, rules or options cannot be used.
+
+    Formats and files pair in order (--format csv -o a.csv --format html -o r.html);
+    files alone take their format from the extension (-o r.html -o r.sarif).
     """
-    from audit.pipeline import run_audit
+    from audit import baseline
+    from audit.redact import require_key
     from audit.report import write_report
+    from audit.report.statistics import write as write_statistics
+    from audit.report.targets import resolve_targets
+    from audit.selection import exit_code
 
-    from audit.rules.options import option_names, resolve_options
+    settings = _settings(select, ignore, severity_overrides, fail_on, max_findings)
+    targets = [] if statistics and not formats and not outputs else resolve_targets(formats, outputs)
+    if statistics and any(t.output is None for t in targets):
+        raise UserError("--statistics prints to standard output: give the report an --output file")
+    key = require_key(redact_key) if redact else None
+    accepted = baseline.load(baseline_path) if baseline_path is not None else None
+    rules = apply_settings(load_rules(list(rule_paths) or None), settings)
+    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths)
+    if accepted is not None:
+        baseline.apply(result, accepted, baseline_path)
+    for target in targets:
+        write_report(result, target.format, target.output)
+    if statistics:
+        write_statistics(result, None)
+    sys.exit(exit_code(result.findings, settings, exit_zero))
 
-    settings = load_settings()
-    rules = load_rules(list(rule_paths) or None)
-    shipped = option_names(load_rules()) if rule_paths else ()
-    options = resolve_options(rules, settings.get("options"), option_values, also_known=shipped)
-    result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, settings),
-                       options=options)
-    write_report(result, fmt, output)
-    sys.exit(result.exit_code)
+
+@main.group(cls=_Group)
+def baseline():
+    """Accept today's findings, so that a run reports and gates only new ones."""
+
+
+@baseline.command("create")
+@click.argument("extract", type=click.Path(path_type=Path))
+@rules_option
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="audit-baseline.json",
+              show_default=True, help="Baseline file to write (reasons already in it are kept).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
+              help="Episodes per chunk.")
+@audit_inputs
+@selection_options
+@redact_options
+def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, chunk_size: int,
+                    reference: Path | None, option_values: tuple[str, ...], select, ignore, severity_overrides,
+                    redact: bool, redact_key: str | None):
+    """Write every finding of EXTRACT to a baseline file, each with a 'reason' to fill in.
+
+    Then 'audit run EXTRACT --baseline FILE' reports and gates only findings that are
+    not in it, and lists baseline entries that no longer occur. Existing reasons are
+    kept when the file is written again.
+    """
+    from audit import baseline as baseline_file
+    from audit.redact import require_key
+
+    settings = _settings(select, ignore, severity_overrides)
+    key = require_key(redact_key) if redact else None
+    previous = baseline_file.load(output) if output.exists() else None
+    rules = apply_settings(load_rules(list(rule_paths) or None), settings)
+    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths)
+    doc = baseline_file.create(result, previous)
+    baseline_file.write(doc, output)
+    kept = sum(1 for e in doc["entries"] if e["reason"])
+    click.echo(f"wrote {len(doc['entries'])} baseline entries to {output}"
+               + (f" (kept {kept} reasons)" if kept else ""), err=True)
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
+def compare(old: Path, new: Path, fmt: str, output: Path | None):
+    """Compare two runs (JSON results of 'audit run --format json'), OLD then NEW.
+
+    Per rule: findings new in NEW, fixed since OLD and persisting (matched by rule,
+    episode and codes), and findings per 1,000 episodes audited in each run.
+    """
+    from audit.compare import WRITERS, compare as compare_runs, load_result
+
+    WRITERS[fmt](compare_runs(load_result(old), load_result(new)), output)
 
 
 @main.group(cls=_Group)
@@ -112,11 +248,15 @@ def rules():
 
 @rules.command("list")
 @rules_option
-def rules_list(rule_paths: tuple[Path, ...]):
-    """List the rules: id, severity, guidance and title."""
-    for rule in load_rules(list(rule_paths) or None):
-        click.echo(f"{rule.id:<12} {'/'.join(rule.severities):<14} {rule.source.guidance:<22} {rule.title}"
-                   f"{_flags(rule)}")
+@selection_options
+def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides):
+    """List the rules: id, active or not (after select/ignore), severity, guidance, title and when it runs."""
+    settings = _settings(select, ignore, severity_overrides)
+    for st in rule_statuses(load_rules(list(rule_paths) or None), settings):
+        rule = st.rule
+        severity = f"{st.severity} (set)" if st.severity else "/".join(rule.severities)
+        click.echo(f"{rule.id:<12} {'active' if st.active else 'off':<7} {severity:<14} "
+                   f"{rule.source.guidance:<22} {rule.title}{_flags(rule)}")
 
 
 def _flags(rule: Rule) -> str:

@@ -30,7 +30,7 @@ from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
 from audit.sequence import relation_matrix
 
-FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found"]
+FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
 TITLES = "found_titles"  # after "found" when reference tables are given: each found code with its title
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -415,6 +415,16 @@ class _Chunk:
         joined = pd.Series(text[keep][sort], dtype=object).groupby(owner[keep][sort], sort=True).agg(sep.join)
         return pd.Series(joined.reindex(range(len(rows)), fill_value="").to_numpy(), dtype=object)
 
+    def episode_codes(self, rows: np.ndarray) -> pd.Series:
+        """All codes of each of these episodes in order, as displayed: "diagnoses | procedures"."""
+        shown = {kind: self.codes[kind].values.display for kind in Kind}
+        groups = []
+        for kind in Kind:
+            only = {k: (self.codes[k].index[rows] != EMPTY) if k is kind else
+                    np.zeros((len(rows), self.codes[k].index.shape[1]), dtype=bool) for k in Kind}
+            groups.append(self._show(only, rows, shown, " "))
+        return (groups[0] + " | " + groups[1]).str.strip()
+
 
 def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:
     """bool per distinct code: does it pass the character test (dots are not characters)?"""
@@ -493,6 +503,9 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     if not frames:
         return empty_findings(attributes, titles=compiled.reference is not None)
     findings = pd.concat(frames, ignore_index=True)
+    flagged = np.unique(findings["_row"].to_numpy())  # every code of the flagged episodes only
+    findings["codes"] = chunk.episode_codes(flagged).to_numpy()[np.searchsorted(flagged, findings["_row"].to_numpy())]
+    findings = findings[["_row", *empty_findings(titles=compiled.reference is not None).columns]]
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
         findings[col] = episodes[col].iloc[findings["_row"].to_numpy()].to_numpy()
     findings = findings.sort_values(["_row", "rule_id"], kind="stable").drop(columns="_row")
@@ -506,5 +519,8 @@ def attribute_columns(episodes: pd.DataFrame) -> list[str]:
 
 
 def empty_findings(attributes: list[str] = (), titles: bool = False) -> pd.DataFrame:
-    columns = [*FINDING_COLUMNS, *([TITLES] if titles else []), *attributes]
+    """The findings columns: the finding, each found code's title (with reference tables), every code of
+    the episode, then the episode's attributes."""
+    found = FINDING_COLUMNS.index("found") + 1
+    columns = [*FINDING_COLUMNS[:found], *([TITLES] if titles else []), *FINDING_COLUMNS[found:], *attributes]
     return pd.DataFrame({col: pd.Series(dtype=object) for col in columns})

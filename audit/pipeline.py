@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -27,6 +28,8 @@ class RunResult:
     episodes_audited: int = 0
     episodes_without_end_date: int = 0
     notes: list[str] = field(default_factory=list)
+    baseline: dict | None = None  # set by audit.baseline.apply: the file, matched and stale entries
+    redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
 
     @property
     def episodes_rejected(self) -> int:
@@ -64,6 +67,8 @@ class RunResult:
             "info": self.count("info"),
             "episodes_with_findings": int(self.findings["episode_id"].nunique()),
             "notes": list(self.notes),
+            **({"redacted": True} if self.redacted else {}),
+            **({"baseline": self.baseline} if self.baseline is not None else {}),
         }
 
     @property
@@ -73,11 +78,13 @@ class RunResult:
 
 
 def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,
-              reference: ReferenceTables | None = None, options: dict | None = None) -> RunResult:
+              reference: ReferenceTables | None = None, options: dict | None = None,
+              progress: Callable[[int], None] | None = None) -> RunResult:
     """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
 
     Rules switched off by local ``options`` or needing ``reference`` tables that were not given are
-    left out, with a note saying so."""
+    left out, with a note saying so. ``progress``, when given, is called after each chunk with the
+    number of rows read in it."""
     rules, selection_notes = select_rules(rules, options, reference)
     compiled = compile_rules(rules, reference)
     findings, rejected = [], []
@@ -95,6 +102,8 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
             findings.append(evaluate(batch.episodes, compiled))
         if len(batch.rejected):
             rejected.append(batch.rejected)
+        if progress is not None:
+            progress(batch.read)
     frames = [f for f in findings if len(f)]
     all_findings = pd.concat(frames, ignore_index=True) if frames else \
         (findings[0] if findings else empty_findings(titles=reference is not None))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from audit.pipeline import RunResult
+from audit.report.output import write_text
 from audit.report.tabular import findings_rows
 
 
@@ -23,8 +23,4 @@ def document(result: RunResult) -> dict:
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    text = json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_text(json.dumps(document(result), indent=2, ensure_ascii=False) + "\n", output)

@@ -3,15 +3,20 @@
 Following OWASP's CSV injection advice, a text cell that starts with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe so
 spreadsheet programs show it as text. The OPCS-4 placeholder ``-`` on its
-own is left as it is: it is data, not a formula.
+own is left as it is: it is data, not a formula. HTML is escaped by the
+template engine (autoescaping), not here.
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _KEEP = {"-"}
+# Characters an XLSX (XML 1.0) cell cannot hold: control characters other than tab, newline, return.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(value: object) -> object:
@@ -28,3 +33,8 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise)
     return out
+
+
+def spreadsheet_text(value: str) -> str:
+    """A text cell for an XLSX sheet: neutralised, and without characters XML cannot hold."""
+    return neutralise(_XML_ILLEGAL.sub("\ufffd", value))

@@ -29,6 +29,17 @@ def _print(result: RunResult, console: Console) -> None:
                   f"{s['rules']} rules")
     for note in s["notes"]:
         console.print(f"note: {escape(note)}")
+    if s.get("redacted"):
+        console.print("episode ids are redacted (keyed pseudonyms)")
+    if "baseline" in s:
+        b = s["baseline"]
+        console.print(f"baseline {escape(b['file'])}: {b['matched']} accepted findings not shown, {b['new']} new; "
+                      f"{b['stale']} baseline entries no longer occur")
+        for e in b["stale_entries"][:10]:
+            console.print(f"  no longer found: {escape(e['rule_id'])} episode {escape(e['episode_id'])} "
+                          f"({escape(e['found'])})", style="dim")
+        if b["stale"] > 10:
+            console.print(f"  ... and {b['stale'] - 10} more (use --format json for all)", style="dim")
 
     per_rule = Table(title="Findings per rule", title_justify="left")
     for col, justify in (("Rule", "left"), ("Severity", "left"), ("Findings", "right"),

@@ -1,13 +1,17 @@
-"""Findings as flat rows: CSV (one row per finding)."""
+"""Findings as flat rows: CSV, JSON Lines and Parquet (one row per finding)."""
 
 from __future__ import annotations
 
-import sys
+import io
+import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from audit.pipeline import RunResult
+from audit.report.output import write_bytes, write_text
 from audit.report.safety import neutralise_frame
 
 
@@ -23,8 +27,33 @@ def findings_rows(result: RunResult) -> pd.DataFrame:
 def write_csv(result: RunResult, output: Path | None) -> None:
     """One row per finding: episode_id, rule_id, severity, message, guidance, expected, found, attributes."""
     rows = neutralise_frame(findings_rows(result))
-    text = rows.to_csv(index=False, lineterminator="\n")
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_text(rows.to_csv(index=False, lineterminator="\n"), output)
+
+
+def write_jsonl(result: RunResult, output: Path | None) -> None:
+    """One JSON object per line and per finding, the same fields as the CSV."""
+    records = findings_rows(result).to_dict(orient="records")
+    write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
+
+
+def findings_table(result: RunResult) -> pa.Table:
+    """The findings as an Arrow table: text columns as strings, dates as dates, numbers as numbers."""
+    f = result.findings
+    columns = {}
+    for col in f.columns:
+        s = f[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            columns[col] = pa.array(s.dt.date.where(s.notna(), None), type=pa.date32())
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            columns[col] = pa.array(s, from_pandas=True)
+        else:
+            text = s.astype(object).where(s.notna(), None)
+            columns[col] = pa.array([None if v is None else str(v) for v in text], type=pa.string())
+    return pa.table(columns) if columns else pa.table({})
+
+
+def write_parquet(result: RunResult, output: Path | None) -> None:
+    """The findings as one Parquet file (zstd), one row per finding."""
+    buffer = io.BytesIO()
+    pq.write_table(findings_table(result), buffer, compression="zstd")
+    write_bytes(buffer.getvalue(), output)

@@ -1,0 +1,43 @@
+"""GitHub Actions workflow commands: one annotation per finding (``::error file=...::message``).
+
+Errors become ``error``, warnings ``warning`` and info ``notice``
+annotations on the extract file, titled with the rule id. Values are escaped
+as the workflow command syntax requires, so no data can start a command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit.pipeline import RunResult
+from audit.report.output import write_text
+
+LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    """Escape a message for a workflow command."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value (file, title) for a workflow command."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def lines(result: RunResult) -> list[str]:
+    out = []
+    f = result.findings
+    for episode_id, rule_id, severity, message, guidance in zip(
+            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"]):
+        title = escape_property(f"{rule_id} ({guidance})")
+        out.append(f"::{LEVEL.get(severity, 'warning')} file={escape_property(result.source)},title={title}::"
+                   f"{escape_data(f'episode {episode_id}: {message}')}")
+    if len(result.rejected):
+        out.append(f"::warning file={escape_property(result.source)},title=rows set aside::"
+                   f"{escape_data(f'{len(result.rejected)} rows could not be audited (see the JSON report)')}")
+    return out
+
+
+def write(result: RunResult, output: Path | None) -> None:
+    write_text("".join(line + "\n" for line in lines(result)), output)

@@ -1,0 +1,166 @@
+"""The HTML report: one self-contained file (no network) with totals, charts and a searchable table.
+
+Everything from the data goes through Jinja2 autoescaping; charts are inline
+SVG worked out in ``audit.report.charts``; the only script is a small filter
+for the findings table, allowed by a Content-Security-Policy hash so that no
+other script could run even if some text escaped escaping. Same input, same
+bytes: there is no timestamp and everything is sorted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from audit import __version__
+from audit.baseline import code_tokens
+from audit.pipeline import RunResult
+from audit.report import charts
+from audit.report.output import write_text
+
+MAX_ROWS = 5000  # findings listed in the table; the charts and counts always cover all of them
+MAX_REJECTED = 500
+MAX_STALE = 200
+DIMENSIONS = (  # attribute column, chart title: drawn when the findings have the column
+    ("provider", "Findings per provider"),
+    ("specialty", "Findings per specialty"),
+    ("coder", "Findings per coder"),
+)
+ATTRIBUTE_LABELS = {"provider": "Provider", "specialty": "Specialty", "end_date": "Ended", "coder": "Coder"}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("audit.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+
+
+def _asset(name: str) -> str:
+    return resources.files("audit.report").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def _groups(codes: str, found: str) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """An episode's codes as (group, [(code, offending?)]) for diagnoses, then procedures."""
+    hits = set(code_tokens(found))
+    diagnoses, _, procedures = f" {codes} ".partition(" | ")
+    return [(name, [(tok, tok in hits) for tok in code_tokens(part)])
+            for name, part in (("Dx", diagnoses), ("Px", procedures))]
+
+
+def _month_chart(findings: pd.DataFrame) -> charts.Chart | None:
+    if "end_date" not in findings.columns or not len(findings):
+        return None
+    end = pd.to_datetime(findings["end_date"], errors="coerce")
+    if end.notna().sum() == 0:
+        return None
+    frame = pd.DataFrame({"month": end.dt.strftime("%Y-%m").where(end.notna(), None),
+                          "severity": findings["severity"].to_numpy()}).dropna()
+    table = charts.counts(frame, "month", order="label")
+    missing = int(end.isna().sum())
+    note = f"{missing} findings on episodes without an end date are not shown" if missing else ""
+    return charts.columns("chart-month", "Findings per month of episode end", table, note)
+
+
+def _charts(result: RunResult) -> list[charts.Chart]:
+    f = result.findings
+    out = [charts.hbar("chart-rule", "Findings per rule", charts.counts(f, "rule_id")),
+           charts.hbar("chart-severity", "Findings per severity",
+                       charts.counts(f, "severity").reindex(list(charts.SEVERITY_ORDER)).dropna().astype(int))]
+    for column, title in DIMENSIONS:
+        if column in f.columns:
+            out.append(charts.hbar(f"chart-{column}", title, charts.counts(f, column)))
+    month = _month_chart(f)
+    if month is not None:
+        out.append(month)
+    return [c for c in out if c.bars]
+
+
+def _rules(result: RunResult) -> list[dict]:
+    per = result.by_rule()
+    audited = result.episodes_audited
+    out = []
+    for rule in result.rules:
+        rows = per[per["rule_id"] == rule.id]
+        findings = int(rows["findings"].sum())
+        episodes = int(result.findings.loc[result.findings["rule_id"] == rule.id, "episode_id"].nunique()) \
+            if len(result.findings) else 0
+        src = rule.source
+        out.append({
+            "id": rule.id, "anchor": f"rule-{rule.id}", "title": rule.title, "severities": list(rule.severities),
+            "by_severity": {r.severity: int(r.findings) for r in rows.itertuples()},
+            "findings": findings, "episodes": episodes,
+            "rate": f"{1000 * findings / audited:,.2f}" if audited else "0.00",
+            "guidance": src.guidance, "source_title": src.title, "url": src.url, "date": src.date,
+            "replaces": src.replaces, "text": " ".join(src.text.split()), "expected": rule.expected,
+            "description": " ".join(rule.description.split()), "ruleset": rule.ruleset,
+        })
+    return out
+
+
+def _attribute_text(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
+    f = result.findings.head(MAX_ROWS)
+    titles = {r["id"]: r for r in rules}
+    attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
+    codes = f["codes"] if "codes" in f.columns else pd.Series([""] * len(f), index=f.index)
+    out = []
+    records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"], codes,
+                  *(f[c] for c in attrs))
+    for episode_id, rule_id, severity, message, guidance, found, code_text, *values in records:
+        rule = titles.get(rule_id, {})
+        out.append({
+            "episode_id": str(episode_id), "rule_id": str(rule_id), "severity": str(severity),
+            "message": str(message), "guidance": str(guidance), "title": rule.get("title", ""),
+            "url": rule.get("url", ""), "anchor": f"rule-{rule_id}", "groups": _groups(str(code_text), str(found)),
+            "attributes": [(ATTRIBUTE_LABELS[c], _attribute_text(v)) for c, v in zip(attrs, values)
+                           if _attribute_text(v)],
+        })
+    return out
+
+
+def render(result: RunResult) -> str:
+    """The report as one HTML document."""
+    s = result.summary()
+    audited = s["episodes_audited"]
+    rules = _rules(result)
+    style, script = _asset("report.css"), _asset("report.js")
+    csp = ("default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+           f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}")
+    rejected = result.rejected.head(MAX_REJECTED)
+    baseline = s.get("baseline")
+    context = {
+        "s": s, "version": __version__, "csp": csp, "style": style, "script": script,
+        "reconciled": s["episodes_read"] == audited + s["episodes_rejected"],
+        "rate": f"{1000 * s['findings'] / audited:,.2f}" if audited else "0.00",
+        "charts": _charts(result), "rules": rules, "rows": _rows(result, rules),
+        "rule_ids": sorted({r["id"] for r in rules if r["findings"]}),
+        "total_findings": len(result.findings), "max_rows": MAX_ROWS,
+        "rejected": [{"line": int(r.line), "episode_id": str(r.episode_id), "reason": str(r.reason)}
+                     for r in rejected.itertuples()],
+        "total_rejected": len(result.rejected),
+        "baseline": baseline,
+        "stale": (baseline or {}).get("stale_entries", [])[:MAX_STALE],
+        "severity_order": charts.SEVERITY_ORDER,
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def write(result: RunResult, output: Path | None) -> None:
+    write_text(render(result), output)

@@ -1,0 +1,25 @@
+"""Where a report goes: a file, or standard output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """UTF-8 text to ``output``, or to standard output when None."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(output).write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_bytes(data: bytes, output: Path | None) -> None:
+    """Binary data (Parquet, XLSX) to ``output``; to standard output only when it is not a terminal."""
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)

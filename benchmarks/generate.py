@@ -43,6 +43,13 @@ ROW_GROUP_ROWS = 131_072
 DEFAULT_CHUNK_ROWS = 524_288
 DEFAULT_GUIDANCE_RATE = 0.005
 POOL_SEED = 20_240_401
+# Diagnosis categories the national coding standards restrict (position, companions, fifth character):
+# background episodes are coded cleanly, as most real episodes are, so national rules fire rarely.
+NATIONAL_SENSITIVE = frozenset(
+    {"B95", "B96", "B97", "A40", "A41", "E10", "E14", "N18", "Z33", "Z38", "U07", "R65", "R69", "R96", "R98",
+     "R99", "J96", "C77", "C97", "S02", "S06", "S12", "S22", "S32", "S42", "S52", "S62", "S72", "S82", "S92",
+     "T02", "T08", "T10", "T12"}
+)
 FY_START = np.datetime64("2024-04-01", "D")
 FY_END = np.datetime64("2025-03-31", "D")
 MAX_EPISODES = 10**12 - 1  # EPIKEYs are a permutation of the 12-digit numbers
@@ -189,6 +196,8 @@ class Codebook:
 
     diag: pa.Array  # diagnosis vocabulary (undotted, X padded)
     diag_cdf: np.ndarray  # Zipf-like sampling distribution over `diag`
+    background: np.ndarray  # indices of diagnoses drawn for background episodes (no C78/C79)
+    background_cdf: np.ndarray
     neutral: np.ndarray  # indices of diagnoses that no fixed rule looks at
     neutral_cdf: np.ndarray
     proc: pa.Array  # procedure vocabulary; index 0 is "-"
@@ -261,23 +270,28 @@ def codebook() -> Codebook:
         "N39": "0",
         "I48": "01249",
         "E78": "0123456789",
-        "R69": "X",
         "Z86": "01234567",
     }
-    diag_codes = _code_family(rng, "ABCDEFGHIJKLMNOPQRSTVWXYZ", (25, 60), 0.75, diag_forced)
+    diag_codes = _code_family(rng, "ABCDEFGHIJKLMNOPQRSTUZ", (25, 60), 0.75, diag_forced,
+                              banned_categories=NATIONAL_SENSITIVE)
     diag_list = _ranked(rng, diag_codes, head=("I10X", "E119", "J181", "N390", "I489", "E785", "J189"))
     diag_index = {c: i for i, c in enumerate(diag_list)}
     diag_cdf = _zipf_cdf(len(diag_list))
-    is_rule_dx = np.array([c == "C787" or c[:3] in ("C18", "C22") for c in diag_list])
+    # C78/C79 are only drawn by the scenarios, which code them with their primary site.
+    is_rule_dx = np.array([c == "C787" or c[:3] in ("C18", "C22", "C78", "C79") for c in diag_list])
     neutral = np.flatnonzero(~is_rule_dx)
     weights = np.diff(np.concatenate([[0.0], diag_cdf]))[neutral]
     neutral_cdf = np.cumsum(weights) / weights.sum()
+    background = np.flatnonzero([c[:3] not in ("C78", "C79") for c in diag_list])
+    weights = np.diff(np.concatenate([[0.0], diag_cdf]))[background]
+    background_cdf = np.cumsum(weights) / weights.sum()
 
-    main_forced = {"J12": "1235679", "X70": "12345", "X71": "12345", "X72": "1234", "H22": "1289"}
+    # No X70/X71 procurement codes in the background: by default a trust does not collect them.
+    main_forced = {"J12": "1235679", "X72": "1234", "H22": "1289"}
     mains = _code_family(
         rng, "ABCDEFGHJKLMNOPQRSTVWX", (20, 45), 1.0, main_forced, banned_categories={"J03", "J08"}
     )
-    mains = {c for c in mains if not c.endswith("X") and c not in SCENARIO_MAINS}
+    mains = {c for c in mains if not c.endswith("X") and c not in SCENARIO_MAINS and c[:3] not in ("X70", "X71")}
     yq = _code_family(rng, "Y", (35, 36), 1.0, {"Y53": "123456789", "Y12": "123489", "Y13": "123456789"})
     yq = {c for c in yq if not c.endswith("X")}
     zsite = _code_family(
@@ -325,6 +339,8 @@ def codebook() -> Codebook:
     return Codebook(
         diag=pa.array(diag_list, pa.string()),
         diag_cdf=diag_cdf,
+        background=background,
+        background_cdf=background_cdf,
         neutral=neutral,
         neutral_cdf=neutral_cdf,
         proc=pa.array(proc_list, pa.string()),
@@ -385,12 +401,15 @@ def _proc_blocks(cb: Codebook, rng, rows: np.ndarray, nblocks: np.ndarray) -> tu
     ny = _draw(rng, np.cumsum(Y_COUNT_P), nb)
     nz = (rng.random(nb) < Z_SITE_P).astype(np.int64)
     nl = (rng.random(nb) < LATERALITY_P).astype(np.int64)
-    length = 1 + ny + nz + nl
-    block = np.repeat(np.arange(nb), length)
-    offset = np.arange(block.size) - np.repeat(np.cumsum(length) - length, length)
     y1 = _draw(rng, cb.yq_cdf, nb)
     y2 = (y1 + 1 + rng.integers(len(cb.yq) - 1, size=nb)) % len(cb.yq)
     main = cb.main[_draw(rng, cb.main_cdf, nb)]
+    # National standards: an eye procedure (chapter C) has its laterality, a heart one (chapter K) none.
+    chapter = pc.utf8_slice_codeunits(cb.proc.take(pa.array(main)), 0, 1).to_numpy(zero_copy_only=False)
+    nl = np.where(chapter == "C", 1, np.where(chapter == "K", 0, nl))
+    length = 1 + ny + nz + nl
+    block = np.repeat(np.arange(nb), length)
+    offset = np.arange(block.size) - np.repeat(np.cumsum(length) - length, length)
     zsite = cb.zsite[_draw(rng, cb.zsite_cdf, nb)]
     lat = cb.lat[rng.integers(len(cb.lat), size=nb)]
     ny_s, nz_s = ny[block], nz[block]
@@ -422,8 +441,8 @@ def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: 
     ndx = 1 + np.minimum(rng.negative_binomial(2, 0.36, n), DIAG_COUNT_MAX - 1)
     dx = np.full((n, DIAG_COUNT_MAX), -1, dtype=np.int64)
     filled = np.arange(DIAG_COUNT_MAX) < ndx[:, None]
-    dx[filled] = _draw(rng, cb.diag_cdf, int(ndx.sum()))
-    dx = _dedupe(dx, np.arange(len(cb.diag)), cb.diag_cdf, rng)
+    dx[filled] = cb.background[_draw(rng, cb.background_cdf, int(ndx.sum()))]
+    dx = _dedupe(dx, cb.background, cb.background_cdf, rng)
 
     # background procedures
     prow, pcode = _proc_blocks(cb, rng, row_ids, _draw(rng, np.cumsum(BLOCKS_P), n))

@@ -113,6 +113,11 @@ class Run:
     returncode: int
     stderr: str = ""
     timed_out: bool = False
+    accepted: tuple[int, ...] = (0,)  # the engine exits 1 when it reports error findings: a success here
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.timed_out and self.returncode in self.accepted
 
 
 @dataclass
@@ -153,12 +158,13 @@ def measure(cmd: list[str], timeout: float) -> Run:
     return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr, timed_out.is_set())
 
 
-def best_of(cmd: list[str], repeat: int, timeout: float) -> Run:
+def best_of(cmd: list[str], repeat: int, timeout: float, accepted: tuple[int, ...] = (0,)) -> Run:
     """Fastest successful run of `repeat` (the first failure is returned at once)."""
     best = None
     for _ in range(repeat):
         run = measure(cmd, timeout)
-        if run.returncode != 0:
+        run.accepted = accepted
+        if not run.succeeded:
             return run
         if best is None or run.wall < best.wall:
             best = run
@@ -222,8 +228,8 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
                     continue
             else:
                 cmd = worker_cmd(variant, path, out, args.csv_reader)
-            result.run = best_of(cmd, args.repeat, args.timeout)
-            if result.run.returncode != 0:
+            result.run = best_of(cmd, args.repeat, args.timeout, (0, 1) if variant == "engine" else (0,))
+            if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
             if variant == "floor":
@@ -250,14 +256,14 @@ def _row(cells) -> str:
 
 def results_table(results: list[Result]) -> str:
     """Markdown table of timings: variant, file, episodes, wall, episodes/s, peak RSS, ratio to floor."""
-    floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.returncode == 0}
+    floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.succeeded}
     lines = [
         _row(["variant", "file", "episodes", "wall s", "episodes/s", "peak RSS MB", "× floor", "check"]),
         _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"]),
     ]
     for r in results:
         name = Path(r.file).name
-        if r.run is None or r.run.returncode != 0:
+        if r.run is None or not r.run.succeeded:
             lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", r.check]))
             continue
         ratio = f"{r.run.wall / floors[r.file]:.2f}" if r.file in floors else "–"

@@ -167,24 +167,27 @@ class _Chunk:
 
     def cell_bits(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
         """uint64 (len(rows), k, words): the pattern bits of each cell of these episodes."""
-        return self.tables[kind][self.codes[kind].index[rows]]
+        return self.tables[kind][self.codes[kind].rows(rows).index]
 
     def episode_bits(self, kind: Kind, position: str) -> np.ndarray:
         """uint64 (n, words): OR of the pattern bits of the cells at ``position``."""
         key = (kind, position)
         if key not in self._episode_bits:
-            table, index = self.tables[kind], self.codes[kind].index
-            # Most cells match no pattern: a one-byte take finds the few that do, and only those are OR-ed.
-            interesting = table.any(axis=1)
-            k = index.shape[1]
+            table, columns = self.tables[kind], self.codes[kind].columns
+            k = len(columns)
             cols = {"any": range(k), "primary": range(min(1, k)), "secondary": range(1, k),
                     "first_secondary": range(min(1, k), min(2, k)),
                     "primary_or_first_secondary": range(min(2, k))}[position]
             acc = np.zeros((self.n, table.shape[1]), dtype=np.uint64)
             for j in cols:  # a loop over code positions, each vectorised over all episodes
-                rows = np.flatnonzero(interesting[index[:, j]])
-                if rows.size:
-                    acc[rows] |= table[index[rows, j]]
+                # The column's dictionary first: most columns hold no value any pattern matches, and
+                # in the rest a one-byte take finds the few cells that do; only those are OR-ed.
+                dictionary_bits = table[columns[j].remap]
+                interesting = dictionary_bits.any(axis=1)
+                if not interesting.any():
+                    continue
+                rows = np.flatnonzero(interesting[columns[j].codes])
+                acc[rows] |= dictionary_bits[columns[j].codes[rows]]
             self._episode_bits[key] = acc
         return self._episode_bits[key]
 
@@ -269,9 +272,11 @@ class _Chunk:
             hit &= usage
         return hit
 
-    def cells(self, selector: c.Selector, rows: np.ndarray) -> np.ndarray:
-        """bool (len(rows), k): which cells of these episodes the selector takes."""
-        return self.codes[selector.kind].rows(rows).take(self.value_hit(selector), False)
+    def cells(self, selector: c.Selector, rows: np.ndarray, m: CodeMatrix | None = None) -> np.ndarray:
+        """bool (len(rows), k): which cells of these episodes the selector takes (``m``: their codes, if built)."""
+        if m is None or m.kind is not selector.kind:
+            m = self.codes[selector.kind].rows(rows)
+        return m.take(self.value_hit(selector), False)
 
     def code_test(self, cond: c.CodeTest) -> np.ndarray:
         # Cell-level work only for the episodes that have a code of the pattern at all.
@@ -279,8 +284,8 @@ class _Chunk:
         if not self.value_hit(cond.selector).any():
             return out
         rows = np.flatnonzero(self.has(cond.selector.pattern))
-        m = self.codes[cond.kind].rows(rows)
-        anchor = self.cells(cond.selector, rows)
+        m = self.codes[cond.kind].rows(rows)  # the cells of these episodes, built once for every test below
+        anchor = self.cells(cond.selector, rows, m)
         ok = np.ones(anchor.shape, dtype=bool)
         if cond.position != "any":
             k = anchor.shape[1]
@@ -294,7 +299,7 @@ class _Chunk:
         if cond.relation is not None:
             rel = cond.relation
             blocks = Blocks.of(m) if rel.within_block else None
-            ok &= relation_matrix(self.cells(rel.target, rows), m.index != EMPTY, rel.kind, blocks)
+            ok &= relation_matrix(self.cells(rel.target, rows, m), m.index != EMPTY, rel.kind, blocks)
         episode_ok = np.ones(rows.size, dtype=bool)
         if cond.coded_with is not None:
             episode_ok &= self.evaluate(cond.coded_with)[rows]
@@ -344,13 +349,13 @@ class _Chunk:
         if cond.check == "invalid_code":
             bad = valid & facts.invalid
             if rows is None:
-                rows = np.flatnonzero(m.take(bad, False).any(axis=1)) if m.index.size else np.zeros(0, int)
+                rows = np.flatnonzero(m.any_cell(bad))
             return rows, m.rows(rows).take(bad, False)
         if cond.check == "sex_conflict":
             restricted = valid & facts.known & (~facts.male_ok | ~facts.female_ok)
             sex = self.attribute("sex")
             if rows is None:
-                rows = np.flatnonzero((sex > 0) & m.take(restricted, False).any(axis=1))
+                rows = np.flatnonzero((sex > 0) & m.any_cell(restricted))
             mr, s = m.rows(rows), sex[rows][:, None]
             hit = ((s == 1) & mr.take(~facts.male_ok, False)) | ((s == 2) & mr.take(~facts.female_ok, False))
             return rows, hit & mr.take(restricted, False)
@@ -358,7 +363,7 @@ class _Chunk:
         limited = valid & facts.known & (~np.isnan(facts.min_age) | ~np.isnan(facts.max_age))
         age = self.attribute("age")
         if rows is None:
-            rows = np.flatnonzero(~np.isnan(age) & m.take(limited, False).any(axis=1))
+            rows = np.flatnonzero(~np.isnan(age) & m.any_cell(limited))
         mr, a = m.rows(rows), age[rows][:, None]
         with np.errstate(invalid="ignore"):
             hit = (a < mr.take(facts.min_age, np.nan)) | (a > mr.take(facts.max_age, np.nan))
@@ -408,7 +413,7 @@ class _Chunk:
         pieces, owners, order = [], [], []
         for kind_order, kind in enumerate(Kind):
             r, col = np.nonzero(involved[kind])
-            pieces.append(shown[kind][self.codes[kind].index[rows[r], col]])
+            pieces.append(shown[kind][self.codes[kind].rows(rows).index[r, col]])
             owners.append(r)
             order.append(kind_order * 10_000 + col)
         text, owner, position = np.concatenate(pieces), np.concatenate(owners), np.concatenate(order)
@@ -424,8 +429,8 @@ class _Chunk:
         shown = {kind: self.codes[kind].values.display for kind in Kind}
         groups = []
         for kind in Kind:
-            only = {k: (self.codes[k].index[rows] != EMPTY) if k is kind else
-                    np.zeros((len(rows), self.codes[k].index.shape[1]), dtype=bool) for k in Kind}
+            only = {k: (self.codes[k].rows(rows).index != EMPTY) if k is kind else
+                    np.zeros((len(rows), len(self.codes[k].columns)), dtype=bool) for k in Kind}
             groups.append(self._show(only, rows, shown, " "))
         return (groups[0] + " | " + groups[1]).str.strip()
 

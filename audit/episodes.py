@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.codes import Kind, NormalisedValues, Status, normalise_values
 
@@ -52,55 +54,90 @@ class Vocabulary:
     def __init__(self, kind: Kind):
         self.kind = kind
         self._row: dict[str, int] = {}
+        self._arrow = pa.array([], pa.string())  # the raw values, for lookups in C++
         self.values = normalise_values([], kind)
 
     def __len__(self) -> int:
         return len(self._row)
 
-    def rows(self, raw: np.ndarray) -> np.ndarray:
-        """int32 row of each raw value (distinct values of a chunk), adding the values not seen before."""
-        known = self._row
-        new = [v for v in dict.fromkeys(raw) if v not in known]  # a loop over distinct values only
-        if new:
-            added = normalise_values(new, self.kind)
-            self.values = NormalisedValues.concat(self.values, added)
-            for v in new:
-                known[v] = len(known)
-        return np.fromiter((known[v] for v in raw), dtype=np.int32, count=len(raw))
+    def rows(self, raw: pa.Array) -> np.ndarray:
+        """int32 row of each raw value (a chunk's dictionaries), adding the values not seen before."""
+        raw = raw.cast(pa.string()) if raw.type != pa.string() else raw
+        found = pc.index_in(raw, value_set=self._arrow)
+        if found.null_count:  # values not seen before: normalise them once and add them
+            new_values = pc.unique(pc.filter(raw, pc.is_null(found))).to_pylist()
+            new_values = [v for v in new_values if v is not None]
+            self.values = NormalisedValues.concat(self.values, normalise_values(new_values, self.kind))
+            for v in new_values:
+                self._row[v] = len(self._row)
+            self._arrow = pa.concat_arrays([self._arrow, pa.array(new_values, pa.string())])
+            found = pc.index_in(raw, value_set=self._arrow)
+        return pc.fill_null(found, EMPTY).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
-@dataclass(frozen=True)
+@dataclass
+class _Column:
+    """One code column of a chunk: dictionary indices (-1 missing) and the dictionary's vocabulary rows."""
+
+    codes: np.ndarray  # int (n,): index into the column's dictionary, -1 for a missing value
+    remap: np.ndarray  # int32 (len(dictionary) + 1,): vocabulary row or EMPTY; the last entry serves -1
+
+    def vocabulary_rows(self, rows=None) -> np.ndarray:
+        return self.remap[self.codes if rows is None else self.codes[rows]]
+
+
+def _dictionary(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A code column as (indices, dictionary), without converting each cell when it is already encoded."""
+    if isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_dictionary(column.dtype.pyarrow_dtype):
+        arr = pa.array(column)  # zero-copy: the reader's Parquet/CSV dictionary
+        codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
+        return codes, arr.dictionary
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(object).where(column.notna(), None).astype("category")
+    categories = pa.array(np.asarray(column.cat.categories, dtype=object).astype(str), pa.string())
+    return column.cat.codes.to_numpy(), categories
+
+
 class CodeMatrix:
-    """One classification's codes for a chunk: ``index[episode, position]`` into ``values``."""
+    """One classification's codes for a chunk, by position, as rows of the run's ``Vocabulary``.
 
-    kind: Kind
-    index: np.ndarray  # int32 (n_episodes, n_positions); EMPTY where there is no code
-    values: NormalisedValues  # the distinct raw values (of the run's vocabulary), normalised
+    ``index[episode, position]`` (EMPTY where there is no code) is only built when asked for;
+    tests over every episode work column by column on the dictionaries (``any_cell``, and the
+    engine's pattern bits), and cell-level work is done on ``rows(...)`` of the few episodes
+    that need it.
+    """
+
+    def __init__(self, kind: Kind, columns: list[_Column], values: NormalisedValues, n: int):
+        self.kind, self.columns, self.values, self.n_episodes = kind, columns, values, n
+        self._index: np.ndarray | None = None
 
     @classmethod
     def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None
                      ) -> "CodeMatrix":
-        """Encode ordered code columns (strings or categoricals) against their distinct values."""
+        """Encode ordered code columns (strings, categoricals or Arrow dictionaries) against the vocabulary."""
         vocabulary = vocabulary if vocabulary is not None else Vocabulary(kind)
         n = len(columns[0]) if columns else 0
-        cats = [c if isinstance(c.dtype, pd.CategoricalDtype) else c.astype("category") for c in columns]
-        categories = [np.asarray(c.cat.categories, dtype=object) for c in cats]
-        # One factorize over every column's categories gives the chunk's distinct values.
-        inverse, distinct = pd.factorize(np.concatenate(categories) if categories else np.array([], object))
-        vocab_rows = vocabulary.rows(np.asarray(distinct, dtype=object))
+        encoded = [_dictionary(c) for c in columns]
+        # One lookup of every column's dictionary against the vocabulary, in C++.
+        rows = vocabulary.rows(pa.concat_arrays([d for _, d in encoded])) if encoded else np.zeros(0, np.int32)
         # Blank cells and OPCS-4 placeholders ("-", "&") hold no code: they map to EMPTY.
-        vocab_rows = np.where(vocabulary.values.status[vocab_rows] == Status.EMPTY, EMPTY, vocab_rows)
-        index = np.empty((n, len(cats)), dtype=np.int32)
-        offset = 0
-        for j, c in enumerate(cats):  # a loop over columns; each step is one integer take
-            remap = np.append(vocab_rows[inverse[offset:offset + len(categories[j])]], EMPTY).astype(np.int32)
-            offset += len(categories[j])
-            index[:, j] = remap[c.cat.codes.to_numpy()]  # missing (-1) selects the EMPTY appended last
-        return cls(kind, index, vocabulary.values)
+        status = np.append(vocabulary.values.status, Status.EMPTY)
+        rows = np.where(status[rows] == Status.EMPTY, EMPTY, rows).astype(np.int32)
+        out, offset = [], 0
+        for codes, dictionary in encoded:
+            remap = np.append(rows[offset:offset + len(dictionary)], np.int32(EMPTY))
+            offset += len(dictionary)
+            out.append(_Column(codes, remap))
+        return cls(kind, out, vocabulary.values, n)
 
     @property
-    def n_episodes(self) -> int:
-        return self.index.shape[0]
+    def index(self) -> np.ndarray:
+        """int32 (n_episodes, n_positions) of vocabulary rows, EMPTY where there is no code."""
+        if self._index is None:
+            self._index = np.empty((self.n_episodes, len(self.columns)), dtype=np.int32)
+            for j, col in enumerate(self.columns):
+                self._index[:, j] = col.vocabulary_rows()
+        return self._index
 
     def take(self, per_value: np.ndarray, fill) -> np.ndarray:
         """Map an array aligned with ``values`` onto the cells; empty cells get ``fill``."""
@@ -108,9 +145,21 @@ class CodeMatrix:
         table = np.concatenate([per_value, np.array([fill], dtype=per_value.dtype)])
         return table[self.index]
 
+    def any_cell(self, per_value: np.ndarray) -> np.ndarray:
+        """bool (n_episodes,): does any cell hold a value for which ``per_value`` is true?"""
+        per_value = np.append(np.asarray(per_value, dtype=bool), False)
+        out = np.zeros(self.n_episodes, dtype=bool)
+        for col in self.columns:  # a loop over positions; a column whose dictionary has no such value is skipped
+            hit = per_value[col.remap]
+            if hit.any():
+                out |= hit[col.codes]
+        return out
+
     def rows(self, selector: np.ndarray) -> "CodeMatrix":
         """The same codes for a subset of episodes (boolean mask or row numbers)."""
-        return CodeMatrix(self.kind, self.index[selector], self.values)
+        columns = [_Column(col.codes[selector], col.remap) for col in self.columns]
+        n = int(np.count_nonzero(selector)) if np.asarray(selector).dtype == bool else len(selector)
+        return CodeMatrix(self.kind, columns, self.values, n)
 
 
 @dataclass(frozen=True)

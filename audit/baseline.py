@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit.errors import UserError
+from audit.jsonfiles import read_json
 from audit.pipeline import RunResult
 
 VERSION = 1
@@ -70,12 +71,7 @@ def write(document: dict, path: Path) -> None:
 def load(path: Path) -> dict:
     """Read and check a baseline file; any problem is a one-line error (exit 2)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such baseline file (make one with 'audit baseline create')")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a baseline file (invalid JSON: {exc})") from None
+    doc = read_json(path, "baseline file", " (make one with 'audit baseline create')")
     if not isinstance(doc, dict) or doc.get("tool") != TOOL or not isinstance(doc.get("entries"), list):
         raise UserError(f"{path}: not a baseline file (expected a JSON object from 'audit baseline create')")
     if doc.get("version") != VERSION:

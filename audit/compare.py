@@ -19,6 +19,7 @@ from rich.table import Table
 
 from audit.baseline import fingerprint
 from audit.errors import UserError
+from audit.jsonfiles import read_json
 
 COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new", "fixed", "persisting",
            "old_rate", "new_rate", "rate_change"]
@@ -27,12 +28,7 @@ COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new"
 def load_result(path: Path) -> dict:
     """A run's JSON result, checked enough to compare; problems are one-line errors (exit 2)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a JSON result (invalid JSON: {exc})") from None
+    doc = read_json(path, "JSON result")
     if not isinstance(doc, dict) or not isinstance(doc.get("summary"), dict) \
             or not isinstance(doc.get("findings"), list):
         raise UserError(f"{path}: not a result of 'audit run --format json' (no summary and findings)")

@@ -17,6 +17,8 @@ import click
 from audit import __version__
 from audit.errors import UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
+from audit.extract.columns import ROLES
+from audit.extract.layouts import LAYOUTS
 from audit.rules import load_rules
 from audit.rules.examples import run_all_examples
 from audit.rules.model import Rule
@@ -61,19 +63,78 @@ def main():
               help="Write the report to this file instead of standard output.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
               help="Episodes per chunk: memory is bounded by this, not by the file size.")
-def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | None, chunk_size: int):
-    """Audit EXTRACT (HES wide layout: EPIKEY, DIAG_nn, OPERTN_nn; CSV or Parquet).
+@click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+              help="Where the codes are: wide (DIAG_01..), long (one row per code) or concatenated "
+                   "(DIAG_ALL). Default: detected from the columns.")
+@click.option("--column", "column_items", multiple=True, metavar="ROLE=NAME",
+              help="The extract's column for a role (repeatable), e.g. episode_id=EPISODE_NO; roles: "
+                   + ", ".join(ROLES) + ".")
+@click.option("--encoding", default=None, help="CSV text encoding (default: UTF-8, or Windows-1252 when the "
+                                               "file is not UTF-8).")
+@click.option("--delimiter", default=None, help="CSV delimiter: a character, or tab, comma, pipe, semicolon "
+                                                "(default: detected from the header).")
+@click.option("--sheet", default=None, help="Excel sheet name or number (default: the first sheet).")
+@click.option("--separator", default=None,
+              help="Separator between codes in a concatenated field (default: detected).")
+@click.option("--strict", is_flag=True, help="Exit 2 if any row had to be set aside.")
+@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the rows set aside (line, episode_id, reason) to this CSV file.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "
+                   "./audit.toml or ./pyproject.toml.")
+def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | None, chunk_size: int,
+        layout: str | None, column_items: tuple[str, ...], encoding: str | None, delimiter: str | None,
+        sheet: str | None, separator: str | None, strict: bool, rejects_path: Path | None,
+        config_path: Path | None):
+    """Audit EXTRACT: CSV (also gzip), Parquet or Excel .xlsx; wide, long or concatenated layout.
 
     Exit code 0 when there are no error findings, 1 when there is at least one,
-    2 when the extract, rules or options cannot be used.
+    2 when the extract, rules or options cannot be used (or, with --strict, when
+    a row was set aside).
     """
+    from audit.config import load_settings
+    from audit.errors import InputFileError
+    from audit.extract.columns import parse_column_options, settings_columns
     from audit.pipeline import run_audit
     from audit.report import write_report
+    from audit.report.rejects import write_rejects
 
+    settings = load_settings(path=config_path)
+    options = _extract_settings(settings)
+    columns = {**settings_columns(settings), **parse_column_options(column_items)}
+    given = {"layout": layout, "encoding": encoding, "delimiter": delimiter, "sheet": sheet, "separator": separator}
+    options.update({k: v for k, v in given.items() if v is not None})
     rules = load_rules(list(rule_paths) or None)
-    result = run_audit(extract, rules, chunk_rows=chunk_size)
+    result = run_audit(extract, rules, chunk_rows=chunk_size, columns=columns, **options)
+    if rejects_path is not None:
+        write_rejects(result, rejects_path)
+    if strict and result.episodes_rejected:
+        first = result.rejected.iloc[0]
+        raise InputFileError(extract, f"{result.episodes_rejected} rows set aside (--strict); first: line "
+                                      f"{first['line']}: {first['reason']}")
     write_report(result, fmt, output)
+    if result.episodes_audited == 0:
+        first = result.rejected.iloc[0]
+        raise InputFileError(extract, f"no episode could be audited: all {result.episodes_read} rows were set "
+                                      f"aside; first: line {first['line']}: {first['reason']}")
     sys.exit(result.exit_code)
+
+
+_EXTRACT_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")
+
+
+def _extract_settings(settings: dict) -> dict:
+    """``[tool.audit.extract]``: defaults for --layout, --encoding, --delimiter, --sheet, --separator."""
+    table = settings.get("extract", {})
+    if not isinstance(table, dict):
+        raise UserError("[tool.audit.extract] must be a table")
+    unknown = sorted(set(table) - set(_EXTRACT_SETTINGS))
+    if unknown:
+        raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
+                        f"(settings: {', '.join(_EXTRACT_SETTINGS)})")
+    if "layout" in table and table["layout"] not in LAYOUTS:
+        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+    return {k: str(v) for k, v in table.items()}
 
 
 @main.group(cls=_Group)

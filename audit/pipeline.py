@@ -70,12 +70,16 @@ class RunResult:
         return 1 if self.count("error") else 0
 
 
-def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> RunResult:
-    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file."""
+def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, **read_options) -> RunResult:
+    """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
+
+    ``read_options`` go to ``read_extract`` (layout, columns, encoding, sheet, separator, delimiter).
+    """
     compiled = compile_rules(rules)
-    findings, rejected = [], []
+    findings, rejected, notes = [], [], []
     read = audited = no_end_date = 0
-    for batch in read_extract(Path(path), chunk_rows=chunk_rows):
+    for batch in read_extract(Path(path), chunk_rows=chunk_rows, **read_options):
+        notes.extend(batch.notes)
         read += batch.read
         audited += len(batch.episodes)
         if END_DATE in batch.episodes:
@@ -93,7 +97,10 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     result = RunResult(Path(path).name, rules, all_findings, all_rejected, read, audited, no_end_date)
     if result.episodes_read != result.episodes_audited + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, rejected {len(all_rejected)}")
+    result.notes.extend(notes)
     if any(r.effective_from or r.effective_to for r in rules) and no_end_date:
         result.notes.append(f"{no_end_date} episodes have no end date and were audited against every rule, "
                             "whatever its effective dates")
+    elif no_end_date:
+        result.notes.append(f"{no_end_date} episode{'s have' if no_end_date != 1 else ' has'} no end date")
     return result

@@ -118,7 +118,8 @@ class Header:
                       if (m := regex.fullmatch(key)) for name in names)
 
     def preview(self, limit: int = 12) -> str:
-        shown = ", ".join(repr(n) if not n.strip() else n for n in self.names[:limit])
+        """The first names, for a message: blank ones quoted, unprintable characters as '?'."""
+        shown = ", ".join(repr(n) if not n.strip() else printable(n, 40) for n in self.names[:limit])
         return shown + (f", ... ({len(self.names)} columns)" if len(self.names) > limit else "")
 
 
@@ -128,6 +129,12 @@ class AmbiguousColumn(Exception):
     def __init__(self, name: str):
         super().__init__(name)
         self.name = name
+
+
+def printable(text: str, limit: int) -> str:
+    """Text safe to print in a message: control characters replaced, cut to ``limit`` characters."""
+    text = str(text)
+    return "".join(c if c.isprintable() else "?" for c in text[:limit]) + ("..." if len(text) > limit else "")
 
 
 def _key(name: str) -> str:

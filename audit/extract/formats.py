@@ -315,7 +315,8 @@ class CsvSource(Source):
         if not ragged:
             return table, lines, defects
         expected = len(self.header)
-        ids = [self._ragged_id(text) for _, _, text in ragged]
+        # A row read as one field (another delimiter?) has no id to show: its first field is the whole row.
+        ids = [self._ragged_id(text) if n > 1 or expected == 1 else "" for _, n, text in ragged]
         reasons = [f"ragged row: {n} field{'s' if n != 1 else ''}, expected {expected}"
                    + (" (wrong delimiter?)" if n == 1 and expected > 1 else "") for _, n, _ in ragged]
         extra = pa.table({c: pa.array(ids if self.header.index(c) == self._id_index else [""] * len(ragged),

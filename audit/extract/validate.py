@@ -45,8 +45,8 @@ def positions(values: pd.Series) -> pd.Series:
 def quoted(values: pd.Series) -> pd.Series:
     """Bad values for a reason: quoted, cut to a readable length."""
     text = dates.text_values(values)
-    cut = text.str.slice(0, SHOWN) + np.where(text.str.len() > SHOWN, "...", "")
-    return "'" + cut + "'"
+    cut = text.str.slice(0, SHOWN).str.replace(r"[^\x20-\x7e\u00a0-\uffff]", "?", regex=True)
+    return "'" + cut + np.where(text.str.len() > SHOWN, "...", "") + "'"
 
 
 def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:

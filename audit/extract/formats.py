@@ -315,8 +315,7 @@ class CsvSource(Source):
         if not ragged:
             return table, lines, defects
         expected = len(self.header)
-        # A row read as one field (another delimiter?) has no id to show: its first field is the whole row.
-        ids = [self._ragged_id(text) if n > 1 or expected == 1 else "" for _, n, text in ragged]
+        ids = [self._ragged_id(text, n) for _, n, text in ragged]
         reasons = [f"ragged row: {n} field{'s' if n != 1 else ''}, expected {expected}"
                    + (" (wrong delimiter?)" if n == 1 and expected > 1 else "") for _, n, _ in ragged]
         extra = pa.table({c: pa.array(ids if self.header.index(c) == self._id_index else [""] * len(ragged),
@@ -327,9 +326,11 @@ class CsvSource(Source):
         order = np.argsort(lines, kind="stable")
         return table.take(pa.array(order)), lines[order], defects[order]
 
-    def _ragged_id(self, text: str) -> str:
+    def _ragged_id(self, text: str, fields: int) -> str:
         if self._id_index < 0:
             return ""
+        if fields == 1 and any(d in text for d in DELIMITERS if d != self.delimiter):
+            return ""  # the whole row read as one field (another delimiter?): no id to show
         try:
             fields = next(csv.reader([text], delimiter=self.delimiter), [])
         except csv.Error:

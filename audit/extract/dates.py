@@ -38,6 +38,10 @@ def unparseable(raw: pd.Series) -> pd.Series:
 
 def text_values(raw: pd.Series) -> pd.Series:
     """Cells as stripped text, blank for missing."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        raw = raw.astype(object)
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # strip each distinct value once
+        values = pd.Series(raw.cat.categories.astype(str)).str.strip().to_numpy(dtype=object)
+        table = np.concatenate([values, np.array([""], dtype=object)])  # code -1 (missing) -> ""
+        return pd.Series(table[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
+    if isinstance(raw.dtype, pd.StringDtype):
+        return (raw.fillna("") if raw.hasnans else raw).str.strip()
     return raw.astype(object).where(raw.notna(), "").astype(str).str.strip()

@@ -551,25 +551,29 @@ def _rechunk(pieces, chunk_rows: int):
 
 
 def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawChunk:
-    """To pandas, missing text as blank, and rows with nothing in them dropped."""
-    frame = table.to_pandas()
+    """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank."""
     blank = defects == ""
+    for col in table.columns:  # a loop over columns, each computed for every row at once
+        if pa.types.is_dictionary(col.type):
+            col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            empty = pc.equal(pc.utf8_trim_whitespace(col.dictionary), "").to_numpy(zero_copy_only=False)
+            indices = pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False)
+            valid = col.is_valid().to_numpy(zero_copy_only=False)
+            blank &= ~valid | (empty[np.where(valid, indices, 0)] if len(empty) else True)
+        elif pa.types.is_timestamp(col.type):
+            blank &= col.is_null().to_numpy(zero_copy_only=False)
+        else:
+            blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(zero_copy_only=False)
+    keep = ~blank
+    if not keep.all():
+        table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
+    frame = table.to_pandas()
     for col in frame.columns:
         s = frame[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            empty = pd.Series(s.cat.categories.astype(str)).str.strip().eq("").to_numpy()
-            codes = s.cat.codes.to_numpy()
-            blank &= (codes < 0) | (empty[codes] if len(empty) else True)
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            blank &= s.isna().to_numpy()
-        else:
-            s = s.astype(object).where(s.notna(), "").astype(str)
-            frame[col] = s
-            blank &= s.str.strip().eq("").to_numpy()
-    keep = ~blank
-    if keep.all():
-        return RawChunk(frame, lines, defects)
-    return RawChunk(frame[keep].reset_index(drop=True), lines[keep], defects[keep])
+        if not isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_datetime64_any_dtype(s) \
+                and s.hasnans:
+            frame[col] = s.fillna("")
+    return RawChunk(frame, lines, defects)
 
 
 def _first_line(exc: object) -> str:

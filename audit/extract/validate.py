@@ -59,6 +59,8 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
             return pd.Series(table[codes], index=s.index)
         if pd.api.types.is_datetime64_any_dtype(s):
             return pd.Series(True, index=s.index)
+        if isinstance(s.dtype, pd.StringDtype):
+            return fn(s.fillna("") if s.hasnans else s)
         return fn(s.astype(object).where(s.notna(), "").astype(str))
     return check
 
@@ -169,15 +171,19 @@ class SeenIds:
         if not present.any():
             return out
         idx = np.flatnonzero(present)
-        h = pd.util.hash_array(ids[idx], categorize=True)
-        first_here = pd.Series(lines[idx]).groupby(h, sort=False).transform("first").to_numpy()
+        h = pd.util.hash_array(ids[idx], categorize=False)
+        # The first occurrence in this chunk of each hash: assign in reverse so the first one is kept.
+        codes, uniques = pd.factorize(h)
+        first_pos = np.empty(len(uniques), dtype=np.int64)
+        first_pos[codes[::-1]] = np.arange(len(h) - 1, -1, -1)
+        first_here = lines[idx][first_pos[codes]]
         pos = np.searchsorted(self._hashes, h)
         found = pos < len(self._hashes)
         found[found] = self._hashes[pos[found]] == h[found]
         earlier = np.where(found, self._lines[np.minimum(pos, max(len(self._lines) - 1, 0))]
                            if len(self._lines) else 0, first_here)
         out[idx] = np.where(earlier != lines[idx], earlier, 0)
-        new = ~found & ~pd.Series(h).duplicated().to_numpy()
+        new = ~found & (first_pos[codes] == np.arange(len(h)))
         if new.any():
             order = np.argsort(h[new], kind="stable")
             new_h, new_lines = h[new][order], lines[idx][new][order]

@@ -1,4 +1,4 @@
-"""The extract options of ``audit run``: layouts, column mapping, settings, strict, rejects, effective dates."""
+"""``audit run``'s extract options: layouts, column mapping, settings, strict, rejects, effective dates."""
 
 from __future__ import annotations
 
@@ -30,14 +30,23 @@ def doc(result) -> dict:
 def local_csv(tmp_path) -> Path:
     """A trust's own extract: its own column names, pipe-delimited."""
     path = tmp_path / "pas.txt"
-    path.write_text("Episode No|Site|Discharged|Dx1|Dx2|Proc1|Proc2|Coded By\n"
-                    "E1|RXX|31/03/2024|C787|C187|J124|Y539|Team A\n"
-                    "E2|RXX|01/04/2024|C787||J124||Team B\n", encoding="utf-8")
+    path.write_text(
+        "Episode No|Site|Discharged|Dx1|Dx2|Proc1|Proc2|Coded By\n"
+        "E1|RXX|31/03/2024|C787|C187|J124|Y539|Team A\n"
+        "E2|RXX|01/04/2024|C787||J124||Team B\n",
+        encoding="utf-8",
+    )
     return path
 
 
-MAPPING = ["episode_id=Episode No", "provider=Site", "end_date=Discharged", "diagnoses=Dx", "procedures=Proc",
-           "coder=Coded By"]
+MAPPING = [
+    "episode_id=Episode No",
+    "provider=Site",
+    "end_date=Discharged",
+    "diagnoses=Dx",
+    "procedures=Proc",
+    "coder=Coded By",
+]
 
 
 def test_column_options_map_local_names(local_csv):
@@ -57,8 +66,10 @@ def test_columns_from_audit_toml(local_csv, tmp_path):
 
 
 def test_columns_from_pyproject_in_the_current_folder(local_csv, tmp_path):
-    settings = ('[tool.audit.columns]\nepisode_id = "Episode No"\ndiagnoses = "Dx"\nprocedures = "Proc"\n'
-                '[tool.audit.extract]\ndelimiter = "pipe"\n')
+    settings = (
+        '[tool.audit.columns]\nepisode_id = "Episode No"\ndiagnoses = "Dx"\nprocedures = "Proc"\n'
+        '[tool.audit.extract]\ndelimiter = "pipe"\n'
+    )
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
         Path(cwd, "pyproject.toml").write_text(settings)
@@ -68,20 +79,25 @@ def test_columns_from_pyproject_in_the_current_folder(local_csv, tmp_path):
 
 
 def test_command_line_beats_settings(local_csv, tmp_path):
-    (tmp_path / "audit.toml").write_text('[columns]\nepisode_id = "Nope"\ndiagnoses = "Dx"\nprocedures = "Proc"\n')
+    (tmp_path / "audit.toml").write_text(
+        '[columns]\nepisode_id = "Nope"\ndiagnoses = "Dx"\nprocedures = "Proc"\n'
+    )
     bad = run(local_csv, "--config", tmp_path / "audit.toml")
     assert bad.exit_code == 2 and "no episode id column: looked for 'Nope' (mapped)" in bad.stderr
     good = run(local_csv, "--config", tmp_path / "audit.toml", "--column", "episode_id=Episode No")
     assert good.exit_code == 1, good.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--column", "episodeid=X"], "unknown column role 'episodeid'"),
-    (["--column", "episode_id"], "expected ROLE=NAME"),
-    (["--column", "end_date=Left"], "no column 'Left' for end_date (mapped)"),
-    (["--delimiter", "ab"], "--delimiter 'ab'"),
-    (["--encoding", "klingon"], "unknown encoding 'klingon'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--column", "episodeid=X"], "unknown column role 'episodeid'"),
+        (["--column", "episode_id"], "expected ROLE=NAME"),
+        (["--column", "end_date=Left"], "no column 'Left' for end_date (mapped)"),
+        (["--delimiter", "ab"], "--delimiter 'ab'"),
+        (["--encoding", "klingon"], "unknown encoding 'klingon'"),
+    ],
+)
 def test_bad_options_exit_2(tmp_path, args, message):
     path = tmp_path / "e.csv"
     path.write_text(HEAD + "1,RXX,2024-03-31,C787,C187,J124,Y539\n")
@@ -95,17 +111,24 @@ def test_bad_settings_exit_2(tmp_path):
     (tmp_path / "a.toml").write_text('[extract]\nlayout = "diagonal"\n')
     (tmp_path / "b.toml").write_text('[columns]\nepisode = "X"\n')
     assert "layout: 'diagonal' is not one of" in run(path, "--config", tmp_path / "a.toml").stderr
-    assert "[tool.audit.columns]: unknown column role 'episode'" in run(path, "--config", tmp_path / "b.toml").stderr
+    assert (
+        "[tool.audit.columns]: unknown column role 'episode'"
+        in run(path, "--config", tmp_path / "b.toml").stderr
+    )
 
 
 def test_layout_and_separator_options(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("EPIKEY,DIAG_ALL,OPERTN_ALL\n1,C787 / C187,J124 / Y539\n2,C787,J124\n")
     detected = doc(run(path, "--format", "json"))
-    assert {(f["episode_id"], f["rule_id"]) for f in detected["findings"]} == {("2", "IPG327-01"),
-                                                                               ("2", "IPG327-02")}
-    assert "codes in DIAG_ALL, OPERTN_ALL split on '/' (detected; give --separator to change it)" \
+    assert {(f["episode_id"], f["rule_id"]) for f in detected["findings"]} == {
+        ("2", "IPG327-01"),
+        ("2", "IPG327-02"),
+    }
+    assert (
+        "codes in DIAG_ALL, OPERTN_ALL split on '/' (detected; give --separator to change it)"
         in detected["summary"]["notes"]
+    )
     given = doc(run(path, "--format", "json", "--layout", "concatenated", "--separator", ";"))
     assert ("1", "DATA-01") in {(f["episode_id"], f["rule_id"]) for f in given["findings"]}  # not split
 
@@ -123,14 +146,18 @@ def test_strict_still_writes_the_rejects(tmp_path):
     path.write_text(HEAD + "1,RXX,2024-03-31,C787,C187,J124,Y539\n1,RXX,2024-03-31,C787,C187,J124,Y539\n")
     result = run(path, "--strict", "--rejects", tmp_path / "r.csv")
     assert result.exit_code == 2
-    assert "1 rows set aside (--strict); first: line 3: duplicate episode id (first at line 2)" in result.stderr
+    assert (
+        "1 rows set aside (--strict); first: line 3: duplicate episode id (first at line 2)" in result.stderr
+    )
     assert (tmp_path / "r.csv").read_text().splitlines()[1] == "3,1,duplicate episode id (first at line 2)"
 
 
 def test_table_summary_reconciles(tmp_path):
     path = tmp_path / "e.csv"
-    path.write_text(HEAD + "1,RXX,2024-03-31,C787,C187,J124,Y539\n,RXX,2024-03-31,C787,C187,J124,Y539\n"
-                    "3,RXX,,C787,C187,J124,Y539\n")
+    path.write_text(
+        HEAD + "1,RXX,2024-03-31,C787,C187,J124,Y539\n,RXX,2024-03-31,C787,C187,J124,Y539\n"
+        "3,RXX,,C787,C187,J124,Y539\n"
+    )
     result = run(path)
     assert result.exit_code == 0, result.stderr
     assert "3 episodes read = 2 audited + 1 rejected" in result.stdout
@@ -168,17 +195,21 @@ def dated_rule(tmp_path) -> Path:
 
 def test_rule_applies_only_to_episodes_ending_inside_its_dates(tmp_path, dated_rule):
     path = tmp_path / "e.csv"
-    path.write_text("EPIKEY,EPIEND,OPERTN_01\n"
-                    "before,2019-12-31,J124\nfirst-day,20200101,J124\nlast-day,31/12/2022,J124\n"
-                    "after,2023-01-01,J124\nno-end,,J124\nanother-no-end,,J124\n")
+    path.write_text(
+        "EPIKEY,EPIEND,OPERTN_01\n"
+        "before,2019-12-31,J124\nfirst-day,20200101,J124\nlast-day,31/12/2022,J124\n"
+        "after,2023-01-01,J124\nno-end,,J124\nanother-no-end,,J124\n"
+    )
     result = run(path, "--rules", dated_rule, "--format", "json")
     assert result.exit_code == 1, result.stderr
     d = doc(result)
     fired = [f["episode_id"] for f in d["findings"] if f["rule_id"] == "TEST-01"]
     assert fired == ["first-day", "last-day", "no-end", "another-no-end"]
     assert d["summary"]["episodes_without_end_date"] == 2
-    assert "2 episodes have no end date and were audited against every rule, whatever its effective dates" \
+    assert (
+        "2 episodes have no end date and were audited against every rule, whatever its effective dates"
         in d["summary"]["notes"]
+    )
     table = run(path, "--rules", dated_rule)
     assert "note: 2 episodes have no end date and were audited against every rule" in table.stdout
 
@@ -187,6 +218,7 @@ def test_no_end_date_column_counts_every_episode(tmp_path, dated_rule):
     path = tmp_path / "e.parquet"
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     pq.write_table(pa.table({"EPIKEY": ["1", "2", "3"], "OPERTN_01": ["J124", "J124", "Y539"]}), path)
     d = doc(run(path, "--rules", dated_rule, "--format", "json"))
     assert d["summary"]["episodes_without_end_date"] == 3

@@ -9,8 +9,8 @@ name says the file has no such column.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from audit.codes import Kind
 from audit.errors import UserError
@@ -26,9 +26,9 @@ ROLES = (EPISODE_ID, *CODE_ROLES.values(), *LONG_ROLES, *ATTRIBUTE_ROLES)
 ROLE_HELP = {
     EPISODE_ID: "episode identifier (HES EPIKEY)",
     "diagnoses": "wide: prefix of the numbered diagnosis columns (DIAG_ for DIAG_01..); "
-                 "concatenated: the diagnoses field (DIAG_ALL)",
+    "concatenated: the diagnoses field (DIAG_ALL)",
     "procedures": "wide: prefix of the numbered procedure columns (OPERTN_ for OPERTN_01..); "
-                  "concatenated: the procedures field (OPERTN_ALL)",
+    "concatenated: the procedures field (OPERTN_ALL)",
     "kind": "long: diagnosis or procedure",
     "position": "long: the code's position, 1 = primary diagnosis / main procedure",
     "code": "long: the code",
@@ -83,7 +83,7 @@ def settings_columns(settings: Mapping) -> dict[str, str]:
     """The ``[tool.audit.columns]`` table of the settings, checked."""
     table = settings.get("columns", {})
     if not isinstance(table, Mapping):
-        raise UserError("[tool.audit.columns] must be a table of ROLE = \"column name\"")
+        raise UserError('[tool.audit.columns] must be a table of ROLE = "column name"')
     out = {}
     for role, name in table.items():
         check_role(str(role), "[tool.audit.columns]")
@@ -112,10 +112,15 @@ class Header:
     def numbered(self, prefix: str) -> list[tuple[int, str]]:
         """Columns named ``prefix`` + a number (``DIAG_01``; also ``DIAG01`` for a prefix without ``_``)."""
         # Only leading spaces are dropped: "Proc " is the prefix of "Proc 01".
-        regex = re.compile(re.escape(prefix.lstrip().upper()) + ("" if prefix.endswith(("_", " ")) else "_?")
-                           + r"(\d+)")
-        return sorted((int(m.group(1)), name) for key, names in self._by_key.items()
-                      if (m := regex.fullmatch(key)) for name in names)
+        regex = re.compile(
+            re.escape(prefix.lstrip().upper()) + ("" if prefix.endswith(("_", " ")) else "_?") + r"(\d+)"
+        )
+        return sorted(
+            (int(m.group(1)), name)
+            for key, names in self._by_key.items()
+            if (m := regex.fullmatch(key))
+            for name in names
+        )
 
     def preview(self, limit: int = 12) -> str:
         """The first names, for a message: blank ones quoted, unprintable characters as '?'."""

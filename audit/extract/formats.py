@@ -15,9 +15,9 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -59,12 +59,14 @@ class Source:
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
 
-    def chunks(self, columns: list[str], dictionary: list[str], chunk_rows: int,
-               id_column: str) -> Iterator[RawChunk]:
+    def chunks(
+        self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str
+    ) -> Iterator[RawChunk]:
         """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes)."""
         self.blank_rows = 0
-        for table, lines, defects in _rechunk(self._pieces(columns, dictionary, chunk_rows, id_column),
-                                               chunk_rows):
+        for table, lines, defects in _rechunk(
+            self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows
+        ):
             chunk = _raw_chunk(table, lines, defects)
             self.blank_rows += len(lines) - len(chunk.lines)
             if len(chunk.lines):
@@ -74,8 +76,14 @@ class Source:
         raise NotImplementedError
 
 
-def open_source(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
-                sheet: str | None = None, header_hint: Callable[[list[str]], bool] | None = None) -> Source:
+def open_source(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    header_hint: Callable[[list[str]], bool] | None = None,
+) -> Source:
     """Open ``path`` by its content (not its name): Parquet, .xlsx, or (gzip-compressed) CSV text."""
     path = Path(path)
     if not path.exists():
@@ -99,6 +107,7 @@ def open_source(path: Path, *, encoding: str | None = None, delimiter: str | Non
 
 
 # -- CSV ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Scan:
@@ -127,8 +136,9 @@ def _scan(stream, check_utf8: bool) -> _Scan:
         ends = np.flatnonzero(newline | (arr == 13))  # a lone CR ends a line for the parser too
         if ends.size:
             any_newline = any_newline or bool(newline.any())
-            longest = max(longest, current + int(ends[0]) + 1,
-                          int(np.diff(ends).max()) if ends.size > 1 else 0)
+            longest = max(
+                longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
+            )
             current = len(block) - int(ends[-1]) - 1
         else:
             current += len(block)
@@ -146,7 +156,7 @@ def _scan(stream, check_utf8: bool) -> _Scan:
 def parse_delimiter(value: str) -> str:
     """A ``--delimiter`` value: one character, or tab/comma/pipe/semicolon by name."""
     value = _DELIMITER_NAMES.get(value.lower(), value) if len(value) != 1 else value
-    if len(value) != 1 or value in "\r\n\"":
+    if len(value) != 1 or value in '\r\n"':
         raise UserError(f"--delimiter {value!r}: give one character, or tab, comma, pipe or semicolon")
     return value
 
@@ -174,7 +184,7 @@ class CsvSource(Source):
     _id_index: int = 0
 
     @classmethod
-    def open(cls, path: Path, encoding: str | None, delimiter: str | None) -> "CsvSource":
+    def open(cls, path: Path, encoding: str | None, delimiter: str | None) -> CsvSource:
         with open(path, "rb") as f:
             magic = f.read(4)
         compression = "gzip" if magic.startswith(b"\x1f\x8b") else None
@@ -190,11 +200,15 @@ class CsvSource(Source):
             source.encoding = _encoding_name(encoding, path)
         elif not scan.utf8:
             source.encoding = "cp1252"
-            source.notes.append(f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)")
+            source.notes.append(
+                f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
+            )
         source.physical_lines = scan.lines if scan.has_newline else 0
         expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
         if scan.longest * expand > _MAX_BLOCK:
-            raise InputFileError(path, f"a line is {scan.longest >> 20} MB long: not an extract of episode rows")
+            raise InputFileError(
+                path, f"a line is {scan.longest >> 20} MB long: not an extract of episode rows"
+            )
         source.block_size = max(_MIN_BLOCK, scan.longest * expand + 1)
         source._read_header(delimiter)
         return source
@@ -230,18 +244,24 @@ class CsvSource(Source):
         text = lines[blank].decode(codec, errors="replace").rstrip("\r\n")
         self.delimiter = parse_delimiter(delimiter) if delimiter else _sniff_delimiter(text)
         try:
-            header = pacsv.read_csv(io.BytesIO(text.encode("utf-8") + b"\n"),
-                                    read_options=pacsv.ReadOptions(use_threads=False),
-                                    parse_options=pacsv.ParseOptions(delimiter=self.delimiter))
+            header = pacsv.read_csv(
+                io.BytesIO(text.encode("utf-8") + b"\n"),
+                read_options=pacsv.ReadOptions(use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+            )
         except pa.ArrowException as exc:
-            raise InputFileError(self.path, f"cannot read the header row ({_first_line(exc)})",
-                                 line=blank + 1) from None
+            raise InputFileError(
+                self.path, f"cannot read the header row ({_first_line(exc)})", line=blank + 1
+            ) from None
         self.header = [str(n) for n in header.column_names]
         if len(self.header) == 1:
             others = [name for d, name in DELIMITERS.items() if d != self.delimiter and d in text]
             if others:
-                self.header_note = (f"the header is one column with the delimiter {DELIMITERS.get(self.delimiter, repr(self.delimiter))}; "
-                                    f"is the delimiter {' or '.join(others)}? (--delimiter)")
+                used = DELIMITERS.get(self.delimiter, repr(self.delimiter))
+                self.header_note = (
+                    f"the header is one column with the delimiter {used}; "
+                    f"is the delimiter {' or '.join(others)}? (--delimiter)"
+                )
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         self._id_index = self.header.index(id_column) if id_column in self.header else -1
@@ -259,13 +279,22 @@ class CsvSource(Source):
         try:
             reader = pacsv.open_csv(
                 stream,
-                read_options=pacsv.ReadOptions(use_threads=False, block_size=block, skip_rows=self.skip_rows,
-                                               encoding=self.encoding),
-                parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True,
-                                                 ignore_empty_lines=False, invalid_row_handler=on_invalid),
-                convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types,
-                                                     strings_can_be_null=False,
-                                                     quoted_strings_can_be_null=False))
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=block, skip_rows=self.skip_rows, encoding=self.encoding
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=columns,
+                    column_types=types,
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
             while True:
                 try:
                     batch = next(reader)
@@ -289,24 +318,35 @@ class CsvSource(Source):
         except pa.ArrowInvalid as exc:
             raise InputFileError(self.path, self._parse_problem(str(exc), last)) from None
         except UnicodeDecodeError as exc:
-            raise InputFileError(self.path, f"byte 0x{exc.object[exc.start]:02x} is not {self.encoding} text "
-                                            "(give the file's encoding with --encoding)") from None
+            raise InputFileError(
+                self.path,
+                f"byte 0x{exc.object[exc.start]:02x} is not {self.encoding} text "
+                "(give the file's encoding with --encoding)",
+            ) from None
         except (OSError, pa.ArrowException, EOFError) as exc:
-            raise InputFileError(self.path, f"cannot read the file after line {last} ({_first_line(exc)})") from None
+            raise InputFileError(
+                self.path, f"cannot read the file after line {last} ({_first_line(exc)})"
+            ) from None
         finally:
             stream.close()
         records = self.skip_rows + 1 + placed
         if self.physical_lines and records != self.physical_lines and self.physical_lines > records:
-            self.notes.append(f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
-                              "quoted values hold line breaks, so line numbers after them count records")
+            self.notes.append(
+                f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
+                "quoted values hold line breaks, so line numbers after them count records"
+            )
 
     def _parse_problem(self, message: str, last: int) -> str:
         if "straddl" in message:
-            return (f"a record after line {last} does not end within {self.block_size >> 20} MB: "
-                    "an unclosed quote?")
+            return (
+                f"a record after line {last} does not end within {self.block_size >> 20} MB: "
+                "an unclosed quote?"
+            )
         if "UTF8" in message or "UTF-8" in message:
-            return (f"not valid UTF-8 text after line {last}: give the file's encoding with --encoding "
-                    "(e.g. cp1252)")
+            return (
+                f"not valid UTF-8 text after line {last}: give the file's encoding with --encoding "
+                "(e.g. cp1252)"
+            )
         return f"cannot parse CSV after line {last} ({_first_line(message)})"
 
     def _with_ragged(self, table: pa.Table, lines: np.ndarray, ragged: list, columns: list[str]):
@@ -316,10 +356,20 @@ class CsvSource(Source):
             return table, lines, defects
         expected = len(self.header)
         ids = [self._ragged_id(text, n) for _, n, text in ragged]
-        reasons = [f"ragged row: {n} field{'s' if n != 1 else ''}, expected {expected}"
-                   + (" (wrong delimiter?)" if n == 1 and expected > 1 else "") for _, n, _ in ragged]
-        extra = pa.table({c: pa.array(ids if self.header.index(c) == self._id_index else [""] * len(ragged),
-                                       type=table.schema.field(c).type) for c in columns})
+        reasons = [
+            f"ragged row: {n} field{'s' if n != 1 else ''}, expected {expected}"
+            + (" (wrong delimiter?)" if n == 1 and expected > 1 else "")
+            for _, n, _ in ragged
+        ]
+        extra = pa.table(
+            {
+                c: pa.array(
+                    ids if self.header.index(c) == self._id_index else [""] * len(ragged),
+                    type=table.schema.field(c).type,
+                )
+                for c in columns
+            }
+        )
         table = pa.concat_tables([table, extra.select(table.column_names)])
         lines = np.concatenate([lines, np.array([n for n, _, _ in ragged], dtype=np.int64)])
         defects = np.concatenate([defects, np.array(reasons, dtype=object)])
@@ -353,12 +403,13 @@ def _sniff_delimiter(header: str) -> str:
 
 # -- Parquet ------------------------------------------------------------------------------------
 
+
 @dataclass
 class ParquetSource(Source):
     """A Parquet file, read a row group batch at a time; line numbers are 1-based row numbers."""
 
     @classmethod
-    def open(cls, path: Path) -> "ParquetSource":
+    def open(cls, path: Path) -> ParquetSource:
         try:
             names = pq.ParquetFile(path).schema_arrow.names
         except (pa.ArrowException, OSError) as exc:
@@ -369,18 +420,23 @@ class ParquetSource(Source):
         first = 1
         try:
             schema = pq.ParquetFile(self.path).schema_arrow
-            strings = [c for c in dictionary if pa.types.is_string(schema.field(c).type)
-                       or pa.types.is_large_string(schema.field(c).type)]
+            strings = [
+                c
+                for c in dictionary
+                if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
+            ]
             pf = pq.ParquetFile(self.path, read_dictionary=strings)  # codes stay dictionary-encoded
             for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns, use_threads=False):
                 n = batch.num_rows
-                table = pa.table({c: _parquet_text(batch.column(c), c, c in dictionary, self.path)
-                                  for c in columns})
+                table = pa.table(
+                    {c: _parquet_text(batch.column(c), c, c in dictionary, self.path) for c in columns}
+                )
                 yield table, np.arange(first, first + n, dtype=np.int64), np.full(n, "", dtype=object)
                 first += n
         except (pa.ArrowException, OSError) as exc:
-            raise InputFileError(self.path, f"cannot read Parquet data after row {first - 1} "
-                                            f"({_first_line(exc)})") from None
+            raise InputFileError(
+                self.path, f"cannot read Parquet data after row {first - 1} ({_first_line(exc)})"
+            ) from None
 
 
 def _parquet_text(col: pa.Array, name: str, codes: bool, path: Path) -> pa.Array:
@@ -394,18 +450,29 @@ def _parquet_text(col: pa.Array, name: str, codes: bool, path: Path) -> pa.Array
         if pa.types.is_timestamp(t) and t.tz is not None:
             col = pc.local_timestamp(col)
         return col.cast(pa.timestamp("us"))
-    if pa.types.is_null(t) or pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) \
-            or pa.types.is_large_binary(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
-            or pa.types.is_decimal(t) or pa.types.is_boolean(t):
+    if (
+        pa.types.is_null(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_boolean(t)
+    ):
         try:
             text = col.cast(_TEXT)
         except pa.ArrowInvalid as exc:
-            raise InputFileError(path, f"cannot read its values as text ({_first_line(exc)})", column=name) from None
+            raise InputFileError(
+                path, f"cannot read its values as text ({_first_line(exc)})", column=name
+            ) from None
         return text.dictionary_encode().cast(_CODES) if codes else text
     raise InputFileError(path, f"has type {t}: expected text, numbers or dates", column=name)
 
 
 # -- Excel .xlsx --------------------------------------------------------------------------------
+
 
 @dataclass
 class XlsxSource(Source):
@@ -415,17 +482,21 @@ class XlsxSource(Source):
     header_row: int = 1
 
     @classmethod
-    def open(cls, path: Path, sheet: str | None, header_hint) -> "XlsxSource":
+    def open(cls, path: Path, sheet: str | None, header_hint) -> XlsxSource:
         wb = _open_workbook(path)
         try:
             ws = _worksheet(wb, sheet, path)
             name = ws.title
-            rows = _xlsx_call(path, lambda: list(ws.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS,
-                                                              values_only=True)))
+            rows = _xlsx_call(
+                path, lambda: list(ws.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS, values_only=True))
+            )
         finally:
             wb.close()
-        filled = [(i + 1, [_cell_text(v).strip() for v in row]) for i, row in enumerate(rows)
-                  if any(_cell_text(v).strip() for v in row)]
+        filled = [
+            (i + 1, [_cell_text(v).strip() for v in row])
+            for i, row in enumerate(rows)
+            if any(_cell_text(v).strip() for v in row)
+        ]
         if not filled:
             raise InputFileError(path, f"sheet {name!r} is empty")
         chosen = next(((r, names) for r, names in filled if header_hint and header_hint(names)), filled[0])
@@ -434,8 +505,10 @@ class XlsxSource(Source):
         source = cls(path, names, format="XLSX", sheet=name, header_row=row)
         if blank:
             shown = ", ".join(blank[:6]) + (", ..." if len(blank) > 6 else "")
-            source.header_note = (f"the header (sheet {name!r} row {row}) has blank cells in columns {shown}: "
-                                  "merged header cells? Each column needs its own name in one header row")
+            source.header_note = (
+                f"the header (sheet {name!r} row {row}) has blank cells in columns {shown}: "
+                "merged header cells? Each column needs its own name in one header row"
+            )
         return source
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
@@ -455,8 +528,11 @@ class XlsxSource(Source):
                     values = [_cell_text(r[j]) if j < len(r) else "" for r in block]
                     arr = pa.array(values, type=_TEXT)
                     data[c] = arr.dictionary_encode().cast(_CODES) if c in dictionary else arr
-                yield (pa.table(data), np.arange(line + 1, line + 1 + n, dtype=np.int64),
-                       np.full(n, "", dtype=object))
+                yield (
+                    pa.table(data),
+                    np.arange(line + 1, line + 1 + n, dtype=np.int64),
+                    np.full(n, "", dtype=object),
+                )
                 line += n
         finally:
             wb.close()
@@ -483,11 +559,20 @@ def _xlsx_call(path: Path, fn):
         return fn()
     except InputFileError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError, IndexError,
-            AttributeError) as exc:
-        raise InputFileError(path, f"not a readable .xlsx workbook ({type(exc).__name__}: "
-                                   f"{_first_line(exc)})") from None
-    except Exception as exc:  # noqa: BLE001 - openpyxl's own exceptions (InvalidFileException, XML errors)
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        EOFError,
+        IndexError,
+        AttributeError,
+    ) as exc:
+        raise InputFileError(
+            path, f"not a readable .xlsx workbook ({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
+    except Exception as exc:
         if type(exc).__module__.startswith(("openpyxl", "xml", "lxml", "defusedxml")):
             raise InputFileError(path, f"not a readable .xlsx workbook ({_first_line(exc)})") from None
         raise
@@ -528,6 +613,7 @@ def _column_letter(index: int) -> str:
 
 # -- shared -------------------------------------------------------------------------------------
 
+
 def _rechunk(pieces, chunk_rows: int):
     """Pieces of any size as chunks of exactly ``chunk_rows`` rows (the last may be shorter)."""
     buffer: list[tuple[pa.Table, np.ndarray, np.ndarray]] = []
@@ -546,8 +632,11 @@ def _rechunk(pieces, chunk_rows: int):
             buffer = [(table.slice(chunk_rows), lines[chunk_rows:], defects[chunk_rows:])] if rest else []
             size = rest
     if size:
-        yield (pa.concat_tables([p[0] for p in buffer]), np.concatenate([p[1] for p in buffer]),
-               np.concatenate([p[2] for p in buffer]))
+        yield (
+            pa.concat_tables([p[0] for p in buffer]),
+            np.concatenate([p[1] for p in buffer]),
+            np.concatenate([p[2] for p in buffer]),
+        )
 
 
 def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawChunk:
@@ -563,15 +652,20 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
         elif pa.types.is_timestamp(col.type):
             blank &= col.is_null().to_numpy(zero_copy_only=False)
         else:
-            blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(zero_copy_only=False)
+            blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(
+                zero_copy_only=False
+            )
     keep = ~blank
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
     frame = table.to_pandas()
     for col in frame.columns:
         s = frame[col]
-        if not isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_datetime64_any_dtype(s) \
-                and s.hasnans:
+        if (
+            not isinstance(s.dtype, pd.CategoricalDtype)
+            and not pd.api.types.is_datetime64_any_dtype(s)
+            and s.hasnans
+        ):
             frame[col] = s.fillna("")
     return RawChunk(frame, lines, defects)
 

@@ -13,9 +13,9 @@ chosen; column names come from ``audit.extract.columns``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,18 @@ from audit.codes import Kind
 from audit.episodes import ID, code_column
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
-from audit.extract.columns import (ATTRIBUTE_ROLES, CODE_ROLES, CONCATENATED_FIELDS, DATE_ROLES, EPISODE_ID,
-                                   WIDE_PREFIXES, AmbiguousColumn, Header, looked_for, resolve)
+from audit.extract.columns import (
+    ATTRIBUTE_ROLES,
+    CODE_ROLES,
+    CONCATENATED_FIELDS,
+    DATE_ROLES,
+    EPISODE_ID,
+    WIDE_PREFIXES,
+    AmbiguousColumn,
+    Header,
+    looked_for,
+    resolve,
+)
 from audit.extract.validate import kind_of, positions
 
 LAYOUTS = ("wide", "long", "concatenated")
@@ -50,8 +60,15 @@ class Plan:
 
     @property
     def read_columns(self) -> list[str]:
-        cols = [self.id_column, *self.attributes.values(), *self.codes[Kind.DIAGNOSIS],
-                *self.codes[Kind.PROCEDURE], self.kind_column, self.position_column, self.code_column]
+        cols = [
+            self.id_column,
+            *self.attributes.values(),
+            *self.codes[Kind.DIAGNOSIS],
+            *self.codes[Kind.PROCEDURE],
+            self.kind_column,
+            self.position_column,
+            self.code_column,
+        ]
         return list(dict.fromkeys(c for c in cols if c))
 
     @property
@@ -70,13 +87,23 @@ class Plan:
     @property
     def free_text(self) -> tuple[str, ...]:
         """Columns where a line break is not a defect (codes on separate lines of one cell)."""
-        return tuple(self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE]) if self.layout == "concatenated" \
+        return (
+            tuple(self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE])
+            if self.layout == "concatenated"
             else ()
+        )
 
 
-def plan_layout(path: Path, header: Header, mapping: Mapping[str, str], layout: str | None = None,
-                separator: str | None = None, note: str = "") -> Plan:
+def plan_layout(
+    path: Path,
+    header: Header,
+    mapping: Mapping[str, str],
+    layout: str | None = None,
+    separator: str | None = None,
+    note: str = "",
+) -> Plan:
     """Find the layout's columns; an unusable file gets one message naming what is missing."""
+
     def fail(problem: str) -> InputFileError:
         extra = f"; {note}" if note else ""
         return InputFileError(path, f"{problem} (columns: {header.preview()}){extra}")
@@ -86,8 +113,10 @@ def plan_layout(path: Path, header: Header, mapping: Mapping[str, str], layout: 
     try:
         ident = resolve(header, EPISODE_ID, mapping)
         if ident.column is None:
-            raise fail(f"no episode id column: looked for {looked_for(EPISODE_ID, mapping)}; "
-                       "name yours with --column episode_id=NAME")
+            raise fail(
+                f"no episode id column: looked for {looked_for(EPISODE_ID, mapping)}; "
+                "name yours with --column episode_id=NAME"
+            )
         attributes = {}
         for role in ATTRIBUTE_ROLES:
             found = resolve(header, role, mapping)
@@ -103,32 +132,54 @@ def plan_layout(path: Path, header: Header, mapping: Mapping[str, str], layout: 
     except _Problem as exc:
         raise fail(str(exc)) from None
 
-    found = [name for name, ok in (("wide", any(wide.values())), ("concatenated", any(fields.values())),
-                                   ("long", long["kind"].column and long["code"].column)) if ok]
+    found = [
+        name
+        for name, ok in (
+            ("wide", any(wide.values())),
+            ("concatenated", any(fields.values())),
+            ("long", long["kind"].column and long["code"].column),
+        )
+        if ok
+    ]
     chosen = layout or (found[0] if found else None)
     if chosen is None:
-        raise fail("no code columns: expected numbered DIAG_nn / OPERTN_nn columns (wide), DIAG_ALL / "
-                   "OPERTN_ALL fields (concatenated), or kind and code columns (long); name yours with "
-                   "--column diagnoses=..., procedures=... or kind=..., code=...")
-    base = dict(layout=chosen, id_column=ident.column, attributes=attributes)
+        raise fail(
+            "no code columns: expected numbered DIAG_nn / OPERTN_nn columns (wide), DIAG_ALL / "
+            "OPERTN_ALL fields (concatenated), or kind and code columns (long); name yours with "
+            "--column diagnoses=..., procedures=... or kind=..., code=..."
+        )
+    base = {"layout": chosen, "id_column": ident.column, "attributes": attributes}
     if chosen == "wide":
         if not any(wide.values()):
-            raise fail("--layout wide: no numbered code columns (DIAG_01.., OPERTN_01..; map a prefix with "
-                       "--column diagnoses=PREFIX)")
+            raise fail(
+                "--layout wide: no numbered code columns (DIAG_01.., OPERTN_01..; map a prefix with "
+                "--column diagnoses=PREFIX)"
+            )
         return Plan(**base, codes=wide)
     if chosen == "concatenated":
         if not any(fields.values()):
-            raise fail("--layout concatenated: no DIAG_ALL / OPERTN_ALL field (map yours with "
-                       "--column diagnoses=NAME, --column procedures=NAME)")
-        return Plan(**base, codes={k: [c] if c else [] for k, c in fields.items()}, separator=separator or None)
+            raise fail(
+                "--layout concatenated: no DIAG_ALL / OPERTN_ALL field (map yours with "
+                "--column diagnoses=NAME, --column procedures=NAME)"
+            )
+        return Plan(
+            **base, codes={k: [c] if c else [] for k, c in fields.items()}, separator=separator or None
+        )
     missing = [role for role in ("kind", "code") if long[role].column is None]
     if missing:
-        raise fail("--layout long: no " + " or ".join(f"{r} column (looked for {looked_for(r, mapping)})"
-                                                      for r in missing))
+        raise fail(
+            "--layout long: no "
+            + " or ".join(f"{r} column (looked for {looked_for(r, mapping)})" for r in missing)
+        )
     if long["position"].column is None and long["position"].mapped and mapping["position"]:
         raise fail(f"no column {mapping['position']!r} for position (mapped)")
-    return Plan(**base, codes={Kind.DIAGNOSIS: [], Kind.PROCEDURE: []}, kind_column=long["kind"].column,
-                position_column=long["position"].column, code_column=long["code"].column)
+    return Plan(
+        **base,
+        codes={Kind.DIAGNOSIS: [], Kind.PROCEDURE: []},
+        kind_column=long["kind"].column,
+        position_column=long["position"].column,
+        code_column=long["code"].column,
+    )
 
 
 def _wide_columns(header: Header, kind: Kind, mapping: Mapping[str, str]) -> list[str]:
@@ -142,8 +193,9 @@ def _wide_columns(header: Header, kind: Kind, mapping: Mapping[str, str]) -> lis
             numbers = [n for n, _ in found]
             if len(set(numbers)) != len(numbers):
                 dup = next(n for n in numbers if numbers.count(n) > 1)
-                raise _Problem(f"two {role} columns numbered {dup}: "
-                               + ", ".join(c for n, c in found if n == dup))
+                raise _Problem(
+                    f"two {role} columns numbered {dup}: " + ", ".join(c for n, c in found if n == dup)
+                )
             return [col for _, col in found]
     return []
 
@@ -162,6 +214,7 @@ def _concatenated_field(header: Header, kind: Kind, mapping: Mapping[str, str]) 
 
 
 # -- canonical frames ---------------------------------------------------------------------------
+
 
 def with_both_kinds(data: dict[str, object], n: int) -> pd.DataFrame:
     """The canonical frame, with an empty first column for a classification the file has no codes of."""
@@ -222,8 +275,10 @@ def concatenated_frame(raw: pd.DataFrame, ids: pd.Series, plan: Plan) -> pd.Data
         plan.separator = detect_separator([raw[c] for k in Kind for c in plan.codes[k]])
         if plan.separator is not None:
             shown = "whitespace" if plan.separator == WHITESPACE else repr(plan.separator)
-            plan.notes.append(f"codes in {', '.join(c for k in Kind for c in plan.codes[k])} "
-                              f"split on {shown} (detected; give --separator to change it)")
+            plan.notes.append(
+                f"codes in {', '.join(c for k in Kind for c in plan.codes[k])} "
+                f"split on {shown} (detected; give --separator to change it)"
+            )
     data: dict[str, object] = {ID: ids.astype("str"), **attribute_frame(raw, plan)}
     for kind in Kind:
         for col in plan.codes[kind]:
@@ -248,13 +303,19 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
     code = dates.text_values(raw[plan.code_column])
     kind = kind_of(raw[plan.kind_column]).to_numpy(dtype=object)
     reasons = np.full(n, "", dtype=object)
-    blank_kind = (kind == "") & (code != "").to_numpy() & (dates.text_values(raw[plan.kind_column]) == "").to_numpy()
+    blank_kind = (
+        (kind == "") & (code != "").to_numpy() & (dates.text_values(raw[plan.kind_column]) == "").to_numpy()
+    )
     reasons[blank_kind] = "a code without a kind (diagnosis or procedure)"
     holds_code = kind != ""
     key = pd.DataFrame({"id": ids.to_numpy(), "kind": kind})
     if plan.position_column is not None:
         pos = positions(raw[plan.position_column])
-        missing = holds_code & pos.isna().to_numpy() & (dates.text_values(raw[plan.position_column]) == "").to_numpy()
+        missing = (
+            holds_code
+            & pos.isna().to_numpy()
+            & (dates.text_values(raw[plan.position_column]) == "").to_numpy()
+        )
         reasons[missing] = "a code without a position"
         position = pos.fillna(0).to_numpy().astype(np.int64)
     else:
@@ -265,25 +326,45 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
     dup = np.zeros(n, dtype=bool)
     dup[valid] = key[valid].duplicated(keep="first").to_numpy()
     if dup.any():
-        first = pd.Series(lines[valid]).groupby([key["id"][valid].to_numpy(), key["kind"][valid].to_numpy(),
-                                                 position[valid]], sort=False).transform("first").to_numpy()
+        first = (
+            pd.Series(lines[valid])
+            .groupby(
+                [key["id"][valid].to_numpy(), key["kind"][valid].to_numpy(), position[valid]], sort=False
+            )
+            .transform("first")
+            .to_numpy()
+        )
         first_line = np.zeros(n, dtype=np.int64)
         first_line[valid] = first
-        reasons[dup] = ("two " + pd.Series(kind[dup]) + " codes at position "
-                        + pd.Series(position[dup]).astype(str) + " (first at line "
-                        + pd.Series(first_line[dup]).astype(str) + ")").to_numpy()
+        reasons[dup] = (
+            "two "
+            + pd.Series(kind[dup])
+            + " codes at position "
+            + pd.Series(position[dup]).astype(str)
+            + " (first at line "
+            + pd.Series(first_line[dup]).astype(str)
+            + ")"
+        ).to_numpy()
     return LongRows(kind, position, reasons)
 
 
-def long_frame(raw: pd.DataFrame, ids: pd.Series, rows: LongRows, keep: np.ndarray, plan: Plan) -> pd.DataFrame:
+def long_frame(
+    raw: pd.DataFrame, ids: pd.Series, rows: LongRows, keep: np.ndarray, plan: Plan
+) -> pd.DataFrame:
     """Canonical frame of a long chunk's episodes (rows ``keep``), in order of first appearance."""
     ids_kept = ids.to_numpy()[keep]
     episode, order = pd.factorize(ids_kept)  # episode number of each row, in order of first appearance
-    first_row = np.flatnonzero(keep)[pd.Series(np.arange(len(ids_kept))).groupby(episode).first().to_numpy()] \
-        if len(ids_kept) else np.empty(0, dtype=np.int64)
+    first_row = (
+        np.flatnonzero(keep)[pd.Series(np.arange(len(ids_kept))).groupby(episode).first().to_numpy()]
+        if len(ids_kept)
+        else np.empty(0, dtype=np.int64)
+    )
     n_episodes = len(order)
     firsts = raw.iloc[first_row].reset_index(drop=True)
-    data: dict[str, object] = {ID: pd.Series(order, dtype=object).astype("str"), **attribute_frame(firsts, plan)}
+    data: dict[str, object] = {
+        ID: pd.Series(order, dtype=object).astype("str"),
+        **attribute_frame(firsts, plan),
+    }
     codes = raw[plan.code_column]
     if not isinstance(codes.dtype, pd.CategoricalDtype):
         codes = codes.astype("category")
@@ -298,4 +379,3 @@ def long_frame(raw: pd.DataFrame, ids: pd.Series, rows: LongRows, keep: np.ndarr
         for j in range(width):  # a loop over positions; each builds the column for every episode
             data[code_column(kind, j + 1)] = pd.Categorical.from_codes(matrix[:, j], codes.cat.categories)
     return with_both_kinds(data, n_episodes)
-

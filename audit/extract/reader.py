@@ -1,4 +1,4 @@
-"""Read an extract into canonical episode frames, a chunk at a time, setting aside rows that cannot be audited.
+"""Read an extract into canonical episode frames, a chunk at a time; rows that cannot be audited set aside.
 
 Every row read is either audited or rejected with its line and reason: the
 reconciliation ``read == audited + rejected`` holds for every batch. (For the
@@ -7,9 +7,9 @@ long layout the unit is the episode, plus any row without an episode id.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -38,10 +38,17 @@ class Batch:
     notes: list[str] = field(default_factory=list)  # for the run's summary (the last batch carries them)
 
 
-def read_extract(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, layout: str | None = None,
-                 columns: Mapping[str, str] | None = None, encoding: str | None = None,
-                 sheet: str | None = None, separator: str | None = None,
-                 delimiter: str | None = None) -> Iterator[Batch]:
+def read_extract(
+    path: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    layout: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    separator: str | None = None,
+    delimiter: str | None = None,
+) -> Iterator[Batch]:
     """Stream an extract (CSV, gzip CSV, Parquet, .xlsx; wide, long or concatenated) as canonical batches.
 
     ``columns`` maps roles (``audit.extract.columns.ROLES``) to the file's column names;
@@ -54,25 +61,39 @@ def read_extract(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, layout: st
     def looks_like_header(names: list[str]) -> bool:
         return resolve(Header(names), EPISODE_ID, mapping).column is not None
 
-    source = open_source(path, encoding=encoding, delimiter=delimiter, sheet=sheet,
-                         header_hint=looks_like_header)
+    source = open_source(
+        path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_hint=looks_like_header
+    )
     plan = plan_layout(path, Header(source.header), mapping, layout, separator, note=source.header_note)
-    checker = RowChecker(plan.id_column, plan.read_columns, plan.date_columns, plan.free_text,
-                         plan.kind_column, plan.position_column)
-    batches = _read_long(source, plan, checker, chunk_rows) if plan.layout == "long" else \
-        _read_rows(source, plan, checker, chunk_rows)
+    checker = RowChecker(
+        plan.id_column,
+        plan.read_columns,
+        plan.date_columns,
+        plan.free_text,
+        plan.kind_column,
+        plan.position_column,
+    )
+    batches = (
+        _read_long(source, plan, checker, chunk_rows)
+        if plan.layout == "long"
+        else _read_rows(source, plan, checker, chunk_rows)
+    )
     read = 0
     for batch in batches:
         read += batch.read
         yield batch
     if read == 0:
-        where = "no data rows under the header" if not source.blank_rows else \
-            f"only {plural(source.blank_rows, 'blank row')} under the header"
+        where = (
+            "no data rows under the header"
+            if not source.blank_rows
+            else f"only {plural(source.blank_rows, 'blank row')} under the header"
+        )
         raise InputFileError(path, f"no episodes: {where}")
     notes = [*source.notes, *plan.notes]
     if source.blank_rows:
-        notes.append(f"{plural(source.blank_rows, 'blank row')} skipped (nothing in the id, code or attribute "
-                     "columns)")
+        notes.append(
+            f"{plural(source.blank_rows, 'blank row')} skipped (nothing in the id, code or attribute columns)"
+        )
     yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)))
 
 
@@ -90,8 +111,11 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
             reasons[dup] = join(said.to_numpy(dtype=object), reasons[dup])
         keep = reasons == ""
         episodes = to_frame(raw.frame[keep].reset_index(drop=True), ids[keep].reset_index(drop=True), plan)
-        yield Batch(episodes, _rejects(raw.lines[~keep], ids.to_numpy(dtype=object)[~keep], reasons[~keep]),
-                    len(raw.lines))
+        yield Batch(
+            episodes,
+            _rejects(raw.lines[~keep], ids.to_numpy(dtype=object)[~keep], reasons[~keep]),
+            len(raw.lines),
+        )
 
 
 def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
@@ -103,8 +127,10 @@ def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     """
     chunks = source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column)
     if not _grouped(source, plan, chunk_rows):
-        plan.notes.append(f"the rows of some episodes in {source.path.name} are not together: the file was read "
-                          "whole; sort it by episode id to stream it in chunks")
+        plan.notes.append(
+            f"the rows of some episodes in {source.path.name} are not together: the file was read "
+            "whole; sort it by episode id to stream it in chunks"
+        )
         whole = _concat(list(chunks))
         if len(whole.lines):
             yield _long_batch(whole, plan, checker)
@@ -128,17 +154,27 @@ def _long_batch(raw: RawChunk, plan: Plan, checker: RowChecker) -> Batch:
     lone = id_values == ""  # a row without an episode id is set aside on its own
     defective = (reasons != "") & ~lone
     # An episode with any defective row is set aside whole: auditing it without that code could mislead.
-    bad = pd.DataFrame({"line": raw.lines[defective], "episode_id": id_values[defective],
-                        "reason": reasons[defective]})
+    bad = pd.DataFrame(
+        {"line": raw.lines[defective], "episode_id": id_values[defective], "reason": reasons[defective]}
+    )
     grouped = bad.groupby("episode_id", sort=False)
     per_episode = grouped.first().reset_index()
     more = grouped.size().to_numpy() - 1
     per_episode["reason"] = per_episode["reason"].to_numpy(dtype=object) + np.where(
-        more > 0, " (and " + pd.Series(more).astype(str).to_numpy(dtype=object) + " more of its rows)", "")
+        more > 0, " (and " + pd.Series(more).astype(str).to_numpy(dtype=object) + " more of its rows)", ""
+    )
     keep = ~lone & ~np.isin(id_values, per_episode["episode_id"].to_numpy(dtype=object))
-    rejected = pd.concat([_rejects(raw.lines[lone], id_values[lone], reasons[lone]),
-                          _rejects(per_episode["line"].to_numpy(), per_episode["episode_id"].to_numpy(dtype=object),
-                                   per_episode["reason"].to_numpy(dtype=object))], ignore_index=True)
+    rejected = pd.concat(
+        [
+            _rejects(raw.lines[lone], id_values[lone], reasons[lone]),
+            _rejects(
+                per_episode["line"].to_numpy(),
+                per_episode["episode_id"].to_numpy(dtype=object),
+                per_episode["reason"].to_numpy(dtype=object),
+            ),
+        ],
+        ignore_index=True,
+    )
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
     episodes = long_frame(raw.frame, ids, rows, keep, plan)
     read = int(pd.unique(id_values[~lone]).size) + int(lone.sum())
@@ -176,8 +212,9 @@ def _trailing_episode(ids: np.ndarray) -> int:
 
 
 def _slice(raw: RawChunk, start: int, stop: int | None) -> RawChunk:
-    return RawChunk(raw.frame.iloc[start:stop].reset_index(drop=True), raw.lines[start:stop],
-                    raw.defects[start:stop])
+    return RawChunk(
+        raw.frame.iloc[start:stop].reset_index(drop=True), raw.lines[start:stop], raw.defects[start:stop]
+    )
 
 
 def _concat(parts: list[RawChunk | None]) -> RawChunk:
@@ -193,8 +230,11 @@ def _concat(parts: list[RawChunk | None]) -> RawChunk:
             columns[col] = pd.Series(union_categoricals(pieces, ignore_order=True))
         else:
             columns[col] = pd.concat(pieces, ignore_index=True)
-    return RawChunk(pd.DataFrame(columns), np.concatenate([p.lines for p in parts]),
-                    np.concatenate([p.defects for p in parts]))
+    return RawChunk(
+        pd.DataFrame(columns),
+        np.concatenate([p.lines for p in parts]),
+        np.concatenate([p.defects for p in parts]),
+    )
 
 
 def _rejects(lines: np.ndarray, ids: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
@@ -202,8 +242,14 @@ def _rejects(lines: np.ndarray, ids: np.ndarray, reasons: np.ndarray) -> pd.Data
     long = shown.str.len() > MAX_ID_SHOWN
     if long.any():
         shown[long] = shown[long].str.slice(0, MAX_ID_SHOWN) + "..."
-    return pd.DataFrame({"line": np.asarray(lines, dtype=np.int64), "episode_id": shown.to_numpy(dtype=object),
-                         "reason": np.asarray(reasons, dtype=object)}, columns=REJECT_COLUMNS)
+    return pd.DataFrame(
+        {
+            "line": np.asarray(lines, dtype=np.int64),
+            "episode_id": shown.to_numpy(dtype=object),
+            "reason": np.asarray(reasons, dtype=object),
+        },
+        columns=REJECT_COLUMNS,
+    )
 
 
 def plural(n: int, word: str) -> str:

@@ -7,8 +7,8 @@ and run on the distinct values of dictionary-encoded (code) columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,20 @@ MAX_POSITION = 99
 SHOWN = 40  # characters of a bad value quoted in a reason
 KIND_VALUES = {
     Kind.DIAGNOSIS: {"d", "diag", "diagnosis", "diagnoses", "dx", "icd", "icd10", "icd-10"},
-    Kind.PROCEDURE: {"p", "proc", "procedure", "procedures", "px", "op", "oper", "opertn", "operation",
-                     "opcs", "opcs4", "opcs-4"},
+    Kind.PROCEDURE: {
+        "p",
+        "proc",
+        "procedure",
+        "procedures",
+        "px",
+        "op",
+        "oper",
+        "opertn",
+        "operation",
+        "opcs",
+        "opcs4",
+        "opcs-4",
+    },
 }
 
 
@@ -51,6 +63,7 @@ def quoted(values: pd.Series) -> pd.Series:
 
 def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
     """A check on the distinct values of a dictionary-encoded column, mapped back to its cells."""
+
     def check(s: pd.Series) -> pd.Series:
         if isinstance(s.dtype, pd.CategoricalDtype):
             ok = fn(pd.Series(s.cat.categories.astype(str))).to_numpy(dtype=bool)
@@ -62,6 +75,7 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
         if isinstance(s.dtype, pd.StringDtype):
             return fn(s.fillna("") if s.hasnans else s)
         return fn(s.astype(object).where(s.notna(), "").astype(str))
+
     return check
 
 
@@ -74,36 +88,85 @@ class _Rule:
 class RowChecker:
     """The pandera schema of one extract's columns, and the reasons its failures give."""
 
-    def __init__(self, id_column: str, columns: list[str], date_columns: dict[str, str],
-                 free_text: tuple[str, ...] = (), kind_column: str | None = None,
-                 position_column: str | None = None):
+    def __init__(
+        self,
+        id_column: str,
+        columns: list[str],
+        date_columns: dict[str, str],
+        free_text: tuple[str, ...] = (),
+        kind_column: str | None = None,
+        position_column: str | None = None,
+    ):
         self.rules: dict[str, _Rule] = {}
         schema_columns = {}
         for col in columns:
             checks = []
             if col == id_column:
-                checks.append(self._check(col, "id", lambda s: s.str.strip() != "",
-                                          lambda v: pd.Series("missing episode id", index=v.index)))
-            checks.append(self._check(col, "nul", lambda s: ~s.str.contains("\x00", regex=False),
-                                      lambda v, c=col: pd.Series(f"NUL byte in column {c}", index=v.index)))
-            checks.append(self._check(col, "size", lambda s: s.str.len() <= MAX_CELL,
-                                      lambda v, c=col: pd.Series(f"cell over 1 MB in column {c}", index=v.index)))
+                checks.append(
+                    self._check(
+                        col,
+                        "id",
+                        lambda s: s.str.strip() != "",
+                        lambda v: pd.Series("missing episode id", index=v.index),
+                    )
+                )
+            checks.append(
+                self._check(
+                    col,
+                    "nul",
+                    lambda s: ~s.str.contains("\x00", regex=False),
+                    lambda v, c=col: pd.Series(f"NUL byte in column {c}", index=v.index),
+                )
+            )
+            checks.append(
+                self._check(
+                    col,
+                    "size",
+                    lambda s: s.str.len() <= MAX_CELL,
+                    lambda v, c=col: pd.Series(f"cell over 1 MB in column {c}", index=v.index),
+                )
+            )
             if col not in free_text:
-                checks.append(self._check(col, "lines", lambda s: ~s.str.contains(r"[\r\n]", regex=True),
-                                          lambda v, c=col: pd.Series(
-                                              f"line break in column {c} (an unclosed quote?)", index=v.index)))
+                checks.append(
+                    self._check(
+                        col,
+                        "lines",
+                        lambda s: ~s.str.contains(r"[\r\n]", regex=True),
+                        lambda v, c=col: pd.Series(
+                            f"line break in column {c} (an unclosed quote?)", index=v.index
+                        ),
+                    )
+                )
             if col in date_columns:
                 label = date_columns[col].replace("_", " ")
-                checks.append(self._check(col, "date", lambda s: ~dates.unparseable(s),
-                                          lambda v, lab=label: f"unparseable {lab} " + quoted(v)))
+                checks.append(
+                    self._check(
+                        col,
+                        "date",
+                        lambda s: ~dates.unparseable(s),
+                        lambda v, lab=label: f"unparseable {lab} " + quoted(v),
+                    )
+                )
             if col == kind_column:
-                checks.append(self._check(col, "kind", lambda s: (s.str.strip() == "") | (kind_of(s) != ""),
-                                          lambda v: "unknown code kind " + quoted(v)
-                                          + " (expected diagnosis or procedure)"))
+                checks.append(
+                    self._check(
+                        col,
+                        "kind",
+                        lambda s: (s.str.strip() == "") | (kind_of(s) != ""),
+                        lambda v: "unknown code kind " + quoted(v) + " (expected diagnosis or procedure)",
+                    )
+                )
             if col == position_column:
-                checks.append(self._check(col, "position", _position_ok,
-                                          lambda v: "position " + quoted(v)
-                                          + f" is not a whole number from 1 to {MAX_POSITION}"))
+                checks.append(
+                    self._check(
+                        col,
+                        "position",
+                        _position_ok,
+                        lambda v: (
+                            "position " + quoted(v) + f" is not a whole number from 1 to {MAX_POSITION}"
+                        ),
+                    )
+                )
             schema_columns[col] = pa.Column(None, checks=checks, nullable=True, required=True)
         self.schema = pa.DataFrameSchema(schema_columns, strict=False, coerce=False)
 
@@ -163,7 +226,7 @@ class SeenIds:
         self._lines = np.empty(0, dtype=np.int64)
 
     def first_lines(self, ids: np.ndarray, lines: np.ndarray) -> np.ndarray:
-        """For each id (non-blank), the line of an earlier occurrence, or 0 if this is the first; then remember them."""
+        """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them."""
         ids = np.asarray(ids, dtype=object)
         n = len(ids)
         out = np.zeros(n, dtype=np.int64)
@@ -180,8 +243,11 @@ class SeenIds:
         pos = np.searchsorted(self._hashes, h)
         found = pos < len(self._hashes)
         found[found] = self._hashes[pos[found]] == h[found]
-        earlier = np.where(found, self._lines[np.minimum(pos, max(len(self._lines) - 1, 0))]
-                           if len(self._lines) else 0, first_here)
+        earlier = np.where(
+            found,
+            self._lines[np.minimum(pos, max(len(self._lines) - 1, 0))] if len(self._lines) else 0,
+            first_here,
+        )
         out[idx] = np.where(earlier != lines[idx], earlier, 0)
         new = ~found & (first_pos[codes] == np.arange(len(h)))
         if new.any():

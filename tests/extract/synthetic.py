@@ -18,10 +18,44 @@ ATTRS = ["PROCODE", "EPISTART", "EPIEND", "MAINSPEF", "SEX", "STARTAGE", "CODER"
 
 # Values chosen to exercise the shipped rules: NICE procedures and their diagnoses, Y/Z qualifiers,
 # malformed values, placeholders, blanks.
-_DIAG_VALUES = ["C787", "C78.7", "C187", "C18.2", "C220", "C229", "I10X", "E119", "C787-", "c78.7 ", "C7.87",
-                "C20X", "C792", "C439", "J45X"]
-_PROC_VALUES = ["J124", "Y539", "Y534", "J128", "Y123", "J032", "Y137", "J127", "J083", "X701", "X723",
-                "S061", "Z475", "Z942", "Y53.9", "J12.4", "-", "I124", "J12.45"]
+_DIAG_VALUES = [
+    "C787",
+    "C78.7",
+    "C187",
+    "C18.2",
+    "C220",
+    "C229",
+    "I10X",
+    "E119",
+    "C787-",
+    "c78.7 ",
+    "C7.87",
+    "C20X",
+    "C792",
+    "C439",
+    "J45X",
+]
+_PROC_VALUES = [
+    "J124",
+    "Y539",
+    "Y534",
+    "J128",
+    "Y123",
+    "J032",
+    "Y137",
+    "J127",
+    "J083",
+    "X701",
+    "X723",
+    "S061",
+    "Z475",
+    "Z942",
+    "Y53.9",
+    "J12.4",
+    "-",
+    "I124",
+    "J12.45",
+]
 # Whole episodes that must fire (or must not fire) particular rules.
 _FIXED = [
     (["C787", "C187"], ["J124", "Y539"]),
@@ -80,8 +114,10 @@ def with_date_styles(frame: pd.DataFrame) -> pd.DataFrame:
 
 # -- writers ----------------------------------------------------------------------------------
 
-def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "utf-8",
-              compress: bool = False) -> Path:
+
+def write_csv(
+    frame: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "utf-8", compress: bool = False
+) -> Path:
     text = frame.to_csv(index=False, sep=sep, lineterminator="\n")
     data = text.encode(encoding)
     if compress:
@@ -90,7 +126,9 @@ def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "
     return Path(path)
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, typed: bool = False, row_group_size: int | None = None) -> Path:
+def write_parquet(
+    frame: pd.DataFrame, path: Path, typed: bool = False, row_group_size: int | None = None
+) -> Path:
     if typed:  # ids and ages as numbers, dates as dates, as typed extracts store them
         columns = {}
         for col in frame.columns:
@@ -108,8 +146,14 @@ def write_parquet(frame: pd.DataFrame, path: Path, typed: bool = False, row_grou
     return Path(path)
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, typed: bool = False, title: str | None = None,
-               sheet: str = "Episodes", first_sheet: str | None = None) -> Path:
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: Path,
+    typed: bool = False,
+    title: str | None = None,
+    sheet: str = "Episodes",
+    first_sheet: str | None = None,
+) -> Path:
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -138,8 +182,12 @@ def write_xlsx(frame: pd.DataFrame, path: Path, typed: bool = False, title: str 
     return Path(path)
 
 
-def long_table(frame: pd.DataFrame, position: bool = True, words: tuple[str, str] = ("diagnosis", "procedure"),
-               order: str = "episode") -> pd.DataFrame:
+def long_table(
+    frame: pd.DataFrame,
+    position: bool = True,
+    words: tuple[str, str] = ("diagnosis", "procedure"),
+    order: str = "episode",
+) -> pd.DataFrame:
     """One row per code (gaps kept as blank codes); an episode without codes keeps one row without a code."""
     rows = []
     for seq, r in enumerate(frame.to_dict(orient="records")):
@@ -149,8 +197,16 @@ def long_table(frame: pd.DataFrame, position: bool = True, words: tuple[str, str
             values = [r[c] for c in cols]
             last = max([j for j, v in enumerate(values) if v != ""], default=-1)
             for j in range(last + 1):
-                rows.append({**attrs, "CODE_TYPE": word, "POSITION": str(j + 1), "CODE": values[j],
-                             "_seq": seq, "_kind": word})
+                rows.append(
+                    {
+                        **attrs,
+                        "CODE_TYPE": word,
+                        "POSITION": str(j + 1),
+                        "CODE": values[j],
+                        "_seq": seq,
+                        "_kind": word,
+                    }
+                )
                 any_code = True
         if not any_code:
             rows.append({**attrs, "CODE_TYPE": "", "POSITION": "", "CODE": "", "_seq": seq, "_kind": ""})

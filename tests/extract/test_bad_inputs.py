@@ -64,53 +64,124 @@ CASES = [
     Unusable("empty-sheet.xlsx", "sheet 'Empty' is empty"),
     Unusable("title-rows.xlsx", "no sheet 'Nope' (sheets: Sheet)", ("--sheet", "Nope")),
     Unusable("bom.csv", "is the delimiter comma? (--delimiter)", ("--delimiter", ";")),
-    Unusable("windows-1252.csv", "not valid UTF-8 text after line 1: give the file's encoding with --encoding",
-             ("--encoding", "utf-8")),
-    Unusable("bom.csv", "--layout long: no kind column (looked for CODE_TYPE or CODE_KIND or KIND)",
-             ("--layout", "long")),
-    Unusable("ragged-rows.csv", "2 rows set aside (--strict); first: line 3: ragged row: 4 fields, expected 7",
-             ("--strict",)),
+    Unusable(
+        "windows-1252.csv",
+        "not valid UTF-8 text after line 1: give the file's encoding with --encoding",
+        ("--encoding", "utf-8"),
+    ),
+    Unusable(
+        "bom.csv",
+        "--layout long: no kind column (looked for CODE_TYPE or CODE_KIND or KIND)",
+        ("--layout", "long"),
+    ),
+    Unusable(
+        "ragged-rows.csv",
+        "2 rows set aside (--strict); first: line 3: ragged row: 4 fields, expected 7",
+        ("--strict",),
+    ),
     # -- files with defective rows: the rest is audited
     Audited("bom.csv", 1, findings=GOOD3),
     Audited("crlf-lowercase-header.csv", 1, findings=GOOD3),
     Audited("windows-1252.csv", 1, findings=IPG327_1002, notes=("is not UTF-8: read as Windows-1252",)),
     Audited("title-rows.xlsx", 1, findings=IPG327_1002),
-    Audited("ragged-rows.csv", 1, rejected=[(3, "1002", "ragged row: 4 fields, expected 7"),
-                                            (5, "1004", "ragged row: 8 fields, expected 7")],
-            findings={("1003", "HTG532-01")}),
-    Audited("duplicate-ids.csv", 1, rejected=[(4, "1001", "duplicate episode id (first at line 2)"),
-                                              (5, "1002", "duplicate episode id (first at line 3)")],
-            findings=GOOD3),
-    Audited("missing-ids.csv", 1, rejected=[(3, "", "missing episode id"), (4, "", "missing episode id")],
-            findings={("1003", "HTG532-01")}),
-    Audited("nul-bytes.csv", 1, rejected=[(3, "1002", "NUL byte in column DIAG_01")],
-            findings={("1003", "HTG532-01")}),
-    Audited("cell-over-1mb.csv.gz", 1, rejected=[(3, "1002", "cell over 1 MB in column DIAG_02")],
-            findings={("1003", "HTG532-01")}),
-    Audited("formula-values.csv", 1, findings={("=1+1", "DATA-01"), ("=1+1", "IPG327-02"),
-                                               ("1002", "DATA-01"), ("1002", "DATA-02")}),
-    Audited("junk-around-codes.csv", 1, findings={("1002", "DATA-01"), ("1002", "DATA-02"),
-                                                  ("1003", "DATA-01"), ("1003", "IPG327-01")}),
-    Audited("unparseable-dates.csv", 1, rejected=[(3, "1002", "unparseable end date '2024-02-31'"),
-                                                  (4, "1003", "unparseable end date 'yesterday'")],
-            findings={("1004", "IPG327-01"), ("1004", "IPG327-02")}, notes=("1 episode has no end date",)),
-    Audited("unclosed-quote.csv", 0, rejected=[(3, "1002", "line break in column DIAG_02 (an unclosed quote?)")],
-            notes=("has 6 lines but 4 records",)),
-    Audited("blank-rows.csv", 1, rejected=[(7, "1004", "unparseable end date '2024-13-01'")],
-            findings=IPG327_1002, notes=("3 blank rows skipped",)),
-    Audited("long-defects.csv", 1, rejected=[
-        (5, "2", "two diagnosis codes at position 1 (first at line 4)"),
-        (6, "3", "position 'first' is not a whole number from 1 to 99"),
-        (7, "4", "a code without a kind (diagnosis or procedure)"),
-        (8, "5", "unknown code kind 'surgery' (expected diagnosis or procedure)")],
-        findings={("1", "IPG327-01"), ("1", "IPG327-02")}),
-    Audited("long-ungrouped.csv", 1, findings={("1", "IPG327-01"), ("1", "IPG327-02"), ("2", "HTG532-01")},
-            notes=("are not together: the file was read whole",)),
-    Audited("concatenated-mixed-separators.csv", 1, findings={("1002", "DATA-02")},
-            notes=("split on '|' (detected",)),
-    Audited("semicolon-header-comma-rows.csv", 2, rejected=[
-        (line, "", "ragged row: 1 field, expected 7 (wrong delimiter?)") for line in (2, 3, 4)],
-        message="no episode could be audited: all 3 rows were set aside"),
+    Audited(
+        "ragged-rows.csv",
+        1,
+        rejected=[
+            (3, "1002", "ragged row: 4 fields, expected 7"),
+            (5, "1004", "ragged row: 8 fields, expected 7"),
+        ],
+        findings={("1003", "HTG532-01")},
+    ),
+    Audited(
+        "duplicate-ids.csv",
+        1,
+        rejected=[
+            (4, "1001", "duplicate episode id (first at line 2)"),
+            (5, "1002", "duplicate episode id (first at line 3)"),
+        ],
+        findings=GOOD3,
+    ),
+    Audited(
+        "missing-ids.csv",
+        1,
+        rejected=[(3, "", "missing episode id"), (4, "", "missing episode id")],
+        findings={("1003", "HTG532-01")},
+    ),
+    Audited(
+        "nul-bytes.csv",
+        1,
+        rejected=[(3, "1002", "NUL byte in column DIAG_01")],
+        findings={("1003", "HTG532-01")},
+    ),
+    Audited(
+        "cell-over-1mb.csv.gz",
+        1,
+        rejected=[(3, "1002", "cell over 1 MB in column DIAG_02")],
+        findings={("1003", "HTG532-01")},
+    ),
+    Audited(
+        "formula-values.csv",
+        1,
+        findings={("=1+1", "DATA-01"), ("=1+1", "IPG327-02"), ("1002", "DATA-01"), ("1002", "DATA-02")},
+    ),
+    Audited(
+        "junk-around-codes.csv",
+        1,
+        findings={("1002", "DATA-01"), ("1002", "DATA-02"), ("1003", "DATA-01"), ("1003", "IPG327-01")},
+    ),
+    Audited(
+        "unparseable-dates.csv",
+        1,
+        rejected=[
+            (3, "1002", "unparseable end date '2024-02-31'"),
+            (4, "1003", "unparseable end date 'yesterday'"),
+        ],
+        findings={("1004", "IPG327-01"), ("1004", "IPG327-02")},
+        notes=("1 episode has no end date",),
+    ),
+    Audited(
+        "unclosed-quote.csv",
+        0,
+        rejected=[(3, "1002", "line break in column DIAG_02 (an unclosed quote?)")],
+        notes=("has 6 lines but 4 records",),
+    ),
+    Audited(
+        "blank-rows.csv",
+        1,
+        rejected=[(7, "1004", "unparseable end date '2024-13-01'")],
+        findings=IPG327_1002,
+        notes=("3 blank rows skipped",),
+    ),
+    Audited(
+        "long-defects.csv",
+        1,
+        rejected=[
+            (5, "2", "two diagnosis codes at position 1 (first at line 4)"),
+            (6, "3", "position 'first' is not a whole number from 1 to 99"),
+            (7, "4", "a code without a kind (diagnosis or procedure)"),
+            (8, "5", "unknown code kind 'surgery' (expected diagnosis or procedure)"),
+        ],
+        findings={("1", "IPG327-01"), ("1", "IPG327-02")},
+    ),
+    Audited(
+        "long-ungrouped.csv",
+        1,
+        findings={("1", "IPG327-01"), ("1", "IPG327-02"), ("2", "HTG532-01")},
+        notes=("are not together: the file was read whole",),
+    ),
+    Audited(
+        "concatenated-mixed-separators.csv",
+        1,
+        findings={("1002", "DATA-02")},
+        notes=("split on '|' (detected",),
+    ),
+    Audited(
+        "semicolon-header-comma-rows.csv",
+        2,
+        rejected=[(line, "", "ragged row: 1 field, expected 7 (wrong delimiter?)") for line in (2, 3, 4)],
+        message="no episode could be audited: all 3 rows were set aside",
+    ),
 ]
 
 
@@ -172,7 +243,11 @@ def test_formula_looking_values_are_neutralised_in_csv_outputs(tmp_path):
     assert "'@SUM(A1)" in result.stdout
     # The rejects file gets the same treatment.
     twice = tmp_path / "twice.csv"
-    twice.write_text((CORPUS / "formula-values.csv").read_text() + '"=1+1",RXX,2024-03-31,C787,C187,J124,Y539\n')
+    twice.write_text(
+        (CORPUS / "formula-values.csv").read_text() + '"=1+1",RXX,2024-03-31,C787,C187,J124,Y539\n'
+    )
     CliRunner().invoke(main, ["run", str(twice), "--rejects", str(rejects)])
-    assert rejects.read_text().splitlines() == ["line,episode_id,reason",
-                                                "4,'=1+1,duplicate episode id (first at line 2)"]
+    assert rejects.read_text().splitlines() == [
+        "line,episode_id,reason",
+        "4,'=1+1,duplicate episode id (first at line 2)",
+    ]

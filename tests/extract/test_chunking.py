@@ -43,8 +43,12 @@ def test_wide_csv_with_defects(frame, shipped_rules, tmp_path, chunk):
     _same(small, whole)
     assert whole.episodes_read == len(frame) + 5
     assert list(whole.rejected["reason"]) == [
-        "duplicate episode id (first at line 3)", "ragged row: 2 fields, expected 22",
-        "missing episode id", "unparseable end date '2024-02-31'", "duplicate episode id (first at line 31)"]
+        "duplicate episode id (first at line 3)",
+        "ragged row: 2 fields, expected 22",
+        "missing episode id",
+        "unparseable end date '2024-02-31'",
+        "duplicate episode id (first at line 31)",
+    ]
     assert list(whole.rejected["line"]) == [10, 15, 21, 27, len(frame) + 7]
 
 
@@ -54,15 +58,21 @@ def test_chunks_really_are_small(frame, tmp_path):
     assert [len(b.episodes) for b in batches] == [3] * 13 + [1]
 
 
-@pytest.mark.parametrize("name, write", [
-    ("parquet", lambda f, p: syn.write_parquet(f, p / "e.parquet", row_group_size=5)),
-    ("xlsx", lambda f, p: syn.write_xlsx(f, p / "e.xlsx")),
-    ("long", lambda f, p: syn.write_csv(syn.long_table(f), p / "l.csv")),
-    ("long-no-position", lambda f, p: syn.write_csv(syn.long_table(f, position=False), p / "l.csv")),
-    ("long-ungrouped", lambda f, p: syn.write_csv(syn.long_table(f, order="kind"), p / "l.csv")),
-    ("long-parquet", lambda f, p: syn.write_parquet(syn.long_table(f), p / "l.parquet", row_group_size=4)),
-    ("concatenated", lambda f, p: syn.write_csv(syn.concatenated_table(f), p / "c.csv")),
-])
+@pytest.mark.parametrize(
+    "name, write",
+    [
+        ("parquet", lambda f, p: syn.write_parquet(f, p / "e.parquet", row_group_size=5)),
+        ("xlsx", lambda f, p: syn.write_xlsx(f, p / "e.xlsx")),
+        ("long", lambda f, p: syn.write_csv(syn.long_table(f), p / "l.csv")),
+        ("long-no-position", lambda f, p: syn.write_csv(syn.long_table(f, position=False), p / "l.csv")),
+        ("long-ungrouped", lambda f, p: syn.write_csv(syn.long_table(f, order="kind"), p / "l.csv")),
+        (
+            "long-parquet",
+            lambda f, p: syn.write_parquet(syn.long_table(f), p / "l.parquet", row_group_size=4),
+        ),
+        ("concatenated", lambda f, p: syn.write_csv(syn.concatenated_table(f), p / "c.csv")),
+    ],
+)
 def test_every_format_and_layout(frame, shipped_rules, tmp_path, name, write):
     path = write(frame, tmp_path)
     whole = run_audit(path, shipped_rules)
@@ -90,11 +100,18 @@ def test_long_episode_spanning_chunks_is_read_as_one(tmp_path, shipped_rules):
 
 def test_long_defect_in_a_carried_episode_rejects_it_whole(tmp_path, shipped_rules):
     path = tmp_path / "l.csv"
-    path.write_text("EPIKEY,CODE_TYPE,POSITION,CODE\n1,diagnosis,1,C787\n1,procedure,1,J124\n"
-                    "1,operation?,2,Y539\n2,diagnosis,1,C787\n", encoding="utf-8")
+    path.write_text(
+        "EPIKEY,CODE_TYPE,POSITION,CODE\n1,diagnosis,1,C787\n1,procedure,1,J124\n"
+        "1,operation?,2,Y539\n2,diagnosis,1,C787\n",
+        encoding="utf-8",
+    )
     for chunk in (1, 2, 10):
         result = run_audit(path, shipped_rules, chunk_rows=chunk)
         assert result.rejected.to_dict(orient="records") == [
-            {"line": 4, "episode_id": "1",
-             "reason": "unknown code kind 'operation?' (expected diagnosis or procedure)"}]
+            {
+                "line": 4,
+                "episode_id": "1",
+                "reason": "unknown code kind 'operation?' (expected diagnosis or procedure)",
+            }
+        ]
         assert (result.episodes_read, result.episodes_audited) == (2, 1)

@@ -25,6 +25,7 @@ def _rows(frame) -> list[list[str]]:
 def read_all(path, **options):
     batches = list(read_extract(path, **options))
     import pandas as pd
+
     episodes = pd.concat([b.episodes for b in batches if len(b.episodes)], ignore_index=True)
     rejected = pd.concat([b.rejected for b in batches], ignore_index=True)
     return episodes, rejected, batches[-1].notes
@@ -46,7 +47,9 @@ def test_quoted_header_with_a_delimiter_inside(tmp_path):
     assert source.delimiter == ";" and source.header == ["EPIKEY", "Site; main", "DIAG_01"]
 
 
-@pytest.mark.parametrize("encoding, expected", [("utf-8", "utf8"), ("utf-8-sig", "utf8"), ("cp1252", "cp1252")])
+@pytest.mark.parametrize(
+    "encoding, expected", [("utf-8", "utf8"), ("utf-8-sig", "utf8"), ("cp1252", "cp1252")]
+)
 def test_encoding_is_detected(tmp_path, encoding, expected):
     path = tmp_path / "e.csv"
     path.write_bytes("EPIKEY,CODER,DIAG_01\n1,Renée,C787\n".encode(encoding))
@@ -81,19 +84,24 @@ def test_a_cell_longer_than_the_read_block(tmp_path):
     path.write_text("EPIKEY,DIAG_01\n1,C787\n2," + "C" * (6 << 20) + "\n3,C187\n")
     episodes, rejected, _ = read_all(path, chunk_rows=1)
     assert list(episodes["episode_id"]) == ["1", "3"]
-    assert rejected.to_dict(orient="records") == [{"line": 3, "episode_id": "2",
-                                                   "reason": "cell over 1 MB in column DIAG_01"}]
+    assert rejected.to_dict(orient="records") == [
+        {"line": 3, "episode_id": "2", "reason": "cell over 1 MB in column DIAG_01"}
+    ]
 
 
 def test_line_numbers_with_leading_blank_lines_ragged_and_blank_rows(tmp_path):
     path = tmp_path / "e.csv"
-    path.write_text("\n\nEPIKEY,DIAG_01,DIAG_02\n1,C787,C187\n2,C787\n\n3,C787,,x\n4,,\n5,1999-99\n6,C787,C187\n")
+    path.write_text(
+        "\n\nEPIKEY,DIAG_01,DIAG_02\n1,C787,C187\n2,C787\n\n3,C787,,x\n4,,\n5,1999-99\n6,C787,C187\n"
+    )
     for chunk in (1, 2, 100):
         episodes, rejected, notes = read_all(path, chunk_rows=chunk)
         assert list(episodes["episode_id"]) == ["1", "4", "6"]  # 4 has no codes: audited, not blank
         assert list(rejected["line"]) == [5, 7, 9] and list(rejected["episode_id"]) == ["2", "3", "5"]
-        assert list(rejected["reason"])[:2] == ["ragged row: 2 fields, expected 3",
-                                                "ragged row: 4 fields, expected 3"]
+        assert list(rejected["reason"])[:2] == [
+            "ragged row: 2 fields, expected 3",
+            "ragged row: 4 fields, expected 3",
+        ]
         assert any("1 blank row skipped" in n for n in notes)
 
 
@@ -107,15 +115,22 @@ def test_ragged_rows_at_the_end_of_the_file(tmp_path):
 
 def test_parquet_types_become_text_and_dates(tmp_path):
     path = tmp_path / "e.parquet"
-    pq.write_table(pa.table({
-        "EPIKEY": pa.array([1001, 1002], pa.int64()),
-        "EPIEND": pa.array([dt.datetime(2024, 3, 31, tzinfo=dt.timezone.utc), None], pa.timestamp("ms", "UTC")),
-        "EPISTART": pa.array([dt.date(2024, 3, 30), dt.date(2024, 4, 1)], pa.date32()),
-        "STARTAGE": pa.array([67.0, None]),
-        "SEX": pa.array([True, False]),
-        "DIAG_01": pa.array(["C787", "C187"]).dictionary_encode(),
-        "OPERTN_01": pa.array(["J124", None], pa.large_string()),
-    }), path)
+    pq.write_table(
+        pa.table(
+            {
+                "EPIKEY": pa.array([1001, 1002], pa.int64()),
+                "EPIEND": pa.array(
+                    [dt.datetime(2024, 3, 31, tzinfo=dt.UTC), None], pa.timestamp("ms", "UTC")
+                ),
+                "EPISTART": pa.array([dt.date(2024, 3, 30), dt.date(2024, 4, 1)], pa.date32()),
+                "STARTAGE": pa.array([67.0, None]),
+                "SEX": pa.array([True, False]),
+                "DIAG_01": pa.array(["C787", "C187"]).dictionary_encode(),
+                "OPERTN_01": pa.array(["J124", None], pa.large_string()),
+            }
+        ),
+        path,
+    )
     assert isinstance(open_source(path), ParquetSource)
     episodes, rejected, _ = read_all(path)
     assert rejected.empty
@@ -131,7 +146,9 @@ def test_parquet_row_numbers_count_across_row_groups(tmp_path):
     frame.loc[9, "EPIKEY"] = ""
     path = syn.write_parquet(frame, tmp_path / "e.parquet", row_group_size=4)
     _, rejected, _ = read_all(path, chunk_rows=3)
-    assert rejected.to_dict(orient="records") == [{"line": 10, "episode_id": "", "reason": "missing episode id"}]
+    assert rejected.to_dict(orient="records") == [
+        {"line": 10, "episode_id": "", "reason": "missing episode id"}
+    ]
 
 
 def test_xlsx_sheet_by_name_or_number(tmp_path):
@@ -152,22 +169,35 @@ def test_xlsx_header_under_title_rows_and_line_numbers(tmp_path):
     assert isinstance(source, XlsxSource) and source.header_row == 2
     _, rejected, _ = read_all(path)
     assert rejected.to_dict(orient="records") == [
-        {"line": 5, "episode_id": frame.loc[2, "EPIKEY"], "reason": "unparseable end date 'someday'"}]
+        {"line": 5, "episode_id": frame.loc[2, "EPIKEY"], "reason": "unparseable end date 'someday'"}
+    ]
 
 
-@pytest.mark.parametrize("value, text", [
-    (None, ""), ("C787", "C787"), (1001, "1001"), (1001.0, "1001"), (1.5, "1.5"), (True, "TRUE"),
-    (dt.datetime(2024, 3, 31), "2024-03-31"), (dt.datetime(2024, 3, 31, 12, 5), "2024-03-31 12:05:00"),
-    (dt.date(2024, 3, 31), "2024-03-31"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, ""),
+        ("C787", "C787"),
+        (1001, "1001"),
+        (1001.0, "1001"),
+        (1.5, "1.5"),
+        (True, "TRUE"),
+        (dt.datetime(2024, 3, 31), "2024-03-31"),
+        (dt.datetime(2024, 3, 31, 12, 5), "2024-03-31 12:05:00"),
+        (dt.date(2024, 3, 31), "2024-03-31"),
+    ],
+)
 def test_xlsx_cells_as_extract_text(value, text):
     assert _cell_text(value) == text
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p, "no such file"),
-    (lambda p: (p.mkdir(), p)[1], "is a folder"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p, "no such file"),
+        (lambda p: (p.mkdir(), p)[1], "is a folder"),
+    ],
+)
 def test_missing_or_folder(tmp_path, make, message):
     path = make(tmp_path / "x.csv")
     with pytest.raises(InputFileError, match=message):

@@ -40,21 +40,28 @@ def test_any_number_of_code_columns():
 def test_concatenated_and_long_detection_and_forcing():
     assert plan(["EPIKEY", "DIAG_ALL", "OPERTN_ALL"]).layout == "concatenated"
     long = plan(["EPIKEY", "CODE_TYPE", "POSITION", "CODE", "EPIEND"])
-    assert (long.layout, long.kind_column, long.position_column, long.code_column) == \
-        ("long", "CODE_TYPE", "POSITION", "CODE")
+    assert (long.layout, long.kind_column, long.position_column, long.code_column) == (
+        "long",
+        "CODE_TYPE",
+        "POSITION",
+        "CODE",
+    )
     both = ["EPIKEY", "DIAG_01", "DIAG_ALL"]
     assert plan(both).layout == "wide" and plan(both, layout="concatenated").layout == "concatenated"
 
 
-@pytest.mark.parametrize("names, layout, message", [
-    (["EPISODE", "DIAG_01"], None, "no episode id column: looked for EPIKEY or EPISODE_ID"),
-    (["EPIKEY", "PROCODE"], None, "no code columns"),
-    (["EPIKEY", "DIAG_01"], "long", "--layout long: no kind column"),
-    (["EPIKEY", "DIAG_01"], "concatenated", "--layout concatenated: no DIAG_ALL / OPERTN_ALL field"),
-    (["EPIKEY", "DIAG_ALL"], "wide", "--layout wide: no numbered code columns"),
-    (["EPIKEY", "epikey", "DIAG_01"], None, "column 'EPIKEY' appears more than once"),
-    (["EPIKEY", "DIAG_1", "DIAG_01"], None, "two diagnoses columns numbered 1: DIAG_01, DIAG_1"),
-])
+@pytest.mark.parametrize(
+    "names, layout, message",
+    [
+        (["EPISODE", "DIAG_01"], None, "no episode id column: looked for EPIKEY or EPISODE_ID"),
+        (["EPIKEY", "PROCODE"], None, "no code columns"),
+        (["EPIKEY", "DIAG_01"], "long", "--layout long: no kind column"),
+        (["EPIKEY", "DIAG_01"], "concatenated", "--layout concatenated: no DIAG_ALL / OPERTN_ALL field"),
+        (["EPIKEY", "DIAG_ALL"], "wide", "--layout wide: no numbered code columns"),
+        (["EPIKEY", "epikey", "DIAG_01"], None, "column 'EPIKEY' appears more than once"),
+        (["EPIKEY", "DIAG_1", "DIAG_01"], None, "two diagnoses columns numbered 1: DIAG_01, DIAG_1"),
+    ],
+)
 def test_unusable_headers(names, layout, message):
     with pytest.raises(InputFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         plan(names, layout=layout)
@@ -66,9 +73,15 @@ def test_unknown_layout_is_an_option_error():
 
 
 def test_mapping_local_names_and_switching_roles_off():
-    p = plan(["Episode No", "Dx1", "Dx2", "Op 1", "EPIEND", "Left"],
-             {"episode_id": "episode no", "diagnoses": "Dx", "procedures": "Op ", "end_date": "Left"})
-    assert p.id_column == "Episode No" and p.codes["diagnosis"] == ["Dx1", "Dx2"] and p.codes["procedure"] == ["Op 1"]
+    p = plan(
+        ["Episode No", "Dx1", "Dx2", "Op 1", "EPIEND", "Left"],
+        {"episode_id": "episode no", "diagnoses": "Dx", "procedures": "Op ", "end_date": "Left"},
+    )
+    assert (
+        p.id_column == "Episode No"
+        and p.codes["diagnosis"] == ["Dx1", "Dx2"]
+        and p.codes["procedure"] == ["Op 1"]
+    )
     assert p.attributes == {"end_date": "Left"}
     off = plan(["EPIKEY", "DIAG_01", "EPIEND"], {"end_date": ""})
     assert off.attributes == {}
@@ -76,7 +89,9 @@ def test_mapping_local_names_and_switching_roles_off():
 
 def test_column_options_and_settings():
     assert parse_column_options(["episode_id = Episode No", "coder=Coded By"]) == {
-        "episode_id": "Episode No", "coder": "Coded By"}
+        "episode_id": "Episode No",
+        "coder": "Coded By",
+    }
     assert settings_columns({"columns": {"provider": "Site"}}) == {"provider": "Site"}
     with pytest.raises(UserError, match="unknown column role 'site'"):
         settings_columns({"columns": {"site": "X"}})
@@ -84,10 +99,17 @@ def test_column_options_and_settings():
         settings_columns({"columns": {"provider": 3}})
 
 
-@pytest.mark.parametrize("values, separator", [
-    (["C787|C187", "I10X"], "|"), (["C787,C187"], ","), (["C787; C187"], ";"), (["C787 C187"], " "),
-    (["C787||C187"], "|"), (["C787", ""], None),
-])
+@pytest.mark.parametrize(
+    "values, separator",
+    [
+        (["C787|C187", "I10X"], "|"),
+        (["C787,C187"], ","),
+        (["C787; C187"], ";"),
+        (["C787 C187"], " "),
+        (["C787||C187"], "|"),
+        (["C787", ""], None),
+    ],
+)
 def test_separator_detection(values, separator):
     assert detect_separator([pd.Series(values)]) == separator
 
@@ -98,18 +120,23 @@ def test_split_keeps_positions_and_strips():
 
 
 def _episodes(path, **options) -> pd.DataFrame:
-    return pd.concat([b.episodes for b in read_extract(path, **options) if len(b.episodes)], ignore_index=True)
+    return pd.concat(
+        [b.episodes for b in read_extract(path, **options) if len(b.episodes)], ignore_index=True
+    )
 
 
 def test_long_positions_keep_gaps_and_order(tmp_path):
     path = tmp_path / "l.csv"
-    path.write_text("EPIKEY,CODE_TYPE,POSITION,CODE,EPIEND\n"
-                    "1,procedure,3,Y539,2024-01-01\n1,D,1,C787,\n1,procedure,1,J124,\n2,,,,2024-02-02\n")
+    path.write_text(
+        "EPIKEY,CODE_TYPE,POSITION,CODE,EPIEND\n"
+        "1,procedure,3,Y539,2024-01-01\n1,D,1,C787,\n1,procedure,1,J124,\n2,,,,2024-02-02\n"
+    )
     frame = _episodes(path)
     assert list(frame.columns) == ["episode_id", "end_date", "diag_01", "proc_01", "proc_02", "proc_03"]
     assert frame.astype(object).where(frame.notna(), "").values.tolist() == [  # "" and missing: no code
         ["1", pd.Timestamp("2024-01-01"), "C787", "J124", "", "Y539"],
-        ["2", pd.Timestamp("2024-02-02"), "", "", "", ""]]
+        ["2", pd.Timestamp("2024-02-02"), "", "", "", ""],
+    ]
 
 
 def test_a_file_with_only_diagnoses_still_has_a_procedure_column(tmp_path):

@@ -217,8 +217,8 @@ class SeenIds:
     """Episode ids already read, across chunks, with the line each was first seen at.
 
     Ids are kept as 64-bit hashes in a sorted array (16 bytes an episode), so ten
-    million episodes take 160 MB; two different ids sharing a hash (about one chance
-    in 10^6 for 10^7 ids) would be reported as a duplicate, never lost.
+    million episodes take 160 MB. Two different ids sharing a hash (a chance of about
+    3 in a million for 10^7 ids) would be set aside as a duplicate, never lost.
     """
 
     def __init__(self):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.extract import read_extract
 from audit.pipeline import run_audit
@@ -115,3 +117,21 @@ def test_long_defect_in_a_carried_episode_rejects_it_whole(tmp_path, shipped_rul
             }
         ]
         assert (result.episodes_read, result.episodes_audited) == (2, 1)
+
+
+@pytest.fixture(scope="module")
+def defective_path(frame, tmp_path_factory):
+    path = tmp_path_factory.mktemp("chunks") / "e.csv"
+    path.write_text(_defective_csv(frame), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def one_pass(defective_path, shipped_rules):
+    return run_audit(defective_path, shipped_rules)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(min_value=1, max_value=60))
+def test_any_chunk_size(chunk, defective_path, one_pass, shipped_rules):
+    _same(run_audit(defective_path, shipped_rules, chunk_rows=chunk), one_pass)

@@ -36,7 +36,7 @@ def _same(a, b):
     assert a.summary() == b.summary()
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
+@pytest.mark.parametrize("chunk", [1, 4])
 def test_wide_csv_with_defects(frame, shipped_rules, tmp_path, chunk):
     path = tmp_path / "e.csv"
     path.write_text(_defective_csv(frame), encoding="utf-8")
@@ -76,9 +76,10 @@ def test_chunks_really_are_small(frame, tmp_path):
     ],
 )
 def test_every_format_and_layout(frame, shipped_rules, tmp_path, name, write):
+    frame = frame.head(20)  # small, so that small chunks stay quick
     path = write(frame, tmp_path)
     whole = run_audit(path, shipped_rules)
-    for chunk in (1, 3, 5):
+    for chunk in (2, 7):
         _same(run_audit(path, shipped_rules, chunk_rows=chunk), whole)
     assert whole.episodes_audited == len(frame)
 
@@ -131,7 +132,7 @@ def one_pass(defective_path, shipped_rules):
     return run_audit(defective_path, shipped_rules)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunk=st.integers(min_value=1, max_value=60))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(min_value=2, max_value=60))
 def test_any_chunk_size(chunk, defective_path, one_pass, shipped_rules):
     _same(run_audit(defective_path, shipped_rules, chunk_rows=chunk), one_pass)

@@ -16,10 +16,12 @@ import click
 
 from audit import __version__
 from audit.config import load_settings
-from audit.errors import UserError
+from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
 from audit.redact import KEY_ENV
 from audit.report.targets import FORMAT_NAMES
+from audit.extract.columns import ROLES
+from audit.extract.layouts import LAYOUTS
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 from audit.rules import load_rules
 from audit.rules.examples import run_all_examples
@@ -97,35 +99,87 @@ def redact_options(f):
                         help="Replace episode ids with keyed pseudonyms (HMAC-SHA256) in every output.")(f)
 
 
-def _settings(select, ignore, severity_overrides, fail_on=None, max_findings=None):
-    return resolve_settings(load_settings(), select=select, ignore=ignore,
+def _settings(raw: dict, select, ignore, severity_overrides, fail_on=None, max_findings=None):
+    return resolve_settings(raw, select=select, ignore=ignore,
                             severity=parse_severity_options(severity_overrides), fail_on=fail_on,
                             max_findings=max_findings)
 
 
 def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, reference: Path | None,
-           option_values: tuple[str, ...], rule_paths: tuple[Path, ...]):
-    """Run the audit (with a progress bar on a terminal) and redact the result when asked."""
+           option_values: tuple[str, ...], rule_paths: tuple[Path, ...], raw: dict, inputs: dict):
+    """Run the audit (with a progress bar on a terminal), deal with rows set aside, redact when asked."""
+    from audit.extract.columns import parse_column_options, settings_columns
     from audit.pipeline import run_audit
     from audit.progress import progress_reporter
     from audit.redact import redact_result
+    from audit.report.rejects import write_rejects
     from audit.rules.options import option_names, resolve_options
 
-    raw = load_settings()
     shipped = option_names(load_rules()) if rule_paths else ()
     options = resolve_options(rules, raw.get("options"), option_values, also_known=shipped)
+    read_options = _extract_settings(raw)
+    given = {k: inputs[k] for k in ("layout", "encoding", "delimiter", "sheet", "separator")}
+    read_options.update({k: v for k, v in given.items() if v is not None})
+    columns = {**settings_columns(raw), **parse_column_options(inputs["column_items"])}
     with progress_reporter(extract) as progress:
         result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, raw),
-                           options=options, progress=progress)
+                           options=options, progress=progress, columns=columns, **read_options)
     if redact_key is not None:
         redact_result(result, redact_key)
+    if inputs["rejects_path"] is not None:
+        write_rejects(result, inputs["rejects_path"])
+    if inputs["strict"] and result.episodes_rejected:
+        raise InputFileError(extract, f"{result.episodes_rejected} rows set aside (--strict); first: "
+                                      f"{_first_reject(result)}")
     return result
+
+
+def _first_reject(result) -> str:
+    first = result.rejected.iloc[0]
+    return f"line {first['line']}: {first['reason']}"
+
+
+def _fail_if_nothing_audited(extract: Path, result) -> None:
+    """Exit 2 when every row was set aside (after the reports, which list why)."""
+    if result.episodes_audited == 0 and result.episodes_rejected:
+        raise InputFileError(extract, f"no episode could be audited: all {result.episodes_read} rows were set "
+                                      f"aside; first: {_first_reject(result)}")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="audit")
 def main():
     """Audit coded NHS episodes (ICD-10, OPCS-4) against declarative coding rules."""
+
+
+def extract_options(f):
+    """How to read the extract: layout, column mapping, encoding, ...; and what to do with bad rows."""
+    for option in reversed(_EXTRACT_OPTIONS):
+        f = option(f)
+    return f
+
+
+_EXTRACT_OPTIONS = [
+    click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+                 help="Where the codes are: wide (DIAG_01..), long (one row per code) or concatenated "
+                      "(DIAG_ALL). Default: detected from the columns."),
+    click.option("--column", "column_items", multiple=True, metavar="ROLE=NAME",
+                 help="The extract's column for a role (repeatable), e.g. episode_id=EPISODE_NO; roles: "
+                     + ", ".join(ROLES) + "."),
+    click.option("--encoding", default=None, help="CSV text encoding (default: UTF-8, or Windows-1252 when the "
+                                                 "file is not UTF-8)."),
+    click.option("--delimiter", default=None, help="CSV delimiter: a character, or tab, comma, pipe, semicolon "
+                                                  "(default: detected from the header)."),
+    click.option("--sheet", default=None, help="Excel sheet name or number (default: the first sheet)."),
+    click.option("--separator", default=None,
+                 help="Separator between codes in a concatenated field (default: detected)."),
+    click.option("--strict", is_flag=True, help="Exit 2 if any row had to be set aside."),
+    click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
+                 help="Write the rows set aside (line, episode_id, reason) to this CSV file."),
+    click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                 help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "
+                     "./audit.toml or ./pyproject.toml."),
+]
 
 
 @main.command()
@@ -138,6 +192,7 @@ def main():
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
               help="Episodes per chunk: memory is bounded by this, not by the file size.")
 @audit_inputs
+@extract_options
 @selection_options
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Lowest severity that fails the run (exit 1). Default: error, or fail-on in [tool.audit].")
@@ -151,11 +206,12 @@ def main():
 def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
         chunk_size: int, reference: Path | None, option_values: tuple[str, ...], select, ignore,
         severity_overrides, fail_on, max_findings, exit_zero: bool, statistics: bool, baseline_path: Path | None,
-        redact: bool, redact_key: str | None):
-    """Audit EXTRACT (HES wide layout: EPIKEY, DIAG_nn, OPERTN_nn; CSV or Parquet).
+        redact: bool, redact_key: str | None, **inputs):
+    """Audit EXTRACT: CSV (also gzip), Parquet or Excel .xlsx; wide, long or concatenated layout.
 
     Exit code 0 when no findings fail the run (by default: no error findings), 1 when
-    some do, 2 when the extract, rules or options cannot be used.
+    some do, 2 when the extract, rules or options cannot be used (or, with --strict,
+    when a row was set aside).
 
     Formats and files pair in order (--format csv -o a.csv --format html -o r.html);
     files alone take their format from the extension (-o r.html -o r.sarif).
@@ -167,20 +223,22 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
     from audit.report.targets import resolve_targets
     from audit.selection import exit_code
 
-    settings = _settings(select, ignore, severity_overrides, fail_on, max_findings)
+    raw = load_settings(path=inputs["config_path"])
+    settings = _settings(raw, select, ignore, severity_overrides, fail_on, max_findings)
     targets = [] if statistics and not formats and not outputs else resolve_targets(formats, outputs)
     if statistics and any(t.output is None for t in targets):
         raise UserError("--statistics prints to standard output: give the report an --output file")
     key = require_key(redact_key) if redact else None
     accepted = baseline.load(baseline_path) if baseline_path is not None else None
     rules = apply_settings(load_rules(list(rule_paths) or None), settings)
-    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths)
+    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths, raw, inputs)
     if accepted is not None:
         baseline.apply(result, accepted, baseline_path)
     for target in targets:
         write_report(result, target.format, target.output)
     if statistics:
         write_statistics(result, None)
+    _fail_if_nothing_audited(extract, result)
     sys.exit(exit_code(result.findings, settings, exit_zero))
 
 
@@ -197,11 +255,12 @@ def baseline():
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_ROWS, show_default=True,
               help="Episodes per chunk.")
 @audit_inputs
+@extract_options
 @selection_options
 @redact_options
 def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, chunk_size: int,
                     reference: Path | None, option_values: tuple[str, ...], select, ignore, severity_overrides,
-                    redact: bool, redact_key: str | None):
+                    redact: bool, redact_key: str | None, **inputs):
     """Write every finding of EXTRACT to a baseline file, each with a 'reason' to fill in.
 
     Then 'audit run EXTRACT --baseline FILE' reports and gates only findings that are
@@ -211,11 +270,13 @@ def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, c
     from audit import baseline as baseline_file
     from audit.redact import require_key
 
-    settings = _settings(select, ignore, severity_overrides)
+    raw = load_settings(path=inputs["config_path"])
+    settings = _settings(raw, select, ignore, severity_overrides)
     key = require_key(redact_key) if redact else None
     previous = baseline_file.load(output) if output.exists() else None
     rules = apply_settings(load_rules(list(rule_paths) or None), settings)
-    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths)
+    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths, raw, inputs)
+    _fail_if_nothing_audited(extract, result)
     doc = baseline_file.create(result, previous)
     baseline_file.write(doc, output)
     kept = sum(1 for e in doc["entries"] if e["reason"])
@@ -241,6 +302,23 @@ def compare(old: Path, new: Path, fmt: str, output: Path | None):
     WRITERS[fmt](compare_runs(load_result(old), load_result(new)), output)
 
 
+_EXTRACT_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")
+
+
+def _extract_settings(settings: dict) -> dict:
+    """``[tool.audit.extract]``: defaults for --layout, --encoding, --delimiter, --sheet, --separator."""
+    table = settings.get("extract", {})
+    if not isinstance(table, dict):
+        raise UserError("[tool.audit.extract] must be a table")
+    unknown = sorted(set(table) - set(_EXTRACT_SETTINGS))
+    if unknown:
+        raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
+                        f"(settings: {', '.join(_EXTRACT_SETTINGS)})")
+    if "layout" in table and table["layout"] not in LAYOUTS:
+        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+    return {k: str(v) for k, v in table.items()}
+
+
 @main.group(cls=_Group)
 def rules():
     """List, explain and test the coding rules."""
@@ -251,7 +329,7 @@ def rules():
 @selection_options
 def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides):
     """List the rules: id, active or not (after select/ignore), severity, guidance, title and when it runs."""
-    settings = _settings(select, ignore, severity_overrides)
+    settings = _settings(load_settings(), select, ignore, severity_overrides)
     for st in rule_statuses(load_rules(list(rule_paths) or None), settings):
         rule = st.rule
         severity = f"{st.severity} (set)" if st.severity else "/".join(rule.severities)

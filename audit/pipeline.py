@@ -79,18 +79,20 @@ class RunResult:
 
 def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,
               reference: ReferenceTables | None = None, options: dict | None = None,
-              progress: Callable[[int], None] | None = None) -> RunResult:
+              progress: Callable[[int], None] | None = None, **read_options) -> RunResult:
     """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
 
     Rules switched off by local ``options`` or needing ``reference`` tables that were not given are
     left out, with a note saying so. ``progress``, when given, is called after each chunk with the
-    number of rows read in it."""
+    number of rows read in it. ``read_options`` go to ``read_extract`` (layout, columns, encoding,
+    sheet, separator, delimiter)."""
     rules, selection_notes = select_rules(rules, options, reference)
     compiled = compile_rules(rules, reference)
-    findings, rejected = [], []
+    findings, rejected, notes = [], [], []
     read = audited = no_end_date = 0
     columns: set[str] = set()
-    for batch in read_extract(Path(path), chunk_rows=chunk_rows):
+    for batch in read_extract(Path(path), chunk_rows=chunk_rows, **read_options):
+        notes.extend(batch.notes)
         columns.update(batch.episodes.columns)
         read += batch.read
         audited += len(batch.episodes)
@@ -111,10 +113,13 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     result = RunResult(Path(path).name, rules, all_findings, all_rejected, read, audited, no_end_date)
     if result.episodes_read != result.episodes_audited + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, rejected {len(all_rejected)}")
+    result.notes.extend(notes)
     result.notes.extend(selection_notes)
     if read:
         result.notes.extend(attribute_notes(rules, columns))
     if any(r.effective_from or r.effective_to for r in rules) and no_end_date:
         result.notes.append(f"{no_end_date} episodes have no end date and were audited against every rule, "
                             "whatever its effective dates")
+    elif no_end_date:
+        result.notes.append(f"{no_end_date} episode{'s have' if no_end_date != 1 else ' has'} no end date")
     return result

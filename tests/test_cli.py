@@ -46,7 +46,7 @@ def test_warnings_and_info_alone_exit_0(runner, tmp_path):
     ("empty.csv", "", "empty"),
     ("x.csv", "ID,DIAG_01\n1,C787\n", "no episode id column"),
     ("x.csv", "EPIKEY,NAME\n1,x\n", "no code columns"),
-    ("x.doc", "EPIKEY\n", "unknown file type"),
+    ("x.doc", "EPIKEY\n", "no code columns"),  # any other extension is read as delimited text
 ])
 def test_exit_2_for_unusable_input(runner, tmp_path, name, content, fragment):
     path = tmp_path / name

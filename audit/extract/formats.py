@@ -1,0 +1,675 @@
+"""Open an extract file (CSV, Parquet or Excel .xlsx) as a stream of raw chunks.
+
+A raw chunk holds the file's own columns (only those asked for) as text, code
+columns dictionary-encoded, dates kept as dates where the format has them,
+with each row's line number (CSV line, sheet row, or Parquet row number) and,
+for rows the format itself could not read (a CSV row with the wrong number of
+fields), the reason. Blank rows are dropped and counted. The libraries do the
+parsing: pyarrow for CSV and Parquet, openpyxl for .xlsx.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from audit.errors import InputFileError, UserError
+
+DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
+_DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
+_SCAN_BLOCK = 8 << 20
+_MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
+_MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
+_TEXT = pa.string()
+_CODES = pa.dictionary(pa.int32(), pa.string())
+_MAX_HEADER = 16 << 20
+_HEADER_SEARCH_ROWS = 20  # .xlsx: title rows above the header are skipped
+
+
+@dataclass
+class RawChunk:
+    """Rows as read: the asked-for columns, each row's line number, and why a row could not be read."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray  # int64
+    defects: np.ndarray  # object: "" or the reason the format could not read the row
+
+
+@dataclass
+class Source:
+    """An opened extract: its header, and its rows as raw chunks (see ``chunks``)."""
+
+    path: Path
+    header: list[str]
+    format: str = ""
+    header_note: str = ""  # a hint for messages about missing columns (blank header cells...)
+    notes: list[str] = field(default_factory=list)  # said in the run's summary
+    blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
+
+    def chunks(
+        self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str
+    ) -> Iterator[RawChunk]:
+        """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes)."""
+        self.blank_rows = 0
+        for table, lines, defects in _rechunk(
+            self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows
+        ):
+            chunk = _raw_chunk(table, lines, defects)
+            self.blank_rows += len(lines) - len(chunk.lines)
+            if len(chunk.lines):
+                yield chunk
+
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def open_source(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    header_hint: Callable[[list[str]], bool] | None = None,
+) -> Source:
+    """Open ``path`` by its content (not its name): Parquet, .xlsx, or (gzip-compressed) CSV text."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such file")
+    if path.is_dir():
+        raise InputFileError(path, "is a folder, not an extract file")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if not magic:
+        raise InputFileError(path, "the file is empty")
+    if magic.startswith(b"PAR1"):
+        return ParquetSource.open(path)
+    if magic.startswith(b"PK\x03\x04"):
+        return XlsxSource.open(path, sheet, header_hint)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputFileError(path, "an old-style Excel .xls workbook: save it as .xlsx or CSV")
+    return CsvSource.open(path, encoding, delimiter)
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Scan:
+    utf8: bool
+    longest: int  # bytes in the longest line
+    lines: int  # newline-terminated lines (plus a last unterminated one)
+    has_newline: bool
+
+
+def _scan(stream, check_utf8: bool) -> _Scan:
+    """One pass over the bytes: is it UTF-8, how long is the longest line, how many lines."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, longest, lines, current, any_newline = check_utf8, 0, 0, 0, False
+    while True:
+        block = stream.read(_SCAN_BLOCK)
+        if not block:
+            break
+        if utf8 and not block.isascii():
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                utf8 = False
+        arr = np.frombuffer(block, dtype=np.uint8)
+        newline = arr == 10
+        lines += int(newline.sum())
+        ends = np.flatnonzero(newline | (arr == 13))  # a lone CR ends a line for the parser too
+        if ends.size:
+            any_newline = any_newline or bool(newline.any())
+            longest = max(
+                longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
+            )
+            current = len(block) - int(ends[-1]) - 1
+        else:
+            current += len(block)
+    if current:
+        lines += 1
+    longest = max(longest, current)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return _Scan(utf8, longest, lines, any_newline)
+
+
+def parse_delimiter(value: str) -> str:
+    """A ``--delimiter`` value: one character, or tab/comma/pipe/semicolon by name."""
+    value = _DELIMITER_NAMES.get(value.lower(), value) if len(value) != 1 else value
+    if len(value) != 1 or value in '\r\n"':
+        raise UserError(f"--delimiter {value!r}: give one character, or tab, comma, pipe or semicolon")
+    return value
+
+
+def _encoding_name(value: str, path: Path) -> str:
+    try:
+        name = codecs.lookup(value).name
+    except LookupError:
+        raise InputFileError(path, f"unknown encoding {value!r} (e.g. utf-8, cp1252)") from None
+    if name.startswith(("utf-16", "utf-32")):
+        raise InputFileError(path, f"{value} text is not supported: save the file as UTF-8")
+    return "utf8" if name in ("utf-8", "utf-8-sig") else name
+
+
+@dataclass
+class CsvSource(Source):
+    """Delimited text, optionally gzip-compressed; delimiter and encoding detected unless given."""
+
+    compression: str | None = None
+    encoding: str = "utf8"  # as pyarrow names it
+    delimiter: str = ","
+    skip_rows: int = 0  # blank lines before the header
+    block_size: int = _MIN_BLOCK
+    physical_lines: int = 0
+    _id_index: int = 0
+
+    @classmethod
+    def open(cls, path: Path, encoding: str | None, delimiter: str | None) -> CsvSource:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        compression = "gzip" if magic.startswith(b"\x1f\x8b") else None
+        if compression is None and magic.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
+        source = cls(path, [], format="CSV" + (" (gzip)" if compression else ""), compression=compression)
+        with source._stream() as stream:
+            try:
+                scan = _scan(stream, check_utf8=encoding is None)
+            except (OSError, pa.ArrowException, EOFError) as exc:
+                raise InputFileError(path, f"cannot read the file ({_first_line(exc)})") from None
+        if encoding is not None:
+            source.encoding = _encoding_name(encoding, path)
+        elif not scan.utf8:
+            source.encoding = "cp1252"
+            source.notes.append(
+                f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
+            )
+        source.physical_lines = scan.lines if scan.has_newline else 0
+        expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
+        if scan.longest * expand > _MAX_BLOCK:
+            raise InputFileError(
+                path, f"a line is {scan.longest >> 20} MB long: not an extract of episode rows"
+            )
+        source.block_size = max(_MIN_BLOCK, scan.longest * expand + 1)
+        source._read_header(delimiter)
+        return source
+
+    def _stream(self):
+        try:
+            return pa.input_stream(str(self.path), compression=self.compression)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
+
+    def _read_header(self, delimiter: str | None) -> None:
+        """The first non-blank line is the header; the delimiter is detected from it unless given."""
+        raw = b""
+        with self._stream() as stream:
+            try:
+                while True:
+                    block = stream.read(1 << 16)
+                    raw += block
+                    if len(raw) > _MAX_HEADER:
+                        raise InputFileError(self.path, "no header row in the first 16 MB")
+                    lines = raw.splitlines(keepends=True)
+                    blank = 0
+                    while blank < len(lines) and not lines[blank].strip(b"\r\n\t \xef\xbb\xbf"):
+                        blank += 1
+                    if blank < len(lines) and (lines[blank].endswith((b"\n", b"\r")) or not block):
+                        break
+                    if not block:
+                        raise InputFileError(self.path, "the file is empty (no header row)")
+            except (OSError, pa.ArrowException, EOFError) as exc:
+                raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
+        self.skip_rows = blank
+        codec = "utf-8-sig" if self.encoding == "utf8" else self.encoding
+        text = lines[blank].decode(codec, errors="replace").rstrip("\r\n")
+        self.delimiter = parse_delimiter(delimiter) if delimiter else _sniff_delimiter(text)
+        try:
+            header = pacsv.read_csv(
+                io.BytesIO(text.encode("utf-8") + b"\n"),
+                read_options=pacsv.ReadOptions(use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+            )
+        except pa.ArrowException as exc:
+            raise InputFileError(
+                self.path, f"cannot read the header row ({_first_line(exc)})", line=blank + 1
+            ) from None
+        self.header = [str(n) for n in header.column_names]
+        if len(self.header) == 1:
+            others = [name for d, name in DELIMITERS.items() if d != self.delimiter and d in text]
+            if others:
+                used = DELIMITERS.get(self.delimiter, repr(self.delimiter))
+                self.header_note = (
+                    f"the header is one column with the delimiter {used}; "
+                    f"is the delimiter {' or '.join(others)}? (--delimiter)"
+                )
+
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        self._id_index = self.header.index(id_column) if id_column in self.header else -1
+        invalid: list[tuple[int, int, str]] = []
+
+        def on_invalid(row) -> str:
+            invalid.append((row.number if row.number is not None else 0, row.actual_columns, row.text))
+            return "skip"
+
+        types = {c: (_CODES if c in dictionary else _TEXT) for c in columns}
+        block = max(self.block_size, min(chunk_rows * 200, _MAX_BLOCK))
+        last = self.skip_rows + 1  # the header line
+        placed = 0
+        stream = self._stream()
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=block, skip_rows=self.skip_rows, encoding=self.encoding
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=columns,
+                    column_types=types,
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            while True:
+                try:
+                    batch = next(reader)
+                except StopIteration:
+                    break
+                k = batch.num_rows
+                # Rows the handler skipped are numbered by pyarrow; valid rows take the other lines in order.
+                pending = sorted(n for n, _, _ in invalid if n > last)
+                candidates = np.arange(last + 1, last + 1 + k + len(pending), dtype=np.int64)
+                lines = candidates[~np.isin(candidates, pending)][:k]
+                if k:
+                    last = int(lines[-1])
+                here = [r for r in invalid if r[0] <= last] if k else []
+                invalid[:] = [r for r in invalid if r[0] > last] if k else invalid
+                placed += k + len(here)
+                yield self._with_ragged(pa.Table.from_batches([batch]), lines, here, columns)
+            if invalid:
+                placed += len(invalid)
+                empty = pa.table({c: pa.array([], type=types[c]) for c in columns})
+                yield self._with_ragged(empty, np.empty(0, dtype=np.int64), invalid, columns)
+        except pa.ArrowInvalid as exc:
+            raise InputFileError(self.path, self._parse_problem(str(exc), last)) from None
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                self.path,
+                f"byte 0x{exc.object[exc.start]:02x} is not {self.encoding} text "
+                "(give the file's encoding with --encoding)",
+            ) from None
+        except (OSError, pa.ArrowException, EOFError) as exc:
+            raise InputFileError(
+                self.path, f"cannot read the file after line {last} ({_first_line(exc)})"
+            ) from None
+        finally:
+            stream.close()
+        records = self.skip_rows + 1 + placed
+        if self.physical_lines and records != self.physical_lines and self.physical_lines > records:
+            self.notes.append(
+                f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
+                "quoted values hold line breaks, so line numbers after them count records"
+            )
+
+    def _parse_problem(self, message: str, last: int) -> str:
+        if "straddl" in message:
+            return (
+                f"a record after line {last} does not end within {self.block_size >> 20} MB: "
+                "an unclosed quote?"
+            )
+        if "UTF8" in message or "UTF-8" in message:
+            return (
+                f"not valid UTF-8 text after line {last}: give the file's encoding with --encoding "
+                "(e.g. cp1252)"
+            )
+        return f"cannot parse CSV after line {last} ({_first_line(message)})"
+
+    def _with_ragged(self, table: pa.Table, lines: np.ndarray, ragged: list, columns: list[str]):
+        """Add rows with the wrong number of fields, as rows holding only their episode id, in line order."""
+        defects = np.full(len(lines), "", dtype=object)
+        if not ragged:
+            return table, lines, defects
+        expected = len(self.header)
+        ids = [self._ragged_id(text, n) for _, n, text in ragged]
+        reasons = [
+            f"ragged row: {n} field{'s' if n != 1 else ''}, expected {expected}"
+            + (" (wrong delimiter?)" if n == 1 and expected > 1 else "")
+            for _, n, _ in ragged
+        ]
+        extra = pa.table(
+            {
+                c: pa.array(
+                    ids if self.header.index(c) == self._id_index else [""] * len(ragged),
+                    type=table.schema.field(c).type,
+                )
+                for c in columns
+            }
+        )
+        table = pa.concat_tables([table, extra.select(table.column_names)])
+        lines = np.concatenate([lines, np.array([n for n, _, _ in ragged], dtype=np.int64)])
+        defects = np.concatenate([defects, np.array(reasons, dtype=object)])
+        order = np.argsort(lines, kind="stable")
+        return table.take(pa.array(order)), lines[order], defects[order]
+
+    def _ragged_id(self, text: str, fields: int) -> str:
+        if self._id_index < 0:
+            return ""
+        if fields == 1 and any(d in text for d in DELIMITERS if d != self.delimiter):
+            return ""  # the whole row read as one field (another delimiter?): no id to show
+        try:
+            fields = next(csv.reader([text], delimiter=self.delimiter), [])
+        except csv.Error:
+            return ""
+        return fields[self._id_index].strip() if self._id_index < len(fields) else ""
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The candidate that splits the header into the most columns (comma when none splits it)."""
+    best, best_fields = ",", 1
+    for delimiter in DELIMITERS:
+        try:
+            fields = len(next(csv.reader([header], delimiter=delimiter), []))
+        except csv.Error:
+            continue
+        if fields > best_fields:
+            best, best_fields = delimiter, fields
+    return best
+
+
+# -- Parquet ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParquetSource(Source):
+    """A Parquet file, read a row group batch at a time; line numbers are 1-based row numbers."""
+
+    @classmethod
+    def open(cls, path: Path) -> ParquetSource:
+        try:
+            names = pq.ParquetFile(path).schema_arrow.names
+        except (pa.ArrowException, OSError) as exc:
+            raise InputFileError(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+        return cls(path, [str(n) for n in names], format="Parquet")
+
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        first = 1
+        try:
+            schema = pq.ParquetFile(self.path).schema_arrow
+            strings = [
+                c
+                for c in dictionary
+                if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
+            ]
+            pf = pq.ParquetFile(self.path, read_dictionary=strings)  # codes stay dictionary-encoded
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns, use_threads=False):
+                n = batch.num_rows
+                table = pa.table(
+                    {c: _parquet_text(batch.column(c), c, c in dictionary, self.path) for c in columns}
+                )
+                yield table, np.arange(first, first + n, dtype=np.int64), np.full(n, "", dtype=object)
+                first += n
+        except (pa.ArrowException, OSError) as exc:
+            raise InputFileError(
+                self.path, f"cannot read Parquet data after row {first - 1} ({_first_line(exc)})"
+            ) from None
+
+
+def _parquet_text(col: pa.Array, name: str, codes: bool, path: Path) -> pa.Array:
+    """A Parquet column as text (dates kept as timestamps): ids and codes may be stored as numbers."""
+    t = col.type
+    if pa.types.is_dictionary(t):
+        if pa.types.is_string(t.value_type) and codes:
+            return col.cast(_CODES)
+        col, t = col.dictionary_decode(), t.value_type
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        if pa.types.is_timestamp(t) and t.tz is not None:
+            col = pc.local_timestamp(col)
+        return col.cast(pa.timestamp("us"))
+    if (
+        pa.types.is_null(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_boolean(t)
+    ):
+        try:
+            text = col.cast(_TEXT)
+        except pa.ArrowInvalid as exc:
+            raise InputFileError(
+                path, f"cannot read its values as text ({_first_line(exc)})", column=name
+            ) from None
+        return text.dictionary_encode().cast(_CODES) if codes else text
+    raise InputFileError(path, f"has type {t}: expected text, numbers or dates", column=name)
+
+
+# -- Excel .xlsx --------------------------------------------------------------------------------
+
+
+@dataclass
+class XlsxSource(Source):
+    """The first sheet (or ``--sheet``) of an .xlsx workbook; line numbers are the sheet's row numbers."""
+
+    sheet: str = ""
+    header_row: int = 1
+
+    @classmethod
+    def open(cls, path: Path, sheet: str | None, header_hint) -> XlsxSource:
+        wb = _open_workbook(path)
+        try:
+            ws = _worksheet(wb, sheet, path)
+            name = ws.title
+            rows = _xlsx_call(
+                path, lambda: list(ws.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS, values_only=True))
+            )
+        finally:
+            wb.close()
+        filled = [
+            (i + 1, [_cell_text(v).strip() for v in row])
+            for i, row in enumerate(rows)
+            if any(_cell_text(v).strip() for v in row)
+        ]
+        if not filled:
+            raise InputFileError(path, f"sheet {name!r} is empty")
+        chosen = next(((r, names) for r, names in filled if header_hint and header_hint(names)), filled[0])
+        row, names = chosen
+        blank = [_column_letter(i) for i, n in enumerate(names) if not n]
+        source = cls(path, names, format="XLSX", sheet=name, header_row=row)
+        if blank:
+            shown = ", ".join(blank[:6]) + (", ..." if len(blank) > 6 else "")
+            source.header_note = (
+                f"the header (sheet {name!r} row {row}) has blank cells in columns {shown}: "
+                "merged header cells? Each column needs its own name in one header row"
+            )
+        return source
+
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        index = {c: self.header.index(c) for c in columns}
+        wb = _open_workbook(self.path)
+        try:
+            ws = _worksheet(wb, self.sheet, self.path)
+            rows = ws.iter_rows(min_row=self.header_row + 1, values_only=True)
+            line = self.header_row
+            while True:
+                block = _xlsx_call(self.path, lambda: _take(rows, chunk_rows))
+                if not block:
+                    break
+                n = len(block)
+                data = {}
+                for c, j in index.items():  # per column: openpyxl hands over Python values cell by cell
+                    values = [_cell_text(r[j]) if j < len(r) else "" for r in block]
+                    arr = pa.array(values, type=_TEXT)
+                    data[c] = arr.dictionary_encode().cast(_CODES) if c in dictionary else arr
+                yield (
+                    pa.table(data),
+                    np.arange(line + 1, line + 1 + n, dtype=np.int64),
+                    np.full(n, "", dtype=object),
+                )
+                line += n
+        finally:
+            wb.close()
+
+
+def _take(rows, n: int) -> list:
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    return _xlsx_call(path, lambda: openpyxl.load_workbook(path, read_only=True, data_only=True))
+
+
+def _xlsx_call(path: Path, fn):
+    """Call into openpyxl; whatever it raises on a damaged workbook becomes one clear message."""
+    try:
+        return fn()
+    except InputFileError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        EOFError,
+        IndexError,
+        AttributeError,
+    ) as exc:
+        raise InputFileError(
+            path, f"not a readable .xlsx workbook ({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("openpyxl", "xml", "lxml", "defusedxml")):
+            raise InputFileError(path, f"not a readable .xlsx workbook ({_first_line(exc)})") from None
+        raise
+
+
+def _worksheet(wb, sheet: str | None, path: Path):
+    if sheet is None or sheet == "":
+        return wb.worksheets[0]
+    if sheet in wb.sheetnames:
+        return wb[sheet]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(wb.sheetnames):
+        return wb.worksheets[int(sheet) - 1]
+    raise InputFileError(path, f"no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+
+
+def _cell_text(value) -> str:
+    """A cell as extract text: whole numbers without '.0', dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+# -- shared -------------------------------------------------------------------------------------
+
+
+def _rechunk(pieces, chunk_rows: int):
+    """Pieces of any size as chunks of exactly ``chunk_rows`` rows (the last may be shorter)."""
+    buffer: list[tuple[pa.Table, np.ndarray, np.ndarray]] = []
+    size = 0
+    for piece in pieces:
+        if piece[0].num_rows == 0 and not len(piece[1]):
+            continue
+        buffer.append(piece)
+        size += piece[0].num_rows
+        while size >= chunk_rows:
+            table = pa.concat_tables([p[0] for p in buffer])
+            lines = np.concatenate([p[1] for p in buffer])
+            defects = np.concatenate([p[2] for p in buffer])
+            yield table.slice(0, chunk_rows), lines[:chunk_rows], defects[:chunk_rows]
+            rest = table.num_rows - chunk_rows
+            buffer = [(table.slice(chunk_rows), lines[chunk_rows:], defects[chunk_rows:])] if rest else []
+            size = rest
+    if size:
+        yield (
+            pa.concat_tables([p[0] for p in buffer]),
+            np.concatenate([p[1] for p in buffer]),
+            np.concatenate([p[2] for p in buffer]),
+        )
+
+
+def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawChunk:
+    """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank."""
+    blank = defects == ""
+    for col in table.columns:  # a loop over columns, each computed for every row at once
+        if pa.types.is_dictionary(col.type):
+            col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            empty = pc.equal(pc.utf8_trim_whitespace(col.dictionary), "").to_numpy(zero_copy_only=False)
+            indices = pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False)
+            valid = col.is_valid().to_numpy(zero_copy_only=False)
+            blank &= ~valid | (empty[np.where(valid, indices, 0)] if len(empty) else True)
+        elif pa.types.is_timestamp(col.type):
+            blank &= col.is_null().to_numpy(zero_copy_only=False)
+        else:
+            blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(
+                zero_copy_only=False
+            )
+    keep = ~blank
+    if not keep.all():
+        table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
+    frame = table.to_pandas()
+    for col in frame.columns:
+        s = frame[col]
+        if (
+            not isinstance(s.dtype, pd.CategoricalDtype)
+            and not pd.api.types.is_datetime64_any_dtype(s)
+            and s.hasnans
+        ):
+            frame[col] = s.fillna("")
+    return RawChunk(frame, lines, defects)
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,264 @@
+"""Read an extract into canonical episode frames, a chunk at a time; rows that cannot be audited set aside.
+
+Every row read is either audited or rejected with its line and reason: the
+reconciliation ``read == audited + rejected`` holds for every batch. (For the
+long layout the unit is the episode, plus any row without an episode id.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from audit.episodes import ID
+from audit.errors import InputFileError
+from audit.extract import dates
+from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
+from audit.extract.formats import RawChunk, Source, open_source
+from audit.extract.layouts import Plan, concatenated_frame, long_frame, long_rows, plan_layout, wide_frame
+from audit.extract.validate import RowChecker, SeenIds, join
+
+DEFAULT_CHUNK_ROWS = 250_000
+REJECT_COLUMNS = ["line", "episode_id", "reason"]
+MAX_ID_SHOWN = 64  # a rejected row's id is shown cut to this length (it may be the junk that got it rejected)
+
+
+@dataclass
+class Batch:
+    """One chunk read from an extract: the episodes to audit and the rows set aside."""
+
+    episodes: pd.DataFrame  # canonical episode frame
+    rejected: pd.DataFrame  # line, episode_id, reason
+    read: int  # rows (long layout: episodes) read from the file in this chunk
+    notes: list[str] = field(default_factory=list)  # for the run's summary (the last batch carries them)
+
+
+def read_extract(
+    path: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    *,
+    layout: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    separator: str | None = None,
+    delimiter: str | None = None,
+) -> Iterator[Batch]:
+    """Stream an extract (CSV, gzip CSV, Parquet, .xlsx; wide, long or concatenated) as canonical batches.
+
+    ``columns`` maps roles (``audit.extract.columns.ROLES``) to the file's column names;
+    ``layout`` forces a layout; ``encoding`` and ``delimiter`` apply to CSV, ``sheet`` to
+    .xlsx, ``separator`` to concatenated code fields. Unusable files raise ``InputFileError``.
+    """
+    path = Path(path)
+    mapping = {check_role(role, "columns"): name for role, name in dict(columns or {}).items()}
+
+    def looks_like_header(names: list[str]) -> bool:
+        return resolve(Header(names), EPISODE_ID, mapping).column is not None
+
+    source = open_source(
+        path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_hint=looks_like_header
+    )
+    plan = plan_layout(path, Header(source.header), mapping, layout, separator, note=source.header_note)
+    checker = RowChecker(
+        plan.id_column,
+        plan.read_columns,
+        plan.date_columns,
+        plan.free_text,
+        plan.kind_column,
+        plan.position_column,
+    )
+    batches = (
+        _read_long(source, plan, checker, chunk_rows)
+        if plan.layout == "long"
+        else _read_rows(source, plan, checker, chunk_rows)
+    )
+    read = 0
+    for batch in batches:
+        read += batch.read
+        yield batch
+    if read == 0:
+        where = (
+            "no data rows under the header"
+            if not source.blank_rows
+            else f"only {plural(source.blank_rows, 'blank row')} under the header"
+        )
+        raise InputFileError(path, f"no episodes: {where}")
+    notes = [*source.notes, *plan.notes]
+    if source.blank_rows:
+        notes.append(
+            f"{plural(source.blank_rows, 'blank row')} skipped (nothing in the id, code or attribute columns)"
+        )
+    yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)))
+
+
+def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
+    """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
+    seen = SeenIds()
+    to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
+    for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column):
+        ids = dates.text_values(raw.frame[plan.id_column])
+        reasons = np.where(raw.defects != "", raw.defects, checker.problems(raw.frame))
+        first = seen.first_lines(ids.to_numpy(dtype=object), raw.lines)
+        dup = first > 0
+        if dup.any():
+            said = "duplicate episode id (first at line " + pd.Series(first[dup]).astype(str) + ")"
+            reasons[dup] = join(said.to_numpy(dtype=object), reasons[dup])
+        keep = reasons == ""
+        episodes = to_frame(raw.frame[keep].reset_index(drop=True), ids[keep].reset_index(drop=True), plan)
+        yield Batch(
+            episodes,
+            _rejects(raw.lines[~keep], ids.to_numpy(dtype=object)[~keep], reasons[~keep]),
+            len(raw.lines),
+        )
+
+
+def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
+    """Long layout: one row per code, grouped into episodes.
+
+    An episode's rows may straddle two chunks: the last episode of each chunk is
+    carried into the next. A file whose episodes' rows are not together is read
+    whole (a note says so); sort it by episode id to stream it.
+    """
+    chunks = source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column)
+    if not _grouped(source, plan, chunk_rows):
+        plan.notes.append(
+            f"the rows of some episodes in {source.path.name} are not together: the file was read "
+            "whole; sort it by episode id to stream it in chunks"
+        )
+        whole = _concat(list(chunks))
+        if len(whole.lines):
+            yield _long_batch(whole, plan, checker)
+        return
+    carry: RawChunk | None = None
+    for raw in chunks:
+        raw = _concat([carry, raw]) if carry is not None else raw
+        start = _trailing_episode(dates.text_values(raw.frame[plan.id_column]).to_numpy(dtype=object))
+        carry = _slice(raw, start, None)
+        if start:
+            yield _long_batch(_slice(raw, 0, start), plan, checker)
+    if carry is not None and len(carry.lines):
+        yield _long_batch(carry, plan, checker)
+
+
+def _long_batch(raw: RawChunk, plan: Plan, checker: RowChecker) -> Batch:
+    ids = dates.text_values(raw.frame[plan.id_column])
+    id_values = ids.to_numpy(dtype=object)
+    rows = long_rows(raw.frame, ids, raw.lines, plan)
+    reasons = join(np.where(raw.defects != "", raw.defects, checker.problems(raw.frame)), rows.reasons)
+    lone = id_values == ""  # a row without an episode id is set aside on its own
+    defective = (reasons != "") & ~lone
+    # An episode with any defective row is set aside whole: auditing it without that code could mislead.
+    bad = pd.DataFrame(
+        {"line": raw.lines[defective], "episode_id": id_values[defective], "reason": reasons[defective]}
+    )
+    grouped = bad.groupby("episode_id", sort=False)
+    per_episode = grouped.first().reset_index()
+    more = grouped.size().to_numpy() - 1
+    per_episode["reason"] = per_episode["reason"].to_numpy(dtype=object) + np.where(
+        more > 0, " (and " + pd.Series(more).astype(str).to_numpy(dtype=object) + " more of its rows)", ""
+    )
+    keep = ~lone & ~np.isin(id_values, per_episode["episode_id"].to_numpy(dtype=object))
+    rejected = pd.concat(
+        [
+            _rejects(raw.lines[lone], id_values[lone], reasons[lone]),
+            _rejects(
+                per_episode["line"].to_numpy(),
+                per_episode["episode_id"].to_numpy(dtype=object),
+                per_episode["reason"].to_numpy(dtype=object),
+            ),
+        ],
+        ignore_index=True,
+    )
+    rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
+    episodes = long_frame(raw.frame, ids, rows, keep, plan)
+    read = int(pd.unique(id_values[~lone]).size) + int(lone.sum())
+    return Batch(episodes, rejected, read)
+
+
+def _grouped(source: Source, plan: Plan, chunk_rows: int) -> bool:
+    """A first pass over the ids alone: is every episode's run of rows in one place?"""
+    seen = SeenIds()
+    previous, counter = None, 0
+    for raw in source.chunks([plan.id_column], [], chunk_rows, plan.id_column):
+        ids = dates.text_values(raw.frame[plan.id_column]).to_numpy(dtype=object)
+        ids = ids[ids != ""]
+        if not len(ids):
+            continue
+        start = np.ones(len(ids), dtype=bool)
+        start[1:] = ids[1:] != ids[:-1]
+        start[0] = ids[0] != previous
+        runs = ids[start]
+        stamps = np.arange(counter + 1, counter + 1 + len(runs), dtype=np.int64)
+        counter += len(runs)
+        if (seen.first_lines(runs, stamps) > 0).any():
+            return False
+        previous = ids[-1]
+    return True
+
+
+def _trailing_episode(ids: np.ndarray) -> int:
+    """Where the chunk's last episode (its last run of rows with one id) starts."""
+    present = np.flatnonzero(ids != "")
+    if not present.size:
+        return len(ids)
+    other = np.flatnonzero(ids[present] != ids[present[-1]])
+    return int(present[other[-1]] + 1) if other.size else 0
+
+
+def _slice(raw: RawChunk, start: int, stop: int | None) -> RawChunk:
+    return RawChunk(
+        raw.frame.iloc[start:stop].reset_index(drop=True), raw.lines[start:stop], raw.defects[start:stop]
+    )
+
+
+def _concat(parts: list[RawChunk | None]) -> RawChunk:
+    parts = [p for p in parts if p is not None and len(p.lines)]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return RawChunk(pd.DataFrame(), np.empty(0, dtype=np.int64), np.empty(0, dtype=object))
+    columns = {}
+    for col in parts[0].frame.columns:
+        pieces = [p.frame[col] for p in parts]
+        if all(isinstance(s.dtype, pd.CategoricalDtype) for s in pieces):
+            columns[col] = pd.Series(union_categoricals(pieces, ignore_order=True))
+        else:
+            columns[col] = pd.concat(pieces, ignore_index=True)
+    return RawChunk(
+        pd.DataFrame(columns),
+        np.concatenate([p.lines for p in parts]),
+        np.concatenate([p.defects for p in parts]),
+    )
+
+
+def _rejects(lines: np.ndarray, ids: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
+    shown = pd.Series(ids, dtype=object).astype(str)
+    long = shown.str.len() > MAX_ID_SHOWN
+    if long.any():
+        shown[long] = shown[long].str.slice(0, MAX_ID_SHOWN) + "..."
+    return pd.DataFrame(
+        {
+            "line": np.asarray(lines, dtype=np.int64),
+            "episode_id": shown.to_numpy(dtype=object),
+            "reason": np.asarray(reasons, dtype=object),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def empty_rejects() -> pd.DataFrame:
+    return _rejects(np.empty(0, dtype=np.int64), np.empty(0, dtype=object), np.empty(0, dtype=object))
+
+
+def _empty_episodes() -> pd.DataFrame:
+    return pd.DataFrame({ID: pd.Series(dtype="str")})

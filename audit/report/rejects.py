@@ -1,0 +1,19 @@
+"""The rows set aside, as CSV (line, episode_id, reason), safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit.pipeline import RunResult
+from audit.report.safety import neutralise_frame
+
+REJECT_COLUMNS = ["line", "episode_id", "reason"]
+
+
+def write_rejects(result: RunResult, output: Path) -> None:
+    """One row per row set aside, in line order; formula-looking text is neutralised."""
+    rows = result.rejected.reindex(columns=REJECT_COLUMNS).copy()
+    rows["line"] = rows["line"].astype("int64")
+    rows["episode_id"] = rows["episode_id"].astype(object).where(rows["episode_id"].notna(), "").astype(str)
+    rows["reason"] = rows["reason"].astype(object).where(rows["reason"].notna(), "").astype(str)
+    Path(output).write_text(neutralise_frame(rows).to_csv(index=False, lineterminator="\n"), encoding="utf-8")

@@ -1,0 +1,214 @@
+"""Opening files by their content: CSV delimiters, encodings, gzip, Parquet types, .xlsx sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from audit.errors import InputFileError
+from audit.extract import read_extract
+from audit.extract.formats import CsvSource, ParquetSource, XlsxSource, _cell_text, open_source
+from tests.extract import synthetic as syn
+
+ROWS = [["EPIKEY", "PROCODE", "DIAG_01"], ["1", "RXX", "C787"], ["2", "RYY", "C187"]]
+
+
+def _rows(frame) -> list[list[str]]:
+    return frame.astype(str).values.tolist()
+
+
+def read_all(path, **options):
+    batches = list(read_extract(path, **options))
+    import pandas as pd
+
+    episodes = pd.concat([b.episodes for b in batches if len(b.episodes)], ignore_index=True)
+    rejected = pd.concat([b.rejected for b in batches], ignore_index=True)
+    return episodes, rejected, batches[-1].notes
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|", ";"])
+def test_delimiter_is_detected_from_the_header(tmp_path, delimiter):
+    path = tmp_path / "e.dat"
+    path.write_text("\n".join(delimiter.join(r) for r in ROWS) + "\n")
+    source = open_source(path)
+    assert isinstance(source, CsvSource) and source.delimiter == delimiter
+    assert source.header == ROWS[0]
+
+
+def test_quoted_header_with_a_delimiter_inside(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text('EPIKEY;"Site; main";DIAG_01\n1;RXX;C787\n')
+    source = open_source(path)
+    assert source.delimiter == ";" and source.header == ["EPIKEY", "Site; main", "DIAG_01"]
+
+
+@pytest.mark.parametrize(
+    "encoding, expected", [("utf-8", "utf8"), ("utf-8-sig", "utf8"), ("cp1252", "cp1252")]
+)
+def test_encoding_is_detected(tmp_path, encoding, expected):
+    path = tmp_path / "e.csv"
+    path.write_bytes("EPIKEY,CODER,DIAG_01\n1,Renée,C787\n".encode(encoding))
+    source = open_source(path)
+    assert source.encoding == expected and source.header[0] == "EPIKEY"
+    episodes, _, _ = read_all(path, columns={"coder": "CODER"})
+    assert list(episodes["coder"]) == ["Renée"]
+
+
+def test_a_late_windows_1252_byte_is_still_detected(tmp_path):
+    """Detection reads the whole file, not a sample: one é after thousands of ASCII rows."""
+    path = tmp_path / "e.csv"
+    body = "".join(f"{i},Tom,C787\n" for i in range(20000)) + "20000,Renée,C787\n"
+    path.write_bytes(("EPIKEY,CODER,DIAG_01\n" + body).encode("cp1252"))
+    episodes, _, notes = read_all(path, columns={"coder": "CODER"}, chunk_rows=5000)
+    assert episodes["coder"].iloc[-1] == "Renée" and len(episodes) == 20001
+    assert any("read as Windows-1252" in n for n in notes)
+
+
+def test_gzip_is_recognised_by_content_not_name(tmp_path):
+    path = tmp_path / "extract.dat"
+    path.write_bytes(gzip.compress(b"EPIKEY\tDIAG_01\n1\tC787\n"))
+    source = open_source(path)
+    assert source.compression == "gzip" and source.delimiter == "\t"
+    episodes, _, _ = read_all(path)
+    assert list(episodes["diag_01"]) == ["C787"]
+
+
+def test_a_cell_longer_than_the_read_block(tmp_path):
+    """A row longer than pyarrow's default block is read (and set aside as over 1 MB), not an error."""
+    path = tmp_path / "e.csv"
+    path.write_text("EPIKEY,DIAG_01\n1,C787\n2," + "C" * (6 << 20) + "\n3,C187\n")
+    episodes, rejected, _ = read_all(path, chunk_rows=1)
+    assert list(episodes["episode_id"]) == ["1", "3"]
+    assert rejected.to_dict(orient="records") == [
+        {"line": 3, "episode_id": "2", "reason": "cell over 1 MB in column DIAG_01"}
+    ]
+
+
+def test_line_numbers_with_leading_blank_lines_ragged_and_blank_rows(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "\n\nEPIKEY,DIAG_01,DIAG_02\n1,C787,C187\n2,C787\n\n3,C787,,x\n4,,\n5,1999-99\n6,C787,C187\n"
+    )
+    for chunk in (1, 2, 100):
+        episodes, rejected, notes = read_all(path, chunk_rows=chunk)
+        assert list(episodes["episode_id"]) == ["1", "4", "6"]  # 4 has no codes: audited, not blank
+        assert list(rejected["line"]) == [5, 7, 9] and list(rejected["episode_id"]) == ["2", "3", "5"]
+        assert list(rejected["reason"])[:2] == [
+            "ragged row: 2 fields, expected 3",
+            "ragged row: 4 fields, expected 3",
+        ]
+        assert any("1 blank row skipped" in n for n in notes)
+
+
+def test_ragged_rows_at_the_end_of_the_file(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("EPIKEY,DIAG_01\n1,C787\n2,C787,x\n3\n")
+    episodes, rejected, _ = read_all(path, chunk_rows=1)
+    assert list(episodes["episode_id"]) == ["1"]
+    assert list(rejected["line"]) == [3, 4] and list(rejected["episode_id"]) == ["2", "3"]
+
+
+def test_parquet_types_become_text_and_dates(tmp_path):
+    path = tmp_path / "e.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "EPIKEY": pa.array([1001, 1002], pa.int64()),
+                "EPIEND": pa.array(
+                    [dt.datetime(2024, 3, 31, tzinfo=dt.UTC), None], pa.timestamp("ms", "UTC")
+                ),
+                "EPISTART": pa.array([dt.date(2024, 3, 30), dt.date(2024, 4, 1)], pa.date32()),
+                "STARTAGE": pa.array([67.0, None]),
+                "SEX": pa.array([True, False]),
+                "DIAG_01": pa.array(["C787", "C187"]).dictionary_encode(),
+                "OPERTN_01": pa.array(["J124", None], pa.large_string()),
+            }
+        ),
+        path,
+    )
+    assert isinstance(open_source(path), ParquetSource)
+    episodes, rejected, _ = read_all(path)
+    assert rejected.empty
+    assert list(episodes["episode_id"]) == ["1001", "1002"]
+    assert list(episodes["age"]) == ["67", ""] and list(episodes["sex"]) == ["true", "false"]
+    assert str(episodes["end_date"].iloc[0]) == "2024-03-31 00:00:00" and episodes["end_date"].isna().iloc[1]
+    assert str(episodes["start_date"].dtype) == "datetime64[us]"
+    assert list(episodes["proc_01"].astype(object).fillna("")) == ["J124", ""]
+
+
+def test_parquet_row_numbers_count_across_row_groups(tmp_path):
+    frame = syn.episodes(12)
+    frame.loc[9, "EPIKEY"] = ""
+    path = syn.write_parquet(frame, tmp_path / "e.parquet", row_group_size=4)
+    _, rejected, _ = read_all(path, chunk_rows=3)
+    assert rejected.to_dict(orient="records") == [
+        {"line": 10, "episode_id": "", "reason": "missing episode id"}
+    ]
+
+
+def test_xlsx_sheet_by_name_or_number(tmp_path):
+    frame = syn.episodes(5)
+    path = syn.write_xlsx(frame, tmp_path / "e.xlsx", sheet="Coded", first_sheet="Notes")
+    with pytest.raises(InputFileError, match="no episode id column"):
+        read_all(path)
+    for sheet in ("Coded", "2"):
+        episodes, _, _ = read_all(path, sheet=sheet)
+        assert list(episodes["episode_id"]) == list(frame["EPIKEY"])
+
+
+def test_xlsx_header_under_title_rows_and_line_numbers(tmp_path):
+    frame = syn.episodes(4)
+    frame.loc[2, "EPIEND"] = "someday"
+    path = syn.write_xlsx(frame, tmp_path / "e.xlsx", title="Synthetic extract")
+    source = open_source(path, header_hint=lambda names: "EPIKEY" in names)
+    assert isinstance(source, XlsxSource) and source.header_row == 2
+    _, rejected, _ = read_all(path)
+    assert rejected.to_dict(orient="records") == [
+        {"line": 5, "episode_id": frame.loc[2, "EPIKEY"], "reason": "unparseable end date 'someday'"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, ""),
+        ("C787", "C787"),
+        (1001, "1001"),
+        (1001.0, "1001"),
+        (1.5, "1.5"),
+        (True, "TRUE"),
+        (dt.datetime(2024, 3, 31), "2024-03-31"),
+        (dt.datetime(2024, 3, 31, 12, 5), "2024-03-31 12:05:00"),
+        (dt.date(2024, 3, 31), "2024-03-31"),
+    ],
+)
+def test_xlsx_cells_as_extract_text(value, text):
+    assert _cell_text(value) == text
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p, "no such file"),
+        (lambda p: (p.mkdir(), p)[1], "is a folder"),
+    ],
+)
+def test_missing_or_folder(tmp_path, make, message):
+    path = make(tmp_path / "x.csv")
+    with pytest.raises(InputFileError, match=message):
+        open_source(path)
+
+
+def test_rechunking_is_exact(tmp_path):
+    frame = syn.episodes(10)
+    path = syn.write_parquet(frame, tmp_path / "e.parquet", row_group_size=3)
+    source = open_source(path)
+    sizes = [len(c.lines) for c in source.chunks(["EPIKEY"], [], 4, "EPIKEY")]
+    assert sizes == [4, 4, 2]
+    lines = np.concatenate([c.lines for c in source.chunks(["EPIKEY"], [], 4, "EPIKEY")])
+    assert list(lines) == list(range(1, 11))

@@ -1,0 +1,89 @@
+"""Row checks (pandera, every problem collected), duplicate ids across chunks, dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audit.extract.dates import parse_dates
+from audit.extract.validate import MAX_CELL, RowChecker, SeenIds, join
+
+
+def checker():
+    return RowChecker(
+        "ID",
+        ["ID", "END", "DX", "KIND", "POS"],
+        {"END": "end_date"},
+        kind_column="KIND",
+        position_column="POS",
+    )
+
+
+def frame(**cols):
+    return pd.DataFrame(cols)
+
+
+def test_every_problem_of_a_row_is_collected_in_column_order():
+    f = frame(
+        ID=["1", " ", "3", "4"],
+        END=["2024-01-01", "31/02/2024", "", "x" * 100],
+        DX=pd.Categorical(["C787", "C7\x0087", "C787", "C787"]),
+        KIND=["d", "p", "surgery", "procedure"],
+        POS=["1", "0", "2.5", "2"],
+    )
+    reasons = checker().problems(f)
+    assert list(reasons) == [
+        "",
+        (
+            "missing episode id; unparseable end date '31/02/2024'; NUL byte in column DX; "
+            "position '0' is not a whole number from 1 to 99"
+        ),
+        (
+            "unknown code kind 'surgery' (expected diagnosis or procedure); "
+            "position '2.5' is not a whole number from 1 to 99"
+        ),
+        "unparseable end date '" + "x" * 40 + "...'",
+    ]
+
+
+def test_big_cells_and_line_breaks():
+    f = frame(
+        ID=["1", "2", "3"],
+        END=["", "", ""],
+        DX=["C" * (MAX_CELL + 1), "C787\nC187", "C787"],
+        KIND=["", "", ""],
+        POS=["", "", ""],
+    )
+    assert list(checker().problems(f)) == [
+        "cell over 1 MB in column DX",
+        "line break in column DX (an unclosed quote?)",
+        "",
+    ]
+
+
+def test_dates_already_typed_pass():
+    f = frame(ID=["1"], END=pd.to_datetime(["2024-01-01"]), DX=["C787"], KIND=["d"], POS=["1"])
+    assert list(checker().problems(f)) == [""]
+
+
+def test_seen_ids_across_chunks():
+    seen = SeenIds()
+    first = seen.first_lines(np.array(["a", "b", "a", ""], dtype=object), np.array([2, 3, 4, 5]))
+    assert list(first) == [0, 0, 2, 0]
+    later = seen.first_lines(np.array(["c", "b", "c", "a"], dtype=object), np.array([6, 7, 8, 9]))
+    assert list(later) == [0, 3, 6, 2]
+
+
+def test_join():
+    a = np.array(["", "x", "y", ""], dtype=object)
+    b = np.array(["", "", "z", "w"], dtype=object)
+    assert list(join(a, b)) == ["", "x", "y; z", "w"]
+
+
+def test_date_forms():
+    got = parse_dates(
+        pd.Series(
+            ["2024-03-31", "20240331", "31/03/2024", "2024-03-31 10:00:00", "", "9999-12-31", "2024-02-30"]
+        )
+    )
+    assert list(got.dt.strftime("%Y-%m-%d").fillna("-")) == ["2024-03-31"] * 4 + ["-", "9999-12-31", "-"]

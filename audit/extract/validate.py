@@ -83,6 +83,7 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
 class _Rule:
     column: str
     reason: Callable[[pd.Series], pd.Series]  # failing cells -> reasons
+    passes: Callable[[pd.Series], pd.Series]  # the check itself (per value): True where a cell passes
 
 
 class RowChecker:
@@ -172,16 +173,25 @@ class RowChecker:
 
     def _check(self, column: str, name: str, fn, reason) -> pa.Check:
         key = f"{name}:{column}"
-        self.rules[key] = _Rule(column, reason)
-        return pa.Check(_per_value(fn), name=key, error=key)
+        self.rules[key] = _Rule(column, reason, _per_value(fn))
+        return pa.Check(self.rules[key].passes, name=key, error=key)
 
     def problems(self, frame: pd.DataFrame) -> np.ndarray:
         """Why each row cannot be audited ("" if it can): every failing check, in column then check order."""
         reasons = np.full(len(frame), "", dtype=object)
         if not len(frame):
             return reasons
+        # The checks run directly first (each vectorised over the column's distinct values); pandera then
+        # validates only the columns with a failing cell and collects every failure. A clean chunk, the
+        # usual case, so costs the checks and not pandera's per-check overhead.
+        failing = list(dict.fromkeys(
+            rule.column for rule in self.rules.values()
+            if rule.column in frame and not rule.passes(frame[rule.column]).all()))
+        missing = [c for c in self.schema.columns if c not in frame]
+        if not failing and not missing:
+            return reasons
         try:
-            self.schema.validate(frame, lazy=True, inplace=True)
+            self.schema.select_columns(failing + missing).validate(frame, lazy=True, inplace=True)
             return reasons
         except SchemaErrors as exc:
             failures = exc.failure_cases

@@ -32,6 +32,7 @@ _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semico
 _SCAN_BLOCK = 8 << 20
 _MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
+_READ_BLOCK = 4 << 20  # the usual CSV read block (pyarrow reads some 30 blocks ahead)
 _TEXT = pa.string()
 _CODES = pa.dictionary(pa.int32(), pa.string())
 _MAX_HEADER = 16 << 20
@@ -271,7 +272,8 @@ class CsvSource(Source):
             return "skip"
 
         types = {c: (_CODES if c in dictionary else _TEXT) for c in columns}
-        block = max(self.block_size, min(chunk_rows * 200, _MAX_BLOCK))
+        # pyarrow reads some 30 blocks ahead of the parser, so blocks stay small: memory is bounded by them.
+        block = max(self.block_size, min(chunk_rows * 200, _READ_BLOCK))
         last = self.skip_rows + 1  # the header line
         placed = 0
         stream = self._stream()

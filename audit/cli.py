@@ -76,7 +76,8 @@ def main():
 @click.option("--sheet", default=None, help="Excel sheet name or number (default: the first sheet).")
 @click.option("--separator", default=None,
               help="Separator between codes in a concatenated field (default: detected).")
-@click.option("--strict", is_flag=True, help="Exit 2 if any row had to be set aside.")
+@click.option("--strict", is_flag=True,
+              help="Exit 2, without a report, if any row had to be set aside (--rejects still lists them).")
 @click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the rows set aside (line, episode_id, reason) to this CSV file.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -102,7 +103,8 @@ def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | No
     settings = load_settings(path=config_path)
     options = _extract_settings(settings)
     columns = {**settings_columns(settings), **parse_column_options(column_items)}
-    given = {"layout": layout, "encoding": encoding, "delimiter": delimiter, "sheet": sheet, "separator": separator}
+    given = {"layout": layout, "encoding": encoding, "delimiter": delimiter, "sheet": sheet,
+             "separator": separator}
     options.update({k: v for k, v in given.items() if v is not None})
     rules = load_rules(list(rule_paths) or None)
     result = run_audit(extract, rules, chunk_rows=chunk_size, columns=columns, **options)
@@ -110,7 +112,8 @@ def run(extract: Path, rule_paths: tuple[Path, ...], fmt: str, output: Path | No
         write_rejects(result, rejects_path)
     if strict and result.episodes_rejected:
         first = result.rejected.iloc[0]
-        raise InputFileError(extract, f"{result.episodes_rejected} rows set aside (--strict); first: line "
+        n = result.episodes_rejected
+        raise InputFileError(extract, f"{n} row{'s' if n != 1 else ''} set aside (--strict); first: line "
                                       f"{first['line']}: {first['reason']}")
     write_report(result, fmt, output)
     if result.episodes_audited == 0:
@@ -133,7 +136,8 @@ def _extract_settings(settings: dict) -> dict:
         raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
                         f"(settings: {', '.join(_EXTRACT_SETTINGS)})")
     if "layout" in table and table["layout"] not in LAYOUTS:
-        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of "
+                        f"{', '.join(LAYOUTS)}")
     return {k: str(v) for k, v in table.items()}
 
 

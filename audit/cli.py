@@ -129,7 +129,8 @@ def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, refere
     if inputs["rejects_path"] is not None:
         write_rejects(result, inputs["rejects_path"])
     if inputs["strict"] and result.episodes_rejected:
-        raise InputFileError(extract, f"{result.episodes_rejected} rows set aside (--strict); first: "
+        n = result.episodes_rejected
+        raise InputFileError(extract, f"{n} row{'s' if n != 1 else ''} set aside (--strict); first: "
                                       f"{_first_reject(result)}")
     return result
 
@@ -173,7 +174,8 @@ _EXTRACT_OPTIONS = [
     click.option("--sheet", default=None, help="Excel sheet name or number (default: the first sheet)."),
     click.option("--separator", default=None,
                  help="Separator between codes in a concatenated field (default: detected)."),
-    click.option("--strict", is_flag=True, help="Exit 2 if any row had to be set aside."),
+    click.option("--strict", is_flag=True,
+                 help="Exit 2, without a report, if any row had to be set aside (--rejects still lists them)."),
     click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Write the rows set aside (line, episode_id, reason) to this CSV file."),
     click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -315,7 +317,8 @@ def _extract_settings(settings: dict) -> dict:
         raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
                         f"(settings: {', '.join(_EXTRACT_SETTINGS)})")
     if "layout" in table and table["layout"] not in LAYOUTS:
-        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of "
+                        f"{', '.join(LAYOUTS)}")
     return {k: str(v) for k, v in table.items()}
 
 

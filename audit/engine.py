@@ -158,7 +158,7 @@ class _Chunk:
         self.episodes = episodes
         self.n = len(episodes)
         self.codes = {kind: CodeMatrix.from_columns([episodes[col] for col in code_columns(episodes, kind)], kind,
-                                                    compiled.value_bits[kind].vocabulary)
+                                                    compiled.value_bits[kind].vocabulary, n=self.n)
                       for kind in Kind}
         self.tables = {kind: compiled.value_bits[kind].table() for kind in Kind}
         self._episode_bits: dict[tuple[Kind, str], np.ndarray] = {}

@@ -112,11 +112,13 @@ class CodeMatrix:
         self._index: np.ndarray | None = None
 
     @classmethod
-    def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None
-                     ) -> "CodeMatrix":
-        """Encode ordered code columns (strings, categoricals or Arrow dictionaries) against the vocabulary."""
+    def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None,
+                     n: int | None = None) -> "CodeMatrix":
+        """Encode ordered code columns (strings, categoricals or Arrow dictionaries) against the vocabulary.
+
+        ``n`` is the number of episodes; it is needed when there are no columns (no codes of this kind)."""
         vocabulary = vocabulary if vocabulary is not None else Vocabulary(kind)
-        n = len(columns[0]) if columns else 0
+        n = n if n is not None else (len(columns[0]) if columns else 0)
         encoded = [_dictionary(c) for c in columns]
         # One lookup of every column's dictionary against the vocabulary, in C++.
         rows = vocabulary.rows(pa.concat_arrays([d for _, d in encoded])) if encoded else np.zeros(0, np.int32)

@@ -152,7 +152,7 @@ def test_strict_still_writes_the_rejects(tmp_path):
     result = run(path, "--strict", "--rejects", tmp_path / "r.csv")
     assert result.exit_code == 2
     assert (
-        "1 rows set aside (--strict); first: line 3: duplicate episode id (first at line 2)" in result.stderr
+        "1 row set aside (--strict); first: line 3: duplicate episode id (first at line 2)" in result.stderr
     )
     assert (tmp_path / "r.csv").read_text().splitlines()[1] == "3,1,duplicate episode id (first at line 2)"
 

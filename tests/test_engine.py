@@ -139,3 +139,10 @@ rules:
                             for d in ["2020-03-31", "2020-04-01", "2021-03-31", "2021-04-01", None]])
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     assert list(evaluate(frame, compiled)["episode_id"]) == ["2020-04-01", "2021-03-31", "none"]
+
+
+def test_a_chunk_without_procedure_columns(compiled_shipped):
+    frame = episodes_frame([{"id": "1", "diagnoses": ["C787"]}, {"id": "2", "diagnoses": ["I10X"]}])
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("proc_")])
+    found = evaluate(frame, compiled_shipped)
+    assert list(found["episode_id"]) == ["1"] and list(found["rule_id"]) == ["NAT-ICD-03"]

@@ -427,7 +427,7 @@ class ParquetSource(Source):
                 if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
             ]
             pf = pq.ParquetFile(self.path, read_dictionary=strings)  # codes stay dictionary-encoded
-            for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns, use_threads=False):
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns):
                 n = batch.num_rows
                 table = pa.table(
                     {c: _parquet_text(batch.column(c), c, c in dictionary, self.path) for c in columns}
@@ -636,18 +636,14 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
     """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank."""
     blank = defects == ""
     for col in table.columns:  # a loop over columns, each computed for every row at once
-        if pa.types.is_dictionary(col.type):
-            col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-            empty = pc.equal(pc.utf8_trim_whitespace(col.dictionary), "").to_numpy(zero_copy_only=False)
-            indices = pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False)
-            valid = col.is_valid().to_numpy(zero_copy_only=False)
-            blank &= ~valid | (empty[np.where(valid, indices, 0)] if len(empty) else True)
-        elif pa.types.is_timestamp(col.type):
-            blank &= col.is_null().to_numpy(zero_copy_only=False)
-        else:
-            blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(
-                zero_copy_only=False
-            )
+        if not blank.any():
+            break  # a row is blank only if every column is: once no candidate is left, stop looking
+        if blank.sum() < len(blank) // 8:  # few candidates left: look at those rows only
+            candidates = np.flatnonzero(blank)
+            col = col.take(pa.array(candidates))
+            blank[candidates] = _blank_cells(col)
+            continue
+        blank &= _blank_cells(col)
     keep = ~blank
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
@@ -661,6 +657,20 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
         ):
             frame[col] = s.fillna("")
     return RawChunk(frame, lines, defects)
+
+
+def _blank_cells(col) -> np.ndarray:
+    """bool per cell: nothing in it (null, or only white space)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        empty = pc.equal(pc.utf8_trim_whitespace(col.dictionary), "").to_numpy(zero_copy_only=False)
+        indices = pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False)
+        valid = col.is_valid().to_numpy(zero_copy_only=False)
+        return ~valid | (empty[np.where(valid, indices, 0)] if len(empty) else np.ones(len(col), dtype=bool))
+    if pa.types.is_timestamp(col.type):
+        return col.is_null().to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(zero_copy_only=False)
 
 
 def _first_line(exc: object) -> str:

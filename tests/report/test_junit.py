@@ -1,5 +1,7 @@
 import xml.etree.ElementTree as ET
 
+import junitparser
+
 from audit.report.junit import write
 from tests.samples import SCRIPT_ID
 
@@ -28,3 +30,17 @@ def test_a_test_case_per_rule_failures_list_episodes(sample_result, tmp_path):
     assert rejected is not None and "line 17" in rejected.text
     for c in cases:
         assert c.get("classname") and c.get("name")
+
+
+def test_a_junit_consumer_reads_it(sample_result, tmp_path):
+    """junitparser, the library CI tools use to read JUnit XML, sees the same suite, cases and failures."""
+    out = tmp_path / "junit.xml"
+    write(sample_result, out)
+    xml = junitparser.JUnitXml.fromfile(str(out))
+    suites = list(xml)
+    assert len(suites) == 1
+    cases = list(suites[0])
+    assert len(cases) == len(sample_result.rules) + 1
+    failed = {c.name.split(":")[0] for c in cases if any(isinstance(r, junitparser.Failure) for r in c.result)}
+    assert {"IPG327-01", "HTG532-02", "input"} <= failed and "IPG406-02" not in failed
+    assert suites[0].failures == len(failed)

@@ -18,13 +18,8 @@ HEAD = "EPIKEY,PROCODE,EPIEND,DIAG_01,DIAG_02,OPERTN_01,OPERTN_02\n"
 NICE_RULES = REPO / "rulesets" / "nice"  # expected findings here are of the NICE rules and built-in checks
 
 
-def run(*args: str, cwd: Path | None = None):
-    runner = CliRunner()
-    args = [*map(str, args), "--rules", str(NICE_RULES)]
-    if cwd is None:
-        return runner.invoke(main, ["run", *args])
-    with runner.isolated_filesystem(temp_dir=cwd):
-        return runner.invoke(main, ["run", *args])
+def run(*args: str):
+    return CliRunner().invoke(main, ["run", *map(str, args), "--rules", str(NICE_RULES)])
 
 
 def doc(result) -> dict:
@@ -70,15 +65,16 @@ def test_columns_from_audit_toml(local_csv, tmp_path):
     assert doc(result)["summary"]["episodes_audited"] == 2
 
 
-def test_columns_from_pyproject_in_the_current_folder(local_csv, tmp_path):
+def test_columns_from_pyproject_in_the_current_folder(local_csv, tmp_path, monkeypatch):
     settings = (
         '[tool.audit.columns]\nepisode_id = "Episode No"\ndiagnoses = "Dx"\nprocedures = "Proc"\n'
         '[tool.audit.extract]\ndelimiter = "pipe"\n'
     )
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
-        Path(cwd, "pyproject.toml").write_text(settings)
-        result = runner.invoke(main, ["run", str(local_csv), "--format", "json"])
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(settings)
+    monkeypatch.chdir(folder)  # settings are read from the current folder
+    result = CliRunner().invoke(main, ["run", str(local_csv), "--format", "json"])
     assert result.exit_code == 1, result.stderr
     assert doc(result)["summary"]["episodes_audited"] == 2
 

@@ -8,9 +8,10 @@ from typing import Callable
 
 import pandas as pd
 
-from audit.engine import compile_rules, empty_findings, evaluate
+from audit.engine import compile_rules, empty_findings
 from audit.episodes import END_DATE
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
+from audit.parallel import ChunkEvaluator
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
 from audit.rules.options import attribute_notes, select_rules
@@ -79,16 +80,18 @@ class RunResult:
 
 def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,
               reference: ReferenceTables | None = None, options: dict | None = None,
-              progress: Callable[[int], None] | None = None, **read_options) -> RunResult:
+              progress: Callable[[int], None] | None = None, workers: int = 0, **read_options) -> RunResult:
     """Audit one extract with ``rules``; memory is bounded by the chunk size, not the file.
 
     Rules switched off by local ``options`` or needing ``reference`` tables that were not given are
     left out, with a note saying so. ``progress``, when given, is called after each chunk with the
     number of rows read in it. ``read_options`` go to ``read_extract`` (layout, columns, encoding,
-    sheet, separator, delimiter)."""
+    sheet, separator, delimiter). With ``workers`` >= 1, chunks after the first are evaluated in that
+    many worker processes while the next chunks are read (``audit.parallel``); 0 evaluates here."""
     rules, selection_notes = select_rules(rules, options, reference)
     compiled = compile_rules(rules, reference)
-    findings, rejected, notes = [], [], []
+    evaluator = ChunkEvaluator(compiled, workers)
+    rejected, notes = [], []
     read = audited = no_end_date = 0
     columns: set[str] = set()
     for batch in read_extract(Path(path), chunk_rows=chunk_rows, **read_options):
@@ -101,11 +104,12 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
         else:
             no_end_date += len(batch.episodes)
         if len(batch.episodes):
-            findings.append(evaluate(batch.episodes, compiled))
+            evaluator.submit(batch.episodes)
         if len(batch.rejected):
             rejected.append(batch.rejected)
         if progress is not None:
             progress(batch.read)
+    findings = evaluator.results()
     frames = [f for f in findings if len(f)]
     all_findings = pd.concat(frames, ignore_index=True) if frames else \
         (findings[0] if findings else empty_findings(titles=reference is not None))

@@ -20,6 +20,7 @@ from rich.table import Table
 from audit.baseline import fingerprint
 from audit.errors import UserError
 from audit.jsonfiles import read_json
+from audit.report.output import write_console
 
 COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new", "fixed", "persisting",
            "old_rate", "new_rate", "rate_change"]
@@ -111,11 +112,7 @@ def write_csv(comparison: dict, output: Path | None) -> None:
 
 
 def write_table(comparison: dict, output: Path | None) -> None:
-    if output is None:
-        _print(comparison, Console(highlight=False))
-        return
-    with open(output, "w", encoding="utf-8") as f:
-        _print(comparison, Console(file=f, width=140, no_color=True, highlight=False))
+    write_console(lambda console: _print(comparison, console), output)
 
 
 def _signed(x: float) -> str:

@@ -10,6 +10,8 @@ parsing: pyarrow for CSV and Parquet, openpyxl for .xlsx.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import codecs
 import csv
 import datetime as dt
@@ -49,7 +51,7 @@ class RawChunk:
 
 
 @dataclass
-class Source:
+class Source(ABC):
     """An opened extract: its header, and its rows as raw chunks (see ``chunks``)."""
 
     path: Path
@@ -72,8 +74,9 @@ class Source:
             if len(chunk.lines):
                 yield chunk
 
-    def _pieces(self, columns, dictionary, chunk_rows, id_column):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        """(Arrow table, line numbers, defects) pieces of any size, in file order."""
 
 
 def open_source(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
 
 
 def write_text(text: str, output: Path | None) -> None:
@@ -13,6 +16,15 @@ def write_text(text: str, output: Path | None) -> None:
         sys.stdout.flush()
     else:
         Path(output).write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_console(render: Callable[[Console], None], output: Path | None) -> None:
+    """A rich rendering to the terminal (with colour), or to ``output`` as plain text 140 columns wide."""
+    if output is None:
+        render(Console(highlight=False))
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        render(Console(file=f, width=140, no_color=True, highlight=False))
 
 
 def write_bytes(data: bytes, output: Path | None) -> None:

@@ -9,17 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from audit.pipeline import RunResult
+from audit.report.output import write_console
 
 SHOW_FINDINGS = 50
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    if output is None:
-        _print(result, Console(highlight=False))
-        return
-    with open(output, "w", encoding="utf-8") as f:
-        _print(result, Console(file=f, width=140, no_color=True, highlight=False))
+    write_console(lambda console: _print(result, console), output)
 
 
 def _print(result: RunResult, console: Console) -> None:

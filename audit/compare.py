@@ -8,7 +8,6 @@ persisting. Rates are findings per 1,000 episodes audited in each run.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +19,7 @@ from rich.table import Table
 from audit.baseline import fingerprint
 from audit.errors import UserError
 from audit.jsonfiles import read_json
-from audit.report.output import write_console
+from audit.report.output import write_console, write_text
 
 COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new", "fixed", "persisting",
            "old_rate", "new_rate", "rate_change"]
@@ -94,21 +93,13 @@ def compare(old: dict, new: dict) -> dict:
 
 
 def write_json(comparison: dict, output: Path | None) -> None:
-    text = json.dumps(comparison, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", output)
 
 
 def write_csv(comparison: dict, output: Path | None) -> None:
     from audit.report.safety import neutralise_frame
-    text = neutralise_frame(pd.DataFrame(comparison["rules"], columns=COLUMNS)).to_csv(
-        index=False, lineterminator="\n")
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+    write_text(neutralise_frame(pd.DataFrame(comparison["rules"], columns=COLUMNS)).to_csv(
+        index=False, lineterminator="\n"), output)
 
 
 def write_table(comparison: dict, output: Path | None) -> None:

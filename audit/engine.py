@@ -37,50 +37,42 @@ TITLES = "found_titles"  # after "found" when reference tables are given: each f
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-class _ValueBits:
-    """uint64 pattern bits of every value in a run's vocabulary, extended as the vocabulary grows.
+class _PerValue:
+    """Something worked out once for each distinct value of a run's vocabulary, extended as it grows.
 
-    The last bit of each classification is reserved for "not a well-formed code",
-    so the ``malformed`` condition is just another bit.
+    ``compute(values, start, stop)`` works it out for the vocabulary rows ``start:stop``; ``concat``
+    joins the old and the new parts. Chunk 40 pays only for the values chunk 1 to 39 did not have.
     """
 
-    def __init__(self, vocabulary: Vocabulary, patterns: list[Pattern]):
-        self.vocabulary = vocabulary
-        self.patterns = patterns
-        self.malformed_bit = len(patterns)
-        self.words = len(patterns) // 64 + 1
-        self._table = np.zeros((0, self.words), dtype=np.uint64)
+    def __init__(self, vocabulary: Vocabulary, compute, concat=np.concatenate):
+        self.vocabulary, self.compute, self.concat = vocabulary, compute, concat
+        self._done, self._value = 0, None
 
-    def table(self) -> np.ndarray:
-        """(len(vocabulary) + 1, words): the last row, all zero, is what an EMPTY cell (-1) selects."""
-        done, size = len(self._table) - 1 if len(self._table) else 0, len(self.vocabulary)
-        if len(self._table) == 0 or done < size:
-            values = self.vocabulary.values
-            new = np.zeros((size - done, self.words), dtype=np.uint64)
-            codes, valid = values.code[done:size], values.valid[done:size]
-            for i, p in enumerate(self.patterns):  # match each pattern against the new values only
-                new[p.match(codes) & valid, i // 64] |= _bit(i)
-            new[values.invalid[done:size], self.malformed_bit // 64] |= _bit(self.malformed_bit)
-            body = self._table[:-1] if len(self._table) else self._table
-            self._table = np.concatenate([body, new, np.zeros((1, self.words), dtype=np.uint64)])
-        return self._table
-
-
-class _ValueFacts:
-    """What a reference table says about every value in a run's vocabulary, looked up once per value."""
-
-    def __init__(self, vocabulary: Vocabulary, table):
-        self.vocabulary, self.table = vocabulary, table
-        self._facts: CodeFacts | None = None
-
-    def facts(self) -> CodeFacts:
-        done = len(self._facts.known) if self._facts is not None else 0
+    def get(self):
         size = len(self.vocabulary)
-        if self._facts is None or done < size:
-            new = self.table.facts(self.vocabulary.values.code[done:size])
-            self._facts = new if self._facts is None else CodeFacts(
-                *(np.concatenate([getattr(self._facts, f), getattr(new, f)]) for f in CodeFacts.__dataclass_fields__))
-        return self._facts
+        if self._value is None or self._done < size:
+            new = self.compute(self.vocabulary.values, self._done, size)
+            self._value = new if self._value is None else self.concat([self._value, new])
+            self._done = size
+        return self._value
+
+
+def _pattern_bits(patterns: list[Pattern], malformed_bit: int, words: int):
+    """``compute`` for ``_PerValue``: uint64 (values, words) of the patterns each value matches.
+
+    The last bit is reserved for "not a well-formed code", so ``malformed`` is just another bit."""
+    def compute(values, start: int, stop: int) -> np.ndarray:
+        out = np.zeros((stop - start, words), dtype=np.uint64)
+        codes, valid = values.code[start:stop], values.valid[start:stop]
+        for i, p in enumerate(patterns):  # each pattern against the new values only
+            out[p.match(codes) & valid, i // 64] |= _bit(i)
+        out[values.invalid[start:stop], malformed_bit // 64] |= _bit(malformed_bit)
+        return out
+    return compute
+
+
+def _concat_facts(parts: list[CodeFacts]) -> CodeFacts:
+    return CodeFacts(*(np.concatenate([getattr(p, f) for p in parts]) for f in CodeFacts.__dataclass_fields__))
 
 
 def _bit(i: int) -> np.uint64:
@@ -99,14 +91,25 @@ class CompiledRules:
     reference: ReferenceTables | None = None  # the classification tables, when the user gave them
     bits: dict[tuple[Kind, str], int] = field(default_factory=dict)
     patterns: dict[Kind, list[Pattern]] = field(default_factory=lambda: {Kind.DIAGNOSIS: [], Kind.PROCEDURE: []})
-    value_bits: dict[Kind, _ValueBits] = field(default_factory=dict)
-    value_facts: dict[Kind, _ValueFacts] = field(default_factory=dict)
+    vocabulary: dict[Kind, Vocabulary] = field(default_factory=dict)
+    value_bits: dict[Kind, _PerValue] = field(default_factory=dict)
+    value_facts: dict[Kind, _PerValue] = field(default_factory=dict)
+    _memos: dict = field(default_factory=dict)
 
     def bit(self, pattern: Pattern) -> int:
         return self.bits[(pattern.kind, pattern.text)]
 
+    def malformed_bit(self, kind: Kind) -> int:
+        return len(self.patterns[kind])
+
     def words(self, kind: Kind) -> int:
-        return self.value_bits[kind].words
+        return self.malformed_bit(kind) // 64 + 1
+
+    def per_value(self, key, kind: Kind, compute) -> np.ndarray:
+        """A per-value array of the run's vocabulary (e.g. a character test), worked out once per value."""
+        if key not in self._memos:
+            self._memos[key] = _PerValue(self.vocabulary[kind], compute)
+        return self._memos[key].get()
 
     def rule_mask(self, rule: Rule, kind: Kind) -> np.ndarray:
         """uint64 (words,): the bits of the patterns (and malformed values) a rule's findings point at.
@@ -117,7 +120,7 @@ class CompiledRules:
             if s.kind is kind and not s.usage:
                 mask[self.bit(s.pattern) // 64] |= _bit(self.bit(s.pattern))
         if any(isinstance(x, c.Malformed) and x.kind is kind for cond in _rule_conditions(rule) for x in c.walk(cond)):
-            mask[self.value_bits[kind].malformed_bit // 64] |= _bit(self.value_bits[kind].malformed_bit)
+            mask[self.malformed_bit(kind) // 64] |= _bit(self.malformed_bit(kind))
         return mask
 
 
@@ -134,11 +137,14 @@ def compile_rules(rules: RuleSet, reference: ReferenceTables | None = None) -> C
                 compiled.bits[key] = len(compiled.patterns[p.kind])
                 compiled.patterns[p.kind].append(p)
     for kind in Kind:
-        vocabulary = Vocabulary(kind)
-        compiled.value_bits[kind] = _ValueBits(vocabulary, compiled.patterns[kind])
+        vocabulary = compiled.vocabulary[kind] = Vocabulary(kind)
+        compiled.value_bits[kind] = _PerValue(vocabulary, _pattern_bits(
+            compiled.patterns[kind], compiled.malformed_bit(kind), compiled.words(kind)))
         table = reference.get(kind) if reference is not None else None
         if table is not None:
-            compiled.value_facts[kind] = _ValueFacts(vocabulary, table)
+            compiled.value_facts[kind] = _PerValue(
+                vocabulary, lambda values, start, stop, table=table: table.facts(values.code[start:stop]),
+                _concat_facts)
     return compiled
 
 
@@ -158,16 +164,19 @@ class _Chunk:
         self.episodes = episodes
         self.n = len(episodes)
         self.codes = {kind: CodeMatrix.from_columns([episodes[col] for col in code_columns(episodes, kind)], kind,
-                                                    compiled.value_bits[kind].vocabulary, n=self.n)
+                                                    compiled.vocabulary[kind], n=self.n)
                       for kind in Kind}
-        self.tables = {kind: compiled.value_bits[kind].table() for kind in Kind}
+        # A zero row appended last is what an EMPTY cell (index -1) selects.
+        self.tables = {kind: np.concatenate([compiled.value_bits[kind].get(),
+                                             np.zeros((1, compiled.words(kind)), dtype=np.uint64)])
+                       for kind in Kind}
         self._episode_bits: dict[tuple[Kind, str], np.ndarray] = {}
         self._facts: dict[Kind, CodeFacts | None] = {}
         self._attributes: dict[str, np.ndarray] = {}
 
-    def cell_bits(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
-        """uint64 (len(rows), k, words): the pattern bits of each cell of these episodes."""
-        return self.tables[kind][self.codes[kind].rows(rows).index]
+    def cell_bits(self, m: CodeMatrix) -> np.ndarray:
+        """uint64 (episodes, k, words): the pattern bits of each cell of a subset of episodes' codes."""
+        return self.tables[m.kind][m.index]
 
     def episode_bits(self, kind: Kind, position: str) -> np.ndarray:
         """uint64 (n, words): OR of the pattern bits of the cells at ``position``."""
@@ -198,13 +207,13 @@ class _Chunk:
     def has(self, pattern: Pattern, position: str = "any") -> np.ndarray:
         return self._has_bit(pattern.kind, self.compiled.bit(pattern), position)
 
-    def cell_hit(self, pattern: Pattern, rows: np.ndarray) -> np.ndarray:
-        """bool (len(rows), k): which cells of these episodes match ``pattern``."""
+    def cell_hit(self, pattern: Pattern, m: CodeMatrix) -> np.ndarray:
+        """bool (episodes, k): which cells of a subset of episodes' codes match ``pattern``."""
         bit = self.compiled.bit(pattern)
-        return (self.cell_bits(pattern.kind, rows)[:, :, bit // 64] & _bit(bit)) != 0
+        return (self.cell_bits(m)[:, :, bit // 64] & _bit(bit)) != 0
 
     def malformed(self, kind: Kind) -> np.ndarray:
-        return self._has_bit(kind, self.compiled.value_bits[kind].malformed_bit)
+        return self._has_bit(kind, self.compiled.malformed_bit(kind))
 
     def evaluate(self, cond: c.Condition) -> np.ndarray:
         """bool (n,): does each episode satisfy the condition?"""
@@ -242,18 +251,19 @@ class _Chunk:
         out = np.full(self.n, cond.every, dtype=bool)  # no selected block: 'every' holds, 'some' does not
         if rows.size == 0:
             return out
-        blocks = Blocks.of(self.codes[Kind.PROCEDURE].rows(rows))
+        m = self.codes[Kind.PROCEDURE].rows(rows)  # the cells of these episodes, built once
+        blocks = Blocks.of(m)
         selected = blocks.is_main.copy()
         if cond.main is not None:
-            selected &= self.cell_hit(cond.main, rows)
+            selected &= self.cell_hit(cond.main, m)
         for p in cond.contains:
-            selected &= blocks.contains(self.cell_hit(p, rows))
+            selected &= blocks.contains(self.cell_hit(p, m))
         if not cond.every:
             out[rows] = selected.any(axis=1)
             return out
         ok = np.ones_like(selected)
         for p in cond.must_contain:
-            ok &= blocks.contains(self.cell_hit(p, rows))
+            ok &= blocks.contains(self.cell_hit(p, m))
         out[rows] = (~selected | ok).all(axis=1)
         return out
 
@@ -295,7 +305,9 @@ class _Chunk:
             columns[[j for j in allowed if j < k]] = True
             ok &= columns[None, :]
         for test in cond.characters:
-            ok &= m.take(_character_ok(m.values.code, test), False)
+            passes = self.compiled.per_value(("character", cond.kind, test), cond.kind,
+                                             lambda values, start, stop, t=test: _character_ok(values.code[start:stop], t))
+            ok &= m.take(passes, False)
         if cond.relation is not None:
             rel = cond.relation
             blocks = Blocks.of(m) if rel.within_block else None
@@ -316,7 +328,7 @@ class _Chunk:
         """What the reference table says about each distinct value (None without the table)."""
         if kind not in self._facts:
             lookup = self.compiled.value_facts.get(kind)
-            self._facts[kind] = lookup.facts() if lookup is not None else None
+            self._facts[kind] = lookup.get() if lookup is not None else None
         return self._facts[kind]
 
     def attribute(self, name: str) -> np.ndarray:
@@ -370,32 +382,36 @@ class _Chunk:
         return rows, hit
 
     # -- what a finding points at ------------------------------------------
-    def involved(self, rule: Rule, rows: np.ndarray) -> dict[Kind, np.ndarray]:
+    def flagged(self, rows: np.ndarray) -> dict[Kind, CodeMatrix]:
+        """The codes of these (flagged) episodes, built once for everything a finding shows."""
+        return {kind: self.codes[kind].rows(rows) for kind in Kind}
+
+    def involved(self, rule: Rule, rows: np.ndarray, cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
         """bool (len(rows), k) per classification: the cells of each flagged episode the rule is about."""
         conds = [x for cond in _rule_conditions(rule) for x in c.walk(cond)]
         usage = [s for s in dict.fromkeys(s for cond in _rule_conditions(rule) for s in c.selectors_of(cond))
                  if s.usage]
         out = {}
         for kind in Kind:
-            involved = (self.cell_bits(kind, rows) & self.compiled.rule_mask(rule, kind)).any(axis=2)
+            involved = (self.cell_bits(cells[kind]) & self.compiled.rule_mask(rule, kind)).any(axis=2)
             for s in usage:
                 if s.kind is kind:
-                    involved |= self.cells(s, rows)
+                    involved |= self.cells(s, rows, cells[kind])
             for x in conds:
                 if isinstance(x, c.ReferenceCheck) and x.kind is kind:
-                    cells = self.reference_cells(x, rows)
-                    if cells is not None:
-                        involved |= cells[1]
+                    offending = self.reference_cells(x, rows)
+                    if offending is not None:
+                        involved |= offending[1]
             out[kind] = involved
         return out
 
-    def found(self, rows: np.ndarray, involved: dict[Kind, np.ndarray]) -> pd.Series:
+    def found(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pd.Series:
         """The codes of each flagged episode the rule is about, in order: diagnoses, then procedures."""
-        return self._show(involved, rows, {kind: self.codes[kind].values.display for kind in Kind}, " ")
+        return self._show(involved, cells, {kind: self.codes[kind].values.display for kind in Kind}, " ")
 
-    def found_titles(self, rows: np.ndarray, involved: dict[Kind, np.ndarray]) -> pd.Series:
+    def found_titles(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pd.Series:
         """The same codes, each with its title from the reference tables ("; " between codes)."""
-        return self._show(involved, rows, {kind: self._titled(kind) for kind in Kind}, "; ")
+        return self._show(involved, cells, {kind: self._titled(kind) for kind in Kind}, "; ")
 
     def _titled(self, kind: Kind) -> np.ndarray:
         v = self.codes[kind].values
@@ -407,31 +423,34 @@ class _Chunk:
         return np.where(v.status == Status.INVALID, "", np.where(facts.known & (facts.title == ""), v.display,
                                                                  titled)).astype(object)
 
-    def _show(self, involved: dict[Kind, np.ndarray], rows: np.ndarray, shown: dict[Kind, np.ndarray],
+    @staticmethod
+    def _show(involved: dict[Kind, np.ndarray], cells: dict[Kind, CodeMatrix], shown: dict[Kind, np.ndarray],
               sep: str) -> pd.Series:
         """Join the shown form of the involved cells of each flagged episode, in position order."""
         pieces, owners, order = [], [], []
+        n = cells[Kind.DIAGNOSIS].n_episodes
         for kind_order, kind in enumerate(Kind):
             r, col = np.nonzero(involved[kind])
-            pieces.append(shown[kind][self.codes[kind].rows(rows).index[r, col]])
+            pieces.append(shown[kind][cells[kind].index[r, col]])
             owners.append(r)
             order.append(kind_order * 10_000 + col)
         text, owner, position = np.concatenate(pieces), np.concatenate(owners), np.concatenate(order)
         keep = text != ""
         sort = np.lexsort((position[keep], owner[keep]))
         # One list of pieces per flagged episode, joined in C++: no Python call per finding.
-        offsets = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=len(rows)))])
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=n))])
         lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(text[keep][sort], pa.string()))
         return pd.Series(pc.binary_join(lists, sep).to_numpy(zero_copy_only=False), dtype=object)
 
     def episode_codes(self, rows: np.ndarray) -> pd.Series:
         """All codes of each of these episodes in order, as displayed: "diagnoses | procedures"."""
         shown = {kind: self.codes[kind].values.display for kind in Kind}
+        cells = self.flagged(rows)
         groups = []
         for kind in Kind:
-            only = {k: (self.codes[k].rows(rows).index != EMPTY) if k is kind else
-                    np.zeros((len(rows), len(self.codes[k].columns)), dtype=bool) for k in Kind}
-            groups.append(self._show(only, rows, shown, " "))
+            only = {k: (cells[k].index != EMPTY) if k is kind else
+                    np.zeros((len(rows), len(cells[k].columns)), dtype=bool) for k in Kind}
+            groups.append(self._show(only, cells, shown, " "))
         return (groups[0] + " | " + groups[1]).str.strip()
 
 
@@ -493,8 +512,9 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
             hit = chunk.evaluate(v.when)[rows] & ~assigned
             severity[hit], message[hit], expected[hit] = v.severity, v.message, v.expected
             assigned |= hit
-        involved = chunk.involved(rule, rows)
-        found = chunk.found(rows, involved)
+        cells = chunk.flagged(rows)
+        involved = chunk.involved(rule, rows, cells)
+        found = chunk.found(cells, involved)
         rendered = pd.Series([""] * rows.size, dtype=object)
         for template in np.unique(message):
             sel = message == template
@@ -506,7 +526,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
             "expected": expected, "found": found.to_numpy(),
         }
         if compiled.reference is not None:
-            columns[TITLES] = chunk.found_titles(rows, involved).to_numpy()
+            columns[TITLES] = chunk.found_titles(cells, involved).to_numpy()
         frames.append(pd.DataFrame(columns))
     attributes = attribute_columns(episodes)
     if not frames:

@@ -17,9 +17,6 @@ import numpy as np
 
 from audit.episodes import Blocks
 
-RELATIONS = ("directly_followed_by", "directly_preceded_by", "followed_by", "preceded_by")
-
-
 def next_index(mask: np.ndarray) -> np.ndarray:
     """int (n, k): the first column after each cell where ``mask`` holds; k when there is none."""
     n, k = mask.shape

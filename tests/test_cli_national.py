@@ -86,3 +86,20 @@ def test_rules_list_show_and_test():
     assert tested.exit_code == 0 and "6 rules" not in tested.output and "skipped (need --reference)" in tested.output
     tested = run("rules", "test", "--reference", REFERENCE)
     assert tested.exit_code == 0 and "0 failed" in tested.output and "skipped" not in tested.output
+
+
+def test_with_reference_titles_appear_in_every_report(tmp_path):
+    outputs = {fmt: tmp_path / name for fmt, name in (
+        ("html", "r.html"), ("junit", "r.junit.xml"), ("sarif", "r.sarif"), ("github", "r.github.log"),
+        ("xlsx", "r.xlsx"), ("csv", "r.csv"), ("jsonl", "r.jsonl"), ("table", "r.txt"))}
+    args = [x for fmt, path in outputs.items() for x in ("--format", fmt, "--output", str(path))]
+    result = run("run", SAMPLE, "--reference", REFERENCE, *args)
+    assert result.exit_code == 1, result.output
+    for fmt, path in outputs.items():
+        if fmt == "xlsx":
+            import openpyxl
+            sheet = openpyxl.load_workbook(path)["Findings"]
+            text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
+        else:
+            text = path.read_text(encoding="utf-8")
+        assert "Prostate cancer (fixture)" in text, fmt

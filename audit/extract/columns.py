@@ -23,24 +23,6 @@ CODE_ROLES = {Kind.DIAGNOSIS: "diagnoses", Kind.PROCEDURE: "procedures"}
 LONG_ROLES = ("kind", "position", "code")
 ROLES = (EPISODE_ID, *CODE_ROLES.values(), *LONG_ROLES, *ATTRIBUTE_ROLES)
 
-ROLE_HELP = {
-    EPISODE_ID: "episode identifier (HES EPIKEY)",
-    "diagnoses": "wide: prefix of the numbered diagnosis columns (DIAG_ for DIAG_01..); "
-    "concatenated: the diagnoses field (DIAG_ALL)",
-    "procedures": "wide: prefix of the numbered procedure columns (OPERTN_ for OPERTN_01..); "
-    "concatenated: the procedures field (OPERTN_ALL)",
-    "kind": "long: diagnosis or procedure",
-    "position": "long: the code's position, 1 = primary diagnosis / main procedure",
-    "code": "long: the code",
-    "provider": "provider code (PROCODE)",
-    "start_date": "episode start date (EPISTART)",
-    "end_date": "episode end date (EPIEND): decides which rules are in effect",
-    "specialty": "main specialty (MAINSPEF)",
-    "sex": "sex (SEX)",
-    "age": "age at start of episode (STARTAGE)",
-    "coder": "coder or coding team",
-}
-
 # Names looked for when a role is not mapped, first found wins.
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     EPISODE_ID: ("EPIKEY", "EPISODE_ID"),

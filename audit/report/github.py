@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audit.engine import TITLES
 from audit.pipeline import RunResult
 from audit.report.output import write_text
 
@@ -28,11 +29,13 @@ def escape_property(text: str) -> str:
 def lines(result: RunResult) -> list[str]:
     out = []
     f = result.findings
-    for episode_id, rule_id, severity, message, guidance in zip(
-            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"]):
+    titles = f[TITLES] if TITLES in f.columns else [""] * len(f)  # with reference tables
+    for episode_id, rule_id, severity, message, guidance, code_titles in zip(
+            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], titles):
         title = escape_property(f"{rule_id} ({guidance})")
+        text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
         out.append(f"::{LEVEL.get(severity, 'warning')} file={escape_property(result.source)},title={title}::"
-                   f"{escape_data(f'episode {episode_id}: {message}')}")
+                   f"{escape_data(text)}")
     if len(result.rejected):
         out.append(f"::warning file={escape_property(result.source)},title=rows set aside::"
                    f"{escape_data(f'{len(result.rejected)} rows could not be audited (see the JSON report)')}")

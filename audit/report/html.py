@@ -19,6 +19,7 @@ import pandas as pd
 
 from audit import __version__
 from audit.baseline import code_tokens
+from audit.engine import TITLES
 from audit.pipeline import RunResult
 from audit.report import charts
 from audit.report.output import write_text
@@ -119,15 +120,18 @@ def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
     f = result.findings.head(MAX_ROWS)
     titles = {r["id"]: r for r in rules}
     attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
-    codes = f["codes"] if "codes" in f.columns else pd.Series([""] * len(f), index=f.index)
+    blank = pd.Series([""] * len(f), index=f.index)
+    codes = f["codes"] if "codes" in f.columns else blank
+    found_titles = f[TITLES] if TITLES in f.columns else blank  # with the user's reference tables
     out = []
     records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"], codes,
-                  *(f[c] for c in attrs))
-    for episode_id, rule_id, severity, message, guidance, found, code_text, *values in records:
+                  found_titles, *(f[c] for c in attrs))
+    for episode_id, rule_id, severity, message, guidance, found, code_text, code_titles, *values in records:
         rule = titles.get(rule_id, {})
         out.append({
             "episode_id": str(episode_id), "rule_id": str(rule_id), "severity": str(severity),
-            "message": str(message), "guidance": str(guidance), "title": rule.get("title", ""),
+            "message": str(message), "code_titles": _attribute_text(code_titles),
+            "guidance": str(guidance), "title": rule.get("title", ""),
             "url": rule.get("url", ""), "anchor": f"rule-{rule_id}", "groups": _groups(str(code_text), str(found)),
             "attributes": [(ATTRIBUTE_LABELS[c], _attribute_text(v)) for c, v in zip(attrs, values)
                            if _attribute_text(v)],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from audit.engine import TITLES
 from audit.pipeline import RunResult
 from audit.report.output import write_text
 
@@ -20,7 +21,10 @@ _FAILING = ("error", "warning")
 
 
 def _lines(rows) -> str:
-    items = [f"{r.episode_id}: [{r.severity}] {r.message}" for r in rows.head(MAX_LISTED).itertuples()]
+    shown = rows.head(MAX_LISTED)
+    titles = shown[TITLES] if TITLES in shown.columns else [""] * len(shown)  # with reference tables
+    items = [f"{e}: [{sev}] {msg}" + (f" ({t})" if t else "")
+             for e, sev, msg, t in zip(shown["episode_id"], shown["severity"], shown["message"], titles)]
     if len(rows) > MAX_LISTED:
         items.append(f"... and {len(rows) - MAX_LISTED} more (see the CSV, JSON or XLSX report)")
     return "\n".join(items)

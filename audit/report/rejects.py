@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audit.extract import REJECT_COLUMNS
 from audit.pipeline import RunResult
+from audit.report.output import write_text
 from audit.report.safety import neutralise_frame
-
-REJECT_COLUMNS = ["line", "episode_id", "reason"]
 
 
 def write_rejects(result: RunResult, output: Path) -> None:
@@ -16,4 +16,4 @@ def write_rejects(result: RunResult, output: Path) -> None:
     rows["line"] = rows["line"].astype("int64")
     rows["episode_id"] = rows["episode_id"].astype(object).where(rows["episode_id"].notna(), "").astype(str)
     rows["reason"] = rows["reason"].astype(object).where(rows["reason"].notna(), "").astype(str)
-    Path(output).write_text(neutralise_frame(rows).to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    write_text(neutralise_frame(rows).to_csv(index=False, lineterminator="\n"), output)

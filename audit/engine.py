@@ -30,11 +30,12 @@ from audit.patterns import Pattern
 from audit.reference import CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
-from audit.sequence import relation_matrix
+from audit.sequence import MAIN, NONEMPTY, TARGET, relation_columns
 
 FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
 TITLES = "found_titles"  # after "found" when reference tables are given: each found code with its title
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_ANCHOR, _PASSES = np.uint8(8), np.uint8(16)  # code-test flags beside audit.sequence's
 
 
 class _PerValue:
@@ -289,38 +290,63 @@ class _Chunk:
         return m.take(self.value_hit(selector), False)
 
     def code_test(self, cond: c.CodeTest) -> np.ndarray:
-        # Cell-level work only for the episodes that have a code of the pattern at all.
         out = np.full(self.n, cond.every, dtype=bool)  # no such code: 'every' holds, 'some' does not
-        if not self.value_hit(cond.selector).any():
+        anchor = self.value_hit(cond.selector)
+        if not anchor.any():
             return out
-        rows = np.flatnonzero(self.has(cond.selector.pattern))
-        m = self.codes[cond.kind].rows(rows)  # the cells of these episodes, built once for every test below
-        anchor = self.cells(cond.selector, rows, m)
-        ok = np.ones(anchor.shape, dtype=bool)
-        if cond.position != "any":
-            k = anchor.shape[1]
-            allowed = {"primary": [0], "secondary": range(1, k), "first_secondary": [1],
-                       "primary_or_first_secondary": [0, 1]}[cond.position]
-            columns = np.zeros(k, dtype=bool)
-            columns[[j for j in allowed if j < k]] = True
-            ok &= columns[None, :]
+        wanted = self.has(cond.selector.pattern)
+        rel = cond.relation
+        if rel is not None and not cond.every:
+            wanted = wanted & self.has(rel.target.pattern)  # 'some' code with a related target needs one
+        rows = np.flatnonzero(wanted)
+        if rows.size == 0:
+            return out
+        m = self.codes[cond.kind]
+        if rows.size > self.n // 2:
+            rows = slice(None)  # most episodes: the whole chunk's columns, no gather
+        else:
+            m = m.rows(rows)
+        # Every test of a code is a flag of its distinct value; one take per position gives the cells.
+        flags = np.zeros(len(anchor) + 1, dtype=np.uint8)  # the last entry is what an EMPTY cell selects
+        flags[:-1] = np.where(anchor, _ANCHOR, 0)
+        passes = np.ones(len(anchor), dtype=bool)
         for test in cond.characters:
-            passes = self.compiled.per_value(("character", cond.kind, test), cond.kind,
-                                             lambda values, start, stop, t=test: _character_ok(values.code[start:stop], t))
-            ok &= m.take(passes, False)
-        if cond.relation is not None:
-            rel = cond.relation
-            blocks = Blocks.of(m) if rel.within_block else None
-            ok &= relation_matrix(self.cells(rel.target, rows, m), m.index != EMPTY, rel.kind, blocks)
-        episode_ok = np.ones(rows.size, dtype=bool)
+            passes &= self.compiled.per_value(("character", cond.kind, test), cond.kind,
+                                              lambda values, start, stop, t=test: _character_ok(values.code[start:stop], t))
+        flags[:-1] |= np.where(passes, _PASSES, 0).astype(np.uint8)
+        if rel is not None:
+            flags[:-1] |= NONEMPTY | np.where(self.value_hit(rel.target), TARGET, 0).astype(np.uint8)
+            if rel.within_block:
+                flags[:-1] |= np.where(m.values.valid & ~m.values.qualifier, MAIN, 0).astype(np.uint8)
+        positions, cells = [], []
+        for j, col in enumerate(m.columns):  # a loop over positions; a position with no code at all is skipped
+            column_flags = flags[col.remap]
+            if column_flags.any():
+                positions.append(j)
+                cells.append(column_flags[col.codes])
+        related = relation_columns(cells, rel.kind, rel.within_block) if rel is not None else None
+        allowed = {"any": None, "primary": {0}, "first_secondary": {1}, "primary_or_first_secondary": {0, 1},
+                   "secondary": set(range(1, len(m.columns)))}[cond.position]
+        some_anchor = np.zeros(m.n_episodes, dtype=bool)
+        decided = np.zeros(m.n_episodes, dtype=bool)  # every: an anchor failed; some: an anchor passed
+        for i, (j, cell) in enumerate(zip(positions, cells)):
+            at = (cell & _ANCHOR) != 0
+            if allowed is not None and j not in allowed:
+                ok = np.zeros_like(at)
+            else:
+                ok = (cell & _PASSES) != 0
+                if related is not None:
+                    ok &= related[i]
+            some_anchor |= at
+            decided |= at & (~ok if cond.every else ok)
+        episode_ok = np.ones(m.n_episodes, dtype=bool)
         if cond.coded_with is not None:
             episode_ok &= self.evaluate(cond.coded_with)[rows]
         if cond.not_coded_with is not None:
             episode_ok &= ~self.evaluate(cond.not_coded_with)[rows]
         if cond.unless is not None:
             episode_ok |= self.evaluate(cond.unless)[rows]
-        ok &= episode_ok[:, None]
-        out[rows] = (~anchor | ok).all(axis=1) if cond.every else (anchor & ok).any(axis=1)
+        out[rows] = ~decided & (episode_ok | ~some_anchor) if cond.every else decided & episode_ok
         return out
 
     # -- the classification tables ---------------------------------------------

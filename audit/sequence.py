@@ -1,77 +1,69 @@
-"""Where codes stand relative to each other in an episode's list, as whole-matrix operations.
+"""Where codes stand relative to each other in an episode's list, in one pass over the positions.
 
-Every function takes boolean matrices of episodes x positions (one row per
-episode, one column per code position) and answers for every cell at once,
-with numpy shifts, running minima/maxima and cumulative sums: no loop over
-episodes. Blank cells do not count as codes: "directly followed by" means the
-next code in the list, whatever blanks stand between.
+The cells of each code position are given as one array of flags over the same
+episodes (``TARGET``, ``NONEMPTY``, ``MAIN``). A relation is worked out by walking
+the positions once, left to right or right to left, carrying one state value per
+episode: no episodes x positions matrix and no loop over episodes. Blank cells do
+not count as codes: "directly followed by" means the next code in the list,
+whatever blanks stand between.
 
 Within an OPCS-4 block (``within_block``): a block is a main code and the Y/Z
-codes after it up to the next main code (``audit.episodes.Blocks``); a cell
-before any main code is in no block.
+codes after it up to the next main code ("PYZ" sequencing, ``audit.episodes.Blocks``);
+a cell before any main code is in no block.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from audit.episodes import Blocks
-
-def next_index(mask: np.ndarray) -> np.ndarray:
-    """int (n, k): the first column after each cell where ``mask`` holds; k when there is none."""
-    n, k = mask.shape
-    positions = np.where(mask, np.arange(k), k)
-    # Running minimum from the right gives the first hit at or after j; shift by one for "after".
-    at_or_after = np.minimum.accumulate(positions[:, ::-1], axis=1)[:, ::-1] if k else positions
-    return np.concatenate([at_or_after[:, 1:], np.full((n, min(k, 1)), k)], axis=1)
+TARGET = np.uint8(1)  # the cell holds a code the relation looks for
+NONEMPTY = np.uint8(2)  # the cell holds a code (well-formed or not)
+MAIN = np.uint8(4)  # an OPCS-4 main code (a valid code that is not Y or Z): it starts a block
 
 
-def previous_index(mask: np.ndarray) -> np.ndarray:
-    """int (n, k): the last column before each cell where ``mask`` holds; -1 when there is none."""
-    n, k = mask.shape
-    positions = np.where(mask, np.arange(k), -1)
-    at_or_before = np.maximum.accumulate(positions, axis=1) if k else positions
-    return np.concatenate([np.full((n, min(k, 1)), -1), at_or_before[:, :-1]], axis=1)
-
-
-def relation_matrix(target: np.ndarray, nonempty: np.ndarray, relation: str,
-                    blocks: Blocks | None = None) -> np.ndarray:
-    """bool (n, k): does a ``target`` cell stand in ``relation`` to each cell?
+def relation_columns(cells: list[np.ndarray], relation: str, within_block: bool = False) -> list[np.ndarray]:
+    """bool per position, over the episodes: does a ``TARGET`` cell stand in ``relation`` to that cell?
 
     ``directly_followed_by``: the next code is a target; ``directly_preceded_by``: the previous code
-    is; ``followed_by`` / ``preceded_by``: some later / earlier code is. With ``blocks`` the target
-    must also be in the cell's own OPCS-4 block.
+    is; ``followed_by`` / ``preceded_by``: some later / earlier code is. With ``within_block`` the
+    target must also be in the cell's own OPCS-4 block. ``cells`` are uint8 flag arrays in position
+    order; positions holding no code anywhere may be left out (they change nothing).
     """
-    n, k = target.shape
-    if k == 0:
-        return np.zeros((n, 0), dtype=bool)
-    # One False column appended: index k (no next code) and -1 (no previous code) both land on it.
-    padded = np.concatenate([target, np.zeros((n, 1), dtype=bool)], axis=1)
-    if blocks is not None:
-        in_block = blocks.owner >= 0
-        block_end = next_index(blocks.is_main)  # exclusive end of the cell's block
-    if relation == "directly_followed_by":
-        nxt = next_index(nonempty)
-        out = np.take_along_axis(padded, nxt, axis=1)
-        if blocks is not None:
-            out &= in_block & (nxt < block_end)
+    if not cells:
+        return []
+    n = len(cells[0])
+    out: list[np.ndarray] = [np.empty(0, dtype=bool)] * len(cells)
+    state = np.zeros(n, dtype=bool)
+    if relation in ("preceded_by", "directly_preceded_by"):
+        in_block = np.zeros(n, dtype=bool)  # a main code stands at or before this position
+        for j, cell in enumerate(cells):
+            target, main = (cell & TARGET) != 0, (cell & MAIN) != 0
+            if relation == "preceded_by":
+                if within_block:
+                    state &= ~main  # a main code starts a new block: targets before it no longer count
+                    in_block |= main
+                    out[j] = state & in_block
+                else:
+                    out[j] = state.copy()
+                state |= target
+            else:
+                # The previous code is in the cell's block unless the cell itself starts a block.
+                out[j] = state & in_block & ~main if within_block else state.copy()
+                in_block |= main
+                state = np.where((cell & NONEMPTY) != 0, target, state)
         return out
-    if relation == "directly_preceded_by":
-        prv = previous_index(nonempty)
-        out = np.take_along_axis(padded, prv, axis=1)
-        if blocks is not None:
-            out &= in_block & (prv >= blocks.owner)
-        return out
-    counts = np.cumsum(target, axis=1, dtype=np.int32)  # targets at or before each column
-    before = counts - target  # targets strictly before each column
-    if relation == "followed_by":
-        if blocks is None:
-            return counts[:, -1:] - counts > 0
-        upto = np.take_along_axis(counts, block_end - 1, axis=1)  # targets up to the block's last cell
-        return in_block & (upto - counts > 0)
-    if relation == "preceded_by":
-        if blocks is None:
-            return before > 0
-        start = np.take_along_axis(before, np.maximum(blocks.owner, 0), axis=1)  # targets before the block
-        return in_block & (before - start > 0)
-    raise ValueError(f"unknown relation {relation!r}")  # internal: the loader only builds the above
+    if relation not in ("followed_by", "directly_followed_by"):
+        raise ValueError(f"unknown relation {relation!r}")  # internal: the loader only builds the four
+    in_block = np.logical_or.accumulate([(cell & MAIN) != 0 for cell in cells]) if within_block else None
+    for j in range(len(cells) - 1, -1, -1):  # right to left: the state is what comes after the cell
+        cell = cells[j]
+        target, main = (cell & TARGET) != 0, (cell & MAIN) != 0
+        out[j] = state & in_block[j] if within_block else state.copy()
+        if relation == "followed_by":
+            state |= target
+            if within_block:
+                state &= ~main  # what follows a main code is in its block, not in the block before it
+        else:
+            # A main code after the cell starts the next block: it is not "next in the block".
+            state = np.where((cell & NONEMPTY) != 0, target & ~main if within_block else target, state)
+    return out

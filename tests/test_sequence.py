@@ -1,29 +1,30 @@
-"""Relations between cells as matrix operations (audit.sequence)."""
+"""Relations between cells, worked out in one pass over the positions (audit.sequence)."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from audit.codes import Kind
-from audit.episodes import EMPTY, Blocks, CodeMatrix
-from audit.sequence import next_index, previous_index, relation_matrix
+from audit.sequence import MAIN, NONEMPTY, TARGET, relation_columns
 
 
-def matrix(rows):
-    width = max(len(r) for r in rows)
-    cols = [pd.Series([r[j] if j < len(r) else "" for r in rows]) for j in range(width)]
-    return CodeMatrix.from_columns(cols, Kind.PROCEDURE)
+def cells(*rows: str) -> list[np.ndarray]:
+    """Flag columns from one string per episode: T target code, c other code, M main code,
+    t main code that is a target, . blank."""
+    flags = {"T": TARGET | NONEMPTY, "c": NONEMPTY, "M": MAIN | NONEMPTY, "t": MAIN | TARGET | NONEMPTY,
+             ".": np.uint8(0)}
+    return [np.array([flags[row[j]] for row in rows], dtype=np.uint8) for j in range(len(rows[0]))]
 
 
-def test_next_and_previous_index():
-    mask = np.array([[True, False, True, True, False], [False] * 5])
-    assert next_index(mask).tolist() == [[2, 2, 3, 5, 5], [5] * 5]
-    assert previous_index(mask).tolist() == [[-1, 0, 0, 2, 3], [-1] * 5]
+def related(row: str, relation: str, within_block: bool = False) -> list[bool]:
+    return [bool(col[0]) for col in relation_columns(cells(row), relation, within_block)]
 
 
-def test_empty_matrix():
-    out = relation_matrix(np.zeros((2, 0), bool), np.zeros((2, 0), bool), "followed_by")
-    assert out.shape == (2, 0)
+def test_no_positions():
+    assert relation_columns([], "followed_by") == []
+
+
+def test_unknown_relation():
+    with pytest.raises(ValueError):
+        relation_columns(cells("cT"), "next_to")
 
 
 @pytest.mark.parametrize("relation, expected", [
@@ -31,9 +32,7 @@ def test_empty_matrix():
     ("preceded_by", [False, True, True, True, True]),
 ])
 def test_relations_with_the_target_first(relation, expected):
-    target = np.array([[True, False, False, False, False]])
-    nonempty = np.array([[True, True, True, False, True]])
-    assert relation_matrix(target, nonempty, relation)[0].tolist() == expected
+    assert related("Tcc.c", relation) == expected
 
 
 @pytest.mark.parametrize("relation, expected", [
@@ -44,23 +43,32 @@ def test_relations_with_the_target_first(relation, expected):
 ])
 def test_relations_over_a_list_with_a_blank(relation, expected):
     # cells: A, B, A, (blank), T with the target T last; only code cells are ever anchors
-    target = np.array([[False, False, False, False, True]])
-    nonempty = np.array([[True, True, True, False, True]])
-    assert relation_matrix(target, nonempty, relation)[0].tolist() == expected
+    assert related("ccc.T", relation) == expected
 
 
-def test_within_block():
-    m = matrix([["J12.4", "Z29.1", "Y53.9", "J03.2", "Y53.9", "Z29.1"]])
-    blocks = Blocks.of(m)
-    z = m.take(np.array([c.startswith("Z") for c in m.values.code]), False)
-    nonempty = m.index != EMPTY
-    # Y at 2 is preceded by Z at 1 in its block; Y at 4 is not (the Z at 1 is in the previous block).
-    assert relation_matrix(z, nonempty, "preceded_by", blocks)[0].tolist() == [
-        False, False, True, False, False, False]
-    assert relation_matrix(z, nonempty, "directly_preceded_by", blocks)[0].tolist() == [
-        False, False, True, False, False, False]
-    # J12.4's block has a later Z; J03.2's block too (Z at 5); the Y at 4 is followed by Z at 5.
-    assert relation_matrix(z, nonempty, "followed_by", blocks)[0].tolist() == [
-        True, False, False, True, True, False]
-    assert relation_matrix(z, nonempty, "directly_followed_by", blocks)[0].tolist() == [
-        True, False, False, False, True, False]
+@pytest.mark.parametrize("relation, expected", [
+    # J12.4 Z29.1 Y53.9 | J03.2 Y53.9 Z29.1, with the Z codes as targets
+    ("preceded_by", [False, False, True, False, False, False]),  # the Z at 1 is in the previous block
+    ("directly_preceded_by", [False, False, True, False, False, False]),
+    ("followed_by", [True, False, False, True, True, False]),
+    ("directly_followed_by", [True, False, False, False, True, False]),
+])
+def test_within_block(relation, expected):
+    assert related("MTcMcT", relation, within_block=True) == expected
+
+
+def test_before_the_first_main_code_is_in_no_block():
+    assert related("cTMT", "preceded_by", within_block=True) == [False, False, False, False]
+    assert related("cTMT", "followed_by", within_block=True) == [False, False, True, False]
+    assert related("cTMT", "followed_by") == [True, True, True, False]
+
+
+def test_a_main_code_target_counts_in_its_own_block_only():
+    assert related("tcMc", "preceded_by", within_block=True) == [False, True, False, False]
+    assert related("ct.Mc", "directly_followed_by", within_block=True) == [False, False, False, False, False]
+    assert related("ct.Mc", "directly_followed_by") == [True, False, False, False, False]
+
+
+def test_each_episode_is_walked_on_its_own():
+    out = relation_columns(cells("cT", "Tc", ".."), "preceded_by")
+    assert [col.tolist() for col in out] == [[False, False, False], [False, True, False]]

@@ -1,8 +1,10 @@
 """Benchmark the audit engine against a pyarrow read floor and a DuckDB peer on one or more HES extracts.
 
 Each variant runs in its own subprocess; the parent measures wall time (process start to exit, imports
-included) and the child's peak RSS (``ru_maxrss`` from ``os.wait4``, which covers the child and anything it
-waited for). Variants:
+included), its CPU seconds (user + system, its worker processes included), and two peaks of memory:
+``ru_maxrss`` from ``os.wait4`` (the largest single process: the child or one it waited for) and, on
+Linux, the peak of the whole process tree's summed RSS, sampled from /proc every 20 ms (a run that
+evaluates chunks in a worker process uses the memory of both). Variants:
 
   floor   read EPIKEY and the code columns with pyarrow, touching every batch
           (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries;
@@ -114,6 +116,8 @@ class Run:
     stderr: str = ""
     timed_out: bool = False
     accepted: tuple[int, ...] = (0,)  # the engine exits 1 when it reports error findings: a success here
+    cpu: float = 0.0  # user + system seconds, waited-for children included
+    tree_rss_mb: float = 0.0  # peak of the process tree's summed RSS (0 where /proc is not available)
 
     @property
     def succeeded(self) -> bool:
@@ -134,28 +138,65 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
+def tree_rss(pid: int) -> int:
+    """Bytes resident in process ``pid`` and all its descendants (Linux /proc; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * page
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(c for c, parent in parents.items() if parent == p)
+    return total
+
+
 def measure(cmd: list[str], timeout: float) -> Run:
-    """Run `cmd`, returning its wall time and peak RSS (kills it after `timeout` seconds)."""
+    """Run `cmd`: wall time, CPU time and peak memory (kills it after `timeout` seconds)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        timed_out = threading.Event()
+        timed_out, finished = threading.Event(), threading.Event()
+        peak = [0]
 
         def kill():
             timed_out.set()
             proc.kill()
 
+        def sample():
+            while not finished.wait(0.02):
+                peak[0] = max(peak[0], tree_rss(proc.pid))
+
         timer = threading.Timer(timeout, kill)
         timer.start()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            finished.set()
+            sampler.join()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr, timed_out.is_set())
+    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stderr, timed_out.is_set(),
+               cpu=usage.ru_utime + usage.ru_stime, tree_rss_mb=peak[0] / 2**20)
 
 
 def best_of(cmd: list[str], repeat: int, timeout: float, accepted: tuple[int, ...] = (0,)) -> Run:
@@ -258,13 +299,14 @@ def results_table(results: list[Result]) -> str:
     """Markdown table of timings: variant, file, episodes, wall, episodes/s, peak RSS, ratio to floor."""
     floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.succeeded}
     lines = [
-        _row(["variant", "file", "episodes", "wall s", "episodes/s", "peak RSS MB", "× floor", "check"]),
-        _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---"]),
+        _row(["variant", "file", "episodes", "wall s", "episodes/s", "CPU s", "peak RSS MB", "tree RSS MB",
+              "× floor", "check"]),
+        _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"]),
     ]
     for r in results:
         name = Path(r.file).name
         if r.run is None or not r.run.succeeded:
-            lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", r.check]))
+            lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", "–", "–", r.check]))
             continue
         ratio = f"{r.run.wall / floors[r.file]:.2f}" if r.file in floors else "–"
         lines.append(
@@ -275,7 +317,9 @@ def results_table(results: list[Result]) -> str:
                     f"{r.episodes:,}",
                     f"{r.run.wall:.2f}",
                     f"{r.episodes / r.run.wall:,.0f}",
+                    f"{r.run.cpu:.1f}",
                     f"{r.run.peak_rss_mb:,.0f}",
+                    f"{r.run.tree_rss_mb:,.0f}" if r.run.tree_rss_mb else "–",
                     ratio,
                     r.check,
                 ]

@@ -1,8 +1,10 @@
 """Tests for benchmarks/run.py on a small extract (floor and DuckDB variants; engine skipped or faked)."""
 
+import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,8 @@ def test_floor_and_duckdb_with_engine_missing(small_extract, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "| variant | file | episodes | wall s | episodes/s | peak RSS MB | × floor | check |" in out
+    assert ("| variant | file | episodes | wall s | episodes/s | CPU s | peak RSS MB | tree RSS MB | × floor "
+            "| check |") in out
     for name in (small_extract["parquet"].name, small_extract["csv"].name):
         assert f"| floor | {name} | 5,000 |" in out
         assert f"| duckdb | {name} | 5,000 |" in out
@@ -93,3 +96,23 @@ def test_timeout_is_reported(small_extract):
     )
     assert proc.returncode == 1
     assert "TIMED OUT" in proc.stdout
+
+
+def test_tree_rss_counts_child_processes():
+    """The sampled tree RSS adds a process's children to its own (Linux /proc)."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc on this system")
+    script = ("import subprocess, sys, time; "
+              "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)")
+    parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        own = 0
+        for _ in range(100):  # until the grandchild is running
+            time.sleep(0.05)
+            own = int(Path(f"/proc/{parent.pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            if run.tree_rss(parent.pid) > own * 1.5:
+                break
+        assert run.tree_rss(parent.pid) > own * 1.5
+    finally:
+        os.killpg(parent.pid, 9)  # the grandchild too
+        parent.wait()

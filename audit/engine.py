@@ -171,7 +171,8 @@ class _Chunk:
         self.tables = {kind: np.concatenate([compiled.value_bits[kind].get(),
                                              np.zeros((1, compiled.words(kind)), dtype=np.uint64)])
                        for kind in Kind}
-        self._episode_bits: dict[tuple[Kind, str], np.ndarray] = {}
+        self._episode_bits: dict[tuple[Kind, str], list[np.ndarray]] = {}
+        self._hits: dict[tuple[Kind, int, str], np.ndarray] = {}
         self._facts: dict[Kind, CodeFacts | None] = {}
         self._attributes: dict[str, np.ndarray] = {}
 
@@ -179,31 +180,29 @@ class _Chunk:
         """uint64 (episodes, k, words): the pattern bits of each cell of a subset of episodes' codes."""
         return self.tables[m.kind][m.index]
 
-    def episode_bits(self, kind: Kind, position: str) -> np.ndarray:
-        """uint64 (n, words): OR of the pattern bits of the cells at ``position``."""
+    def episode_bits(self, kind: Kind, position: str) -> list[np.ndarray]:
+        """Per word, uint64 (n,): OR of the pattern bits of the cells at ``position``."""
         key = (kind, position)
         if key not in self._episode_bits:
             table, columns = self.tables[kind], self.codes[kind].columns
             k = len(columns)
-            cols = {"any": range(k), "primary": range(min(1, k)), "secondary": range(1, k),
-                    "first_secondary": range(min(1, k), min(2, k)),
-                    "primary_or_first_secondary": range(min(2, k))}[position]
-            acc = np.zeros((self.n, table.shape[1]), dtype=np.uint64)
-            for j in cols:  # a loop over code positions, each vectorised over all episodes
-                # The column's dictionary first: most columns hold no value any pattern matches, and
-                # in the rest a one-byte take finds the few cells that do; only those are OR-ed.
+            positions = {"any": range(k), "primary": range(min(1, k)), "secondary": range(1, k),
+                         "first_secondary": range(min(1, k), min(2, k)),
+                         "primary_or_first_secondary": range(min(2, k))}[position]
+            words = [np.zeros(self.n, dtype=np.uint64) for _ in range(table.shape[1])]
+            for j in positions:  # a loop over code positions, each one take per word over all episodes
                 dictionary_bits = table[columns[j].remap]
-                interesting = dictionary_bits.any(axis=1)
-                if not interesting.any():
-                    continue
-                rows = np.flatnonzero(interesting[columns[j].codes])
-                acc[rows] |= dictionary_bits[columns[j].codes[rows]]
-            self._episode_bits[key] = acc
+                for w, acc in enumerate(words):
+                    if dictionary_bits[:, w].any():  # a column with no value any pattern matches is skipped
+                        acc |= np.ascontiguousarray(dictionary_bits[:, w])[columns[j].codes]
+            self._episode_bits[key] = words
         return self._episode_bits[key]
 
     def _has_bit(self, kind: Kind, bit: int, position: str = "any") -> np.ndarray:
-        word = self.episode_bits(kind, position)[:, bit // 64]
-        return (word & _bit(bit)) != 0
+        key = (kind, bit, position)
+        if key not in self._hits:
+            self._hits[key] = (self.episode_bits(kind, position)[bit // 64] & _bit(bit)) != 0
+        return self._hits[key]
 
     def has(self, pattern: Pattern, position: str = "any") -> np.ndarray:
         return self._has_bit(pattern.kind, self.compiled.bit(pattern), position)

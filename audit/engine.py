@@ -489,15 +489,15 @@ def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:
     return inside if test.allowed else ~inside
 
 
-def _render(template: str, found: pd.Series, expected: pd.Series) -> pd.Series:
-    """Fill ``{found}`` / ``{expected}`` for many findings at once."""
-    out = pd.Series([""] * len(found), dtype=object)
+def _render(template: str, found: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Fill ``{found}`` / ``{expected}`` for many findings at once (object arrays of text)."""
+    out = np.full(len(found), "", dtype=object)
     for literal, name, _, _ in string.Formatter().parse(template):
         out = out + literal
         if name == "found":
-            out = out + found.where(found != "", "none").to_numpy()
+            out = out + np.where(found != "", found, "none")
         elif name == "expected":
-            out = out + expected.to_numpy()
+            out = out + expected
     return out
 
 
@@ -518,7 +518,12 @@ def _applies(episodes: pd.DataFrame, rule: Rule) -> np.ndarray | None:
 def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     """Findings for one chunk of episodes, sorted by input order then rule id."""
     chunk = _Chunk(episodes, compiled)
-    frames = []
+    titles = compiled.reference is not None
+    parts: dict[str, list[np.ndarray]] = {}  # each finding column, one array per rule: joined once at the end
+
+    def add(column: str, values: np.ndarray) -> None:
+        parts.setdefault(column, []).append(values)
+
     for rule in compiled.rules:  # rules are few; each is evaluated over all episodes at once
         fail = ~chunk.evaluate(rule.require)
         if rule.when is not None:
@@ -539,31 +544,33 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
             assigned |= hit
         cells = chunk.flagged(rows)
         involved = chunk.involved(rule, rows, cells)
-        found = chunk.found(cells, involved)
-        rendered = pd.Series([""] * rows.size, dtype=object)
+        found = chunk.found(cells, involved).to_numpy()
+        rendered = np.empty(rows.size, dtype=object)
         for template in np.unique(message):
             sel = message == template
-            rendered[sel] = _render(template, found[sel].reset_index(drop=True),
-                                    pd.Series(expected[sel])).to_numpy()
-        columns = {
-            "_row": rows, "episode_id": episodes[ID].iloc[rows].astype(str).to_numpy(), "rule_id": rule.id,
-            "severity": severity, "message": rendered.to_numpy(), "guidance": rule.source.guidance,
-            "expected": expected, "found": found.to_numpy(),
-        }
-        if compiled.reference is not None:
-            columns[TITLES] = chunk.found_titles(cells, involved).to_numpy()
-        frames.append(pd.DataFrame(columns))
+            rendered[sel] = _render(template, found[sel], expected[sel])
+        add("_row", rows)
+        add("rule_id", np.full(rows.size, rule.id, dtype=object))
+        add("severity", severity)
+        add("message", rendered)
+        add("guidance", np.full(rows.size, rule.source.guidance, dtype=object))
+        add("expected", expected)
+        add("found", found)
+        if titles:
+            add(TITLES, chunk.found_titles(cells, involved).to_numpy())
     attributes = attribute_columns(episodes)
-    if not frames:
-        return empty_findings(attributes, titles=compiled.reference is not None)
-    findings = pd.concat(frames, ignore_index=True)
-    flagged = np.unique(findings["_row"].to_numpy())  # every code of the flagged episodes only
-    findings["codes"] = chunk.episode_codes(flagged).to_numpy()[np.searchsorted(flagged, findings["_row"].to_numpy())]
-    findings = findings[["_row", *empty_findings(titles=compiled.reference is not None).columns]]
+    if not parts:
+        return empty_findings(attributes, titles=titles)
+    columns = {name: np.concatenate(arrays) for name, arrays in parts.items()}
+    order = np.lexsort((columns["rule_id"].astype(str), columns["_row"]))  # input order, then rule id
+    row = columns.pop("_row")[order]
+    columns = {name: values[order] for name, values in columns.items()}
+    columns["episode_id"] = episodes[ID].iloc[row].astype(str).to_numpy()
+    flagged, position = np.unique(row, return_inverse=True)  # every code of the flagged episodes only
+    columns["codes"] = chunk.episode_codes(flagged).to_numpy()[position]
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
-        findings[col] = episodes[col].iloc[findings["_row"].to_numpy()].to_numpy()
-    findings = findings.sort_values(["_row", "rule_id"], kind="stable").drop(columns="_row")
-    return findings.reset_index(drop=True)
+        columns[col] = episodes[col].iloc[row].to_numpy()
+    return pd.DataFrame({col: columns[col] for col in empty_findings(attributes, titles=titles).columns})
 
 
 def attribute_columns(episodes: pd.DataFrame) -> list[str]:

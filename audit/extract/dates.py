@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 DATE_DTYPE = "datetime64[us]"  # microseconds: open-ended dates such as 9999-12-31 still fit
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -16,6 +17,10 @@ def parse_dates(raw: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw.astype(DATE_DTYPE).reset_index(drop=True).set_axis(raw.index)
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # each distinct value parsed once
+        parsed = parse_dates(pd.Series(raw.cat.categories.astype(str))).to_numpy()
+        table = np.append(parsed, np.array(["NaT"], dtype=DATE_DTYPE))  # code -1 (missing) -> NaT
+        return pd.Series(table[raw.cat.codes.to_numpy()], index=raw.index, dtype=DATE_DTYPE)
     text = text_values(raw)
     codes, values = pd.factorize(text)  # each distinct date once
     values = pd.Series(values, dtype=object).astype(str)
@@ -38,10 +43,12 @@ def unparseable(raw: pd.Series) -> pd.Series:
 
 def text_values(raw: pd.Series) -> pd.Series:
     """Cells as stripped text, blank for missing."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):  # strip each distinct value once
-        values = pd.Series(raw.cat.categories.astype(str)).str.strip().to_numpy(dtype=object)
-        table = np.concatenate([values, np.array([""], dtype=object)])  # code -1 (missing) -> ""
-        return pd.Series(table[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # strip each distinct value once, take the cells in Arrow
+        stripped = pd.Series(raw.cat.categories.astype(str)).str.strip()
+        table = pa.array(pd.concat([stripped, pd.Series([""], dtype="str")], ignore_index=True))
+        codes = raw.cat.codes.to_numpy()  # code -1 (missing) selects the appended ""
+        cells = table.take(np.where(codes < 0, len(stripped), codes))
+        return pd.Series(pd.array(cells, dtype="str"), index=raw.index)
     if isinstance(raw.dtype, pd.StringDtype):
         return (raw.fillna("") if raw.hasnans else raw).str.strip()
     return raw.astype(object).where(raw.notna(), "").astype(str).str.strip()

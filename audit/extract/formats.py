@@ -135,10 +135,15 @@ def _scan(stream, check_utf8: bool) -> _Scan:
                 utf8 = False
         arr = np.frombuffer(block, dtype=np.uint8)
         newline = arr == 10
-        lines += int(newline.sum())
-        ends = np.flatnonzero(newline | (arr == 13))  # a lone CR ends a line for the parser too
+        if b"\r" in block:  # a lone CR ends a line for the parser too
+            newlines = int(np.count_nonzero(newline))
+            ends = np.flatnonzero(newline | (arr == 13))
+        else:
+            ends = np.flatnonzero(newline)
+            newlines = ends.size
+        lines += newlines
         if ends.size:
-            any_newline = any_newline or bool(newline.any())
+            any_newline = any_newline or newlines > 0
             longest = max(
                 longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
             )
@@ -650,16 +655,21 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
     keep = ~blank
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
-    frame = table.to_pandas()
-    for col in frame.columns:
-        s = frame[col]
-        if (
-            not isinstance(s.dtype, pd.CategoricalDtype)
-            and not pd.api.types.is_datetime64_any_dtype(s)
-            and s.hasnans
-        ):
-            frame[col] = s.fillna("")
+    frame = pd.DataFrame(
+        {name: _to_pandas(col) for name, col in zip(table.column_names, table.columns)}, copy=False
+    )
     return RawChunk(frame, lines, defects)
+
+
+def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
+    """A column for pandas: dictionaries as categoricals, missing text as "", timestamps as datetime64."""
+    if pa.types.is_dictionary(col.type):
+        arr = col.combine_chunks()  # one dictionary (concatenating unifies the pieces' dictionaries)
+        codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
+        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(arr.dictionary.to_pandas()))
+    if col.null_count and not pa.types.is_timestamp(col.type):
+        col = pc.fill_null(col, "")
+    return col.to_pandas()
 
 
 def _blank_cells(col) -> np.ndarray:

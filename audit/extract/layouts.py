@@ -73,12 +73,13 @@ class Plan:
 
     @property
     def dictionary_columns(self) -> list[str]:
-        """Columns worth dictionary-encoding: codes repeat, concatenated fields mostly do not."""
+        """Columns worth dictionary-encoding: codes and attributes repeat, concatenated fields mostly do not."""
+        attributes = list(self.attributes.values())
         if self.layout == "wide":
-            return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE]
+            return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE] + attributes
         if self.layout == "long":
-            return [c for c in (self.kind_column, self.code_column) if c]
-        return []
+            return [c for c in (self.kind_column, self.code_column) if c] + attributes
+        return attributes
 
     @property
     def date_columns(self) -> dict[str, str]:
@@ -224,7 +225,7 @@ def with_both_kinds(data: dict[str, object], n: int) -> pd.DataFrame:
         if first not in data:  # the engine takes at least one column of each
             ordered[first] = pd.Categorical([""] * n)
         ordered.update({k: v for k, v in data.items() if k.startswith(code_column(kind, 1)[:5])})
-    return pd.DataFrame(ordered)
+    return pd.DataFrame(ordered, copy=False)
 
 
 def attribute_frame(raw: pd.DataFrame, plan: Plan) -> dict[str, pd.Series]:

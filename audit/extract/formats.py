@@ -661,12 +661,11 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
     return RawChunk(frame, lines, defects)
 
 
-def _to_pandas(col: pa.ChunkedArray) -> pd.Series | pd.Categorical:
-    """A column for pandas: dictionaries as categoricals, missing text as "", timestamps as datetime64."""
+def _to_pandas(col: pa.ChunkedArray) -> pd.Series:
+    """A column for pandas: dictionaries kept as Arrow dictionaries, missing text as "", timestamps as datetime64."""
     if pa.types.is_dictionary(col.type):
-        arr = col.combine_chunks()  # one dictionary (concatenating unifies the pieces' dictionaries)
-        codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
-        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(arr.dictionary.to_pandas()))
+        # One dictionary per column (concatenating unifies the pieces' dictionaries), as the engine takes it.
+        return pd.Series(pd.arrays.ArrowExtensionArray(col.combine_chunks()))
     if col.null_count and not pa.types.is_timestamp(col.type):
         col = pc.fill_null(col, "")
     return col.to_pandas()

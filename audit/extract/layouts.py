@@ -366,10 +366,11 @@ def long_frame(
         ID: pd.Series(order, dtype=object).astype("str"),
         **attribute_frame(firsts, plan),
     }
-    codes = raw[plan.code_column]
-    if not isinstance(codes.dtype, pd.CategoricalDtype):
-        codes = codes.astype("category")
-    code_index = codes.cat.codes.to_numpy()[keep]
+    dictionary = dates.encoded(raw[plan.code_column])
+    if dictionary is None:
+        dictionary = dates.encoded(raw[plan.code_column].astype("category"))
+    code_index, categories = dictionary
+    code_index = code_index[keep]
     kinds = rows.kind[keep]
     position = rows.position[keep]
     for kind in Kind:
@@ -378,5 +379,5 @@ def long_frame(
         matrix = np.full((n_episodes, width), -1, dtype=np.int64)
         matrix[episode[sel], position[sel] - 1] = code_index[sel]
         for j in range(width):  # a loop over positions; each builds the column for every episode
-            data[code_column(kind, j + 1)] = pd.Categorical.from_codes(matrix[:, j], codes.cat.categories)
+            data[code_column(kind, j + 1)] = pd.Categorical.from_codes(matrix[:, j], categories)
     return with_both_kinds(data, n_episodes)

@@ -65,8 +65,8 @@ def quoted(values: pd.Series) -> pd.Series:
 
 def _values(s: pd.Series) -> pd.Series | None:
     """What a column's checks look at: a code column's distinct values, else its cells as text (None: dates)."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return pd.Series(s.cat.categories.astype(str))
+    if (values := dates.distinct_values(s)) is not None:
+        return values
     if pd.api.types.is_datetime64_any_dtype(s):
         return None
     if isinstance(s.dtype, pd.StringDtype):
@@ -78,13 +78,12 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
     """A check on the distinct values of a dictionary-encoded column, mapped back to its cells."""
 
     def check(s: pd.Series) -> pd.Series:
-        values = _values(s)
-        if values is None:
-            return pd.Series(True, index=s.index)
-        if isinstance(s.dtype, pd.CategoricalDtype):
+        if (dictionary := dates.encoded(s)) is not None:
+            codes, values = dictionary
             table = np.append(fn(values).to_numpy(dtype=bool), True)  # code -1 (missing) selects the True
-            return pd.Series(table[s.cat.codes.to_numpy()], index=s.index)
-        return fn(values)
+            return pd.Series(table[codes], index=s.index)
+        values = _values(s)
+        return pd.Series(True, index=s.index) if values is None else fn(values)
 
     return check
 
@@ -298,16 +297,17 @@ def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:
 class SeenIds:
     """Episode ids already read, across chunks, with the line each was first seen at.
 
-    Ids are kept as 64-bit hashes (16 bytes an episode with their lines), so ten
-    million episodes take 160 MB. Two different ids sharing a hash (a chance of about
-    3 in a million for 10^7 ids) would be set aside as a duplicate, never lost.
-    The hashes are kept in a few sorted runs, at most one per power of two of chunks
-    (merged like the digits of a binary counter), so remembering a chunk never copies
-    everything seen before it.
+    Ids are kept as 64-bit hashes with their first lines, in runs sorted by hash (one per
+    chunk, merged like the digits of a binary counter up to a million ids a run), behind
+    a filter of two bits an id that answers "never seen" for nearly every new id without
+    searching the runs: 14 to 16 bytes an episode, so ten million episodes take 150 MB. Two
+    different ids sharing a hash (a chance of about 3 in a million for 10^7 ids) would
+    be set aside as a duplicate, never lost.
     """
 
     def __init__(self):
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, lines), longest first
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
+        self._filter = _Filter(0)
 
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
         """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them.
@@ -330,11 +330,12 @@ class SeenIds:
         # The first line of each id here: rows are in line order, so the first is the smallest.
         first = lines[order] if once else lines[np.minimum.reduceat(order, groups)]
         earlier, found = first.copy(), np.zeros(len(distinct), dtype=bool)
-        for run, run_lines in self._runs:
-            pos = np.minimum(np.searchsorted(run, distinct), len(run) - 1)
-            hit = run[pos] == distinct
-            earlier[hit] = run_lines[pos[hit]]
-            found |= hit
+        maybe = np.flatnonzero(self._filter.may_hold(distinct))  # only these are looked for in the runs
+        for run, run_lines in self._runs if maybe.size else ():
+            pos = np.minimum(np.searchsorted(run, distinct[maybe]), len(run) - 1)
+            hit = run[pos] == distinct[maybe]
+            earlier[maybe[hit]] = run_lines[pos[hit]]
+            found[maybe[hit]] = True
         self._remember(distinct[~found], first[~found])
         if once and not found.any():
             return out
@@ -345,13 +346,54 @@ class SeenIds:
     def _remember(self, hashes: np.ndarray, lines: np.ndarray) -> None:
         if not len(hashes):
             return
-        self._runs.append((hashes, lines))
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0]):
+        self._runs.append((hashes, lines.astype(np.int32) if lines.max() < 2**31 else lines))
+        while (
+            len(self._runs) > 1
+            and len(self._runs[-2][0]) < 2 * len(self._runs[-1][0])
+            and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= _MAX_RUN
+        ):
             (a, a_lines), (b, b_lines) = self._runs.pop(-2), self._runs.pop()
             both = np.concatenate([a, b])
             # A stable sort of two sorted runs is one linear merge (timsort finds the runs).
             order = np.argsort(both, kind="stable")
             self._runs.append((both[order], np.concatenate([a_lines, b_lines])[order]))
+        held = sum(len(run) for run, _ in self._runs)
+        if held > self._filter.capacity:
+            self._filter = _Filter(held)
+            for run, _ in self._runs:
+                self._filter.add(run)
+        else:
+            self._filter.add(hashes)
+
+
+_MAX_RUN = 1 << 20  # ids: longer runs are not merged (searching them is left to the filter)
+
+
+class _Filter:
+    """A blocked Bloom filter over 64-bit hashes: 16 bits an id, two of them in one 64-bit word.
+
+    ``may_hold`` is False for a hash never added, and True for one added (and for about
+    2% of the others).
+    """
+
+    def __init__(self, ids: int):
+        words = 1 << max(10, int(np.ceil(np.log2(max(ids, 1) / 4))) + 1)  # room for twice ``ids``
+        self.capacity = 4 * words
+        self._bits = np.zeros(words, dtype=np.uint64)
+        self._shift = np.uint64(64 - int(np.log2(words)))  # the top bits of a hash pick its word
+
+    def _slots(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        one, six = np.uint64(1), np.uint64(63)
+        masks = (one << (hashes & six)) | (one << ((hashes >> np.uint64(6)) & six))
+        return hashes >> self._shift, masks
+
+    def may_hold(self, hashes: np.ndarray) -> np.ndarray:
+        words, masks = self._slots(hashes)
+        return (self._bits[words] & masks) == masks
+
+    def add(self, hashes: np.ndarray) -> None:
+        words, masks = self._slots(hashes)
+        np.bitwise_or.at(self._bits, words, masks)
 
 
 _SHORT = 64  # bytes: longer ids (junk, rare) are hashed one by one

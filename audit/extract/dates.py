@@ -59,7 +59,7 @@ def encoded(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     as text; code -1 is a missing cell. None for a column that is not dictionary-encoded."""
     if isinstance(raw.dtype, pd.CategoricalDtype):
         return raw.cat.codes.to_numpy(), distinct_values(raw)
-    if (arr := _arrow_dictionary(raw)) is not None:
+    if (arr := arrow_dictionary(raw)) is not None:
         codes = pc.fill_null(arr.indices, -1) if arr.null_count else arr.indices
         return codes.to_numpy(zero_copy_only=False), arr.dictionary.to_pandas().astype(str)
     return None
@@ -69,12 +69,13 @@ def distinct_values(raw: pd.Series) -> pd.Series | None:
     """The distinct values of a dictionary-encoded column as text (those of ``encoded``); else None."""
     if isinstance(raw.dtype, pd.CategoricalDtype):
         return pd.Series(raw.cat.categories.astype(str))
-    if (arr := _arrow_dictionary(raw)) is not None:
+    if (arr := arrow_dictionary(raw)) is not None:
         return arr.dictionary.to_pandas().astype(str)
     return None
 
 
-def _arrow_dictionary(raw: pd.Series) -> pa.DictionaryArray | None:
+def arrow_dictionary(raw: pd.Series) -> pa.DictionaryArray | None:
+    """An Arrow dictionary column (``pd.ArrowDtype``) as one DictionaryArray; else None."""
     if not (isinstance(raw.dtype, pd.ArrowDtype) and pa.types.is_dictionary(raw.dtype.pyarrow_dtype)):
         return None
     arr = pa.array(raw)

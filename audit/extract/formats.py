@@ -453,12 +453,15 @@ def _parquet_text(col: pa.Array, name: str, codes: bool, path: Path) -> pa.Array
     t = col.type
     if pa.types.is_dictionary(t):
         if pa.types.is_string(t.value_type) and codes:
-            return col.cast(_CODES)
+            return col if t == _CODES else col.cast(_CODES)
         col, t = col.dictionary_decode(), t.value_type
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
         if pa.types.is_timestamp(t) and t.tz is not None:
             col = pc.local_timestamp(col)
         return col.cast(pa.timestamp("us"))
+    if codes and pa.types.is_integer(t):  # few distinct numbers (sex, age): each made text once
+        numbers = col.dictionary_encode()
+        return pa.DictionaryArray.from_arrays(numbers.indices, numbers.dictionary.cast(_TEXT))
     if (
         pa.types.is_null(t)
         or pa.types.is_string(t)

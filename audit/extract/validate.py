@@ -88,18 +88,23 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
     return check
 
 
-def _all_pass(test: Callable[[pd.Series], pd.Series], values: pd.Series) -> bool:
-    """Whether every value passes ``test``. The tests for characters and size first look at all the
-    text's bytes at once (in UTF-8 the bytes of NUL, CR and LF are never part of another character,
-    and a value has at least as many bytes as characters)."""
-    if test in _BYTE_TESTS:
-        text = pa.array(values)
-        chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
-        if all(pa.types.is_large_string(c.type) for c in chunks) and not any(
-            _BYTE_TESTS[test](*_bytes(c)) for c in chunks
-        ):
-            return True
-    return bool(test(values).all())
+def _text(s: pd.Series) -> pa.Array | None:
+    """``_values`` as one Arrow large_string array (an Arrow dictionary's values without going to pandas)."""
+    if (dictionary := dates.arrow_dictionary(s)) is not None:
+        return dictionary.dictionary.cast(pa.large_string())
+    values = _values(s)
+    if values is None:
+        return None
+    text = pa.array(values, type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _all_pass(test: Callable[[pd.Series], pd.Series], texts: list[pa.Array]) -> bool:
+    """Whether every value passes ``test``; a test in ``_BYTE_TESTS`` first looks at all the bytes at once."""
+    text = texts[0] if len(texts) == 1 else pa.concat_arrays(texts)
+    if test in _BYTE_TESTS and not _BYTE_TESTS[test](*_bytes(text)):
+        return True
+    return bool(test(pd.Series(pd.array(text, dtype="str"))).all())
 
 
 def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +140,14 @@ def _kind_ok(s: pd.Series) -> pd.Series:
     return (s.str.strip() == "") | (kind_of(s) != "")
 
 
-# From (bytes, offsets): whether some value may fail the test (if not, none does).
+# From a text array's UTF-8 bytes and offsets: whether some value may fail the test (if not, none does).
+# In UTF-8 the bytes of NUL, CR and LF are never part of another character, and a value has at least as
+# many bytes as characters.
 _BYTE_TESTS = {
+    # Not blank once stripped, for sure, if it starts with a printable ASCII character other than a space.
+    _has_id: lambda data, offsets: bool(
+        (np.diff(offsets) == 0).any() or not ((data[offsets[:-1]] > 32) & (data[offsets[:-1]] < 127)).all()
+    ),
     _no_nul: lambda data, offsets: bool((data == 0).any()),
     _one_line: lambda data, offsets: bool(((data == 10) | (data == 13)).any()),
     _not_huge: lambda data, offsets: bool(np.diff(offsets).max(initial=0) > MAX_CELL),
@@ -265,15 +276,12 @@ class RowChecker:
         column's distinct values, another column's cells); only when some value fails is each
         of those columns checked on its own.
         """
-        values = {c: v for c in self.schema.columns if c in frame and (v := _values(frame[c])) is not None}
+        texts = {c: t for c in self.schema.columns if c in frame and (t := _text(frame[c])) is not None}
         failing: set[str] = set()
         for test, columns in self._tests.items():
-            columns = [c for c in columns if c in values and c not in failing]
-            if not columns:
-                continue
-            together = values[columns[0]] if len(columns) == 1 else pd.concat([values[c] for c in columns], ignore_index=True)
-            if not _all_pass(test, together):
-                failing.update(c for c in columns if not _all_pass(test, values[c]))
+            columns = [c for c in columns if c in texts and c not in failing]
+            if columns and not _all_pass(test, [texts[c] for c in columns]):
+                failing.update(c for c in columns if not _all_pass(test, [texts[c]]))
         return [c for c in self.schema.columns if c in failing]
 
 

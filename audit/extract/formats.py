@@ -1,7 +1,8 @@
 """Open an extract file (CSV, Parquet or Excel .xlsx) as a stream of raw chunks.
 
 A raw chunk holds the file's own columns (only those asked for) as text, code
-columns dictionary-encoded, dates kept as dates where the format has them,
+and attribute columns dictionary-encoded (Arrow dictionaries in pandas, one per
+column and chunk), dates kept as dates where the format has them,
 with each row's line number (CSV line, sheet row, or Parquet row number) and,
 for rows the format itself could not read (a CSV row with the wrong number of
 fields), the reason. Blank rows are dropped and counted. The libraries do the
@@ -665,7 +666,7 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
 
 
 def _to_pandas(col: pa.ChunkedArray) -> pd.Series:
-    """A column for pandas: dictionaries kept as Arrow dictionaries, missing text as "", timestamps as datetime64."""
+    """A column for pandas: dictionaries stay Arrow dictionaries, missing text is "", dates datetime64."""
     if pa.types.is_dictionary(col.type):
         # One dictionary per column (concatenating unifies the pieces' dictionaries), as the engine takes it.
         return pd.Series(pd.arrays.ArrowExtensionArray(col.combine_chunks()))

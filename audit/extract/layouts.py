@@ -73,7 +73,7 @@ class Plan:
 
     @property
     def dictionary_columns(self) -> list[str]:
-        """Columns worth dictionary-encoding: codes and attributes repeat, concatenated fields mostly do not."""
+        """Columns worth dictionary-encoding: codes and attributes repeat, concatenated fields seldom do."""
         attributes = list(self.attributes.values())
         if self.layout == "wide":
             return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE] + attributes

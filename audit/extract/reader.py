@@ -116,7 +116,8 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
         if keep.all():  # the usual chunk: nothing set aside, nothing to copy
             episodes, rejected = to_frame(raw.frame, ids, plan), empty_rejects()
         else:
-            episodes = to_frame(raw.frame[keep].reset_index(drop=True), ids[keep].reset_index(drop=True), plan)
+            kept = raw.frame[keep].reset_index(drop=True)
+            episodes = to_frame(kept, ids[keep].reset_index(drop=True), plan)
             rejected = _rejects(raw.lines[~keep], ids[~keep].to_numpy(dtype=object), reasons[~keep])
         yield Batch(episodes, rejected, len(raw.lines))
 

@@ -64,7 +64,7 @@ def quoted(values: pd.Series) -> pd.Series:
 
 
 def _values(s: pd.Series) -> pd.Series | None:
-    """What a column's checks look at: a code column's distinct values, else its cells as text (None: dates)."""
+    """What a column's checks look at: an encoded column's distinct values, else its cells (None: dates)."""
     if (values := dates.distinct_values(s)) is not None:
         return values
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -423,7 +423,7 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 def _hash_text(values) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hashes of text values and their lengths in bytes, computed on Arrow's buffers (missing: "")."""
-    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=pa.large_string())
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     arr = pc.fill_null(arr.cast(pa.large_string()), "")

@@ -1,8 +1,9 @@
 """Row-level checks with pandera, every problem collected; and duplicate episode ids across chunks.
 
 A row that fails a check is set aside with its line and reason (several reasons
-joined by "; "); the rest of the file is audited. The checks are vectorised
-and run on the distinct values of dictionary-encoded (code) columns.
+joined by "; "); the rest of the file is audited. Each check runs once a chunk, on the
+distinct values of the dictionary-encoded (code and attribute) columns and the cells of
+the others together; pandera collects the failures of the few columns with a failing value.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ wide, long or concatenated layouts; into canonical episode frames, a chunk at a 
 - ``columns``: which column plays which role (HES names, or a mapping);
 - ``layouts``: detect the layout and turn each chunk into the canonical frame;
 - ``validate``: row-level checks (pandera) and duplicate ids across chunks;
-- ``dates``: dates as extracts write them;
+- ``dates``: dates and text as extracts write them (dictionary-encoded columns: once per distinct value);
 - ``reader``: ``read_extract``, tying them together.
 """
 

@@ -1,9 +1,11 @@
-"""Dates as extracts write them, parsed once per distinct value."""
+"""Dates and text as extracts write them; a dictionary-encoded column's distinct values are worked on once."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DATE_DTYPE = "datetime64[us]"  # microseconds: open-ended dates such as 9999-12-31 still fit
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -16,6 +18,10 @@ def parse_dates(raw: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw.astype(DATE_DTYPE).reset_index(drop=True).set_axis(raw.index)
+    if (dictionary := encoded(raw)) is not None:  # each distinct value parsed once
+        codes, values = dictionary
+        table = np.append(parse_dates(values).to_numpy(), np.array(["NaT"], dtype=DATE_DTYPE))
+        return pd.Series(table[codes], index=raw.index, dtype=DATE_DTYPE)  # code -1 (missing): NaT
     text = text_values(raw)
     codes, values = pd.factorize(text)  # each distinct date once
     values = pd.Series(values, dtype=object).astype(str)
@@ -38,10 +44,40 @@ def unparseable(raw: pd.Series) -> pd.Series:
 
 def text_values(raw: pd.Series) -> pd.Series:
     """Cells as stripped text, blank for missing."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):  # strip each distinct value once
-        values = pd.Series(raw.cat.categories.astype(str)).str.strip().to_numpy(dtype=object)
-        table = np.concatenate([values, np.array([""], dtype=object)])  # code -1 (missing) -> ""
-        return pd.Series(table[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
+    if (dictionary := encoded(raw)) is not None:  # strip each distinct value once, take the cells in Arrow
+        codes, values = dictionary
+        table = pa.array(pd.concat([values.str.strip(), pd.Series([""], dtype="str")], ignore_index=True))
+        cells = table.take(np.where(codes < 0, len(values), codes))  # code -1 (missing): ""
+        return pd.Series(pd.array(cells, dtype="str"), index=raw.index)
     if isinstance(raw.dtype, pd.StringDtype):
         return (raw.fillna("") if raw.hasnans else raw).str.strip()
     return raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+
+
+def encoded(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """A dictionary-encoded column (categorical or Arrow dictionary) as its codes and its distinct values
+    as text; code -1 is a missing cell. None for a column that is not dictionary-encoded."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        return raw.cat.codes.to_numpy(), distinct_values(raw)
+    if (arr := arrow_dictionary(raw)) is not None:
+        codes = pc.fill_null(arr.indices, -1) if arr.null_count else arr.indices
+        return codes.to_numpy(zero_copy_only=False), arr.dictionary.to_pandas().astype(str)
+    return None
+
+
+def distinct_values(raw: pd.Series) -> pd.Series | None:
+    """The distinct values of a dictionary-encoded column as text (those of ``encoded``); else None."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        return pd.Series(raw.cat.categories.astype(str))
+    if (arr := arrow_dictionary(raw)) is not None:
+        return arr.dictionary.to_pandas().astype(str)
+    return None
+
+
+def arrow_dictionary(raw: pd.Series) -> pa.DictionaryArray | None:
+    """An Arrow dictionary column (``pd.ArrowDtype``) as one DictionaryArray; else None."""
+    if not (isinstance(raw.dtype, pd.ArrowDtype) and pa.types.is_dictionary(raw.dtype.pyarrow_dtype)):
+        return None
+    arr = pa.array(raw)
+    # One dictionary: concatenating unifies the chunks' dictionaries.
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr

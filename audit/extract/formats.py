@@ -1,7 +1,8 @@
 """Open an extract file (CSV, Parquet or Excel .xlsx) as a stream of raw chunks.
 
 A raw chunk holds the file's own columns (only those asked for) as text, code
-columns dictionary-encoded, dates kept as dates where the format has them,
+and attribute columns dictionary-encoded (Arrow dictionaries in pandas, one per
+column and chunk), dates kept as dates where the format has them,
 with each row's line number (CSV line, sheet row, or Parquet row number) and,
 for rows the format itself could not read (a CSV row with the wrong number of
 fields), the reason. Blank rows are dropped and counted. The libraries do the
@@ -135,10 +136,15 @@ def _scan(stream, check_utf8: bool) -> _Scan:
                 utf8 = False
         arr = np.frombuffer(block, dtype=np.uint8)
         newline = arr == 10
-        lines += int(newline.sum())
-        ends = np.flatnonzero(newline | (arr == 13))  # a lone CR ends a line for the parser too
+        if b"\r" in block:  # a lone CR ends a line for the parser too
+            newlines = int(np.count_nonzero(newline))
+            ends = np.flatnonzero(newline | (arr == 13))
+        else:
+            ends = np.flatnonzero(newline)
+            newlines = ends.size
+        lines += newlines
         if ends.size:
-            any_newline = any_newline or bool(newline.any())
+            any_newline = any_newline or newlines > 0
             longest = max(
                 longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
             )
@@ -448,12 +454,15 @@ def _parquet_text(col: pa.Array, name: str, codes: bool, path: Path) -> pa.Array
     t = col.type
     if pa.types.is_dictionary(t):
         if pa.types.is_string(t.value_type) and codes:
-            return col.cast(_CODES)
+            return col if t == _CODES else col.cast(_CODES)
         col, t = col.dictionary_decode(), t.value_type
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
         if pa.types.is_timestamp(t) and t.tz is not None:
             col = pc.local_timestamp(col)
         return col.cast(pa.timestamp("us"))
+    if codes and pa.types.is_integer(t):  # few distinct numbers (sex, age): each made text once
+        numbers = col.dictionary_encode()
+        return pa.DictionaryArray.from_arrays(numbers.indices, numbers.dictionary.cast(_TEXT))
     if (
         pa.types.is_null(t)
         or pa.types.is_string(t)
@@ -650,16 +659,25 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
     keep = ~blank
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
-    frame = table.to_pandas()
-    for col in frame.columns:
-        s = frame[col]
-        if (
-            not isinstance(s.dtype, pd.CategoricalDtype)
-            and not pd.api.types.is_datetime64_any_dtype(s)
-            and s.hasnans
-        ):
-            frame[col] = s.fillna("")
+    frame = pd.DataFrame(
+        {name: _to_pandas(col) for name, col in zip(table.column_names, table.columns)}, copy=False
+    )
     return RawChunk(frame, lines, defects)
+
+
+def _to_pandas(col: pa.ChunkedArray) -> pd.Series:
+    """A column for pandas: dictionaries stay Arrow dictionaries, missing text is "", dates datetime64."""
+    if pa.types.is_dictionary(col.type):
+        # One dictionary per column (concatenating unifies the pieces' dictionaries), as the engine takes it.
+        arr = col.combine_chunks()
+        if len(arr.dictionary) <= np.iinfo(np.int16).max:  # 16-bit codes, as a categorical's: half the size
+            # Unchecked: every index is below len(dictionary) (what is under a null does not matter).
+            indices = pc.cast(arr.indices, pa.int16(), safe=False)
+            arr = pa.DictionaryArray.from_arrays(indices, arr.dictionary, safe=False)
+        return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+    if col.null_count and not pa.types.is_timestamp(col.type):
+        col = pc.fill_null(col, "")
+    return col.to_pandas()
 
 
 def _blank_cells(col) -> np.ndarray:

@@ -73,12 +73,13 @@ class Plan:
 
     @property
     def dictionary_columns(self) -> list[str]:
-        """Columns worth dictionary-encoding: codes repeat, concatenated fields mostly do not."""
+        """Columns worth dictionary-encoding: codes and attributes repeat, concatenated fields seldom do."""
+        attributes = list(self.attributes.values())
         if self.layout == "wide":
-            return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE]
+            return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE] + attributes
         if self.layout == "long":
-            return [c for c in (self.kind_column, self.code_column) if c]
-        return []
+            return [c for c in (self.kind_column, self.code_column) if c] + attributes
+        return attributes
 
     @property
     def date_columns(self) -> dict[str, str]:
@@ -224,7 +225,7 @@ def with_both_kinds(data: dict[str, object], n: int) -> pd.DataFrame:
         if first not in data:  # the engine takes at least one column of each
             ordered[first] = pd.Categorical([""] * n)
         ordered.update({k: v for k, v in data.items() if k.startswith(code_column(kind, 1)[:5])})
-    return pd.DataFrame(ordered)
+    return pd.DataFrame(ordered, copy=False)
 
 
 def attribute_frame(raw: pd.DataFrame, plan: Plan) -> dict[str, pd.Series]:
@@ -365,10 +366,11 @@ def long_frame(
         ID: pd.Series(order, dtype=object).astype("str"),
         **attribute_frame(firsts, plan),
     }
-    codes = raw[plan.code_column]
-    if not isinstance(codes.dtype, pd.CategoricalDtype):
-        codes = codes.astype("category")
-    code_index = codes.cat.codes.to_numpy()[keep]
+    dictionary = dates.encoded(raw[plan.code_column])
+    if dictionary is None:
+        dictionary = dates.encoded(raw[plan.code_column].astype("category"))
+    code_index, categories = dictionary
+    code_index = code_index[keep]
     kinds = rows.kind[keep]
     position = rows.position[keep]
     for kind in Kind:
@@ -377,5 +379,5 @@ def long_frame(
         matrix = np.full((n_episodes, width), -1, dtype=np.int64)
         matrix[episode[sel], position[sel] - 1] = code_index[sel]
         for j in range(width):  # a loop over positions; each builds the column for every episode
-            data[code_column(kind, j + 1)] = pd.Categorical.from_codes(matrix[:, j], codes.cat.categories)
+            data[code_column(kind, j + 1)] = pd.Categorical.from_codes(matrix[:, j], categories)
     return with_both_kinds(data, n_episodes)

@@ -103,19 +103,23 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column):
         ids = dates.text_values(raw.frame[plan.id_column])
-        reasons = np.where(raw.defects != "", raw.defects, checker.problems(raw.frame))
-        first = seen.first_lines(ids.to_numpy(dtype=object), raw.lines)
+        reasons = checker.problems(raw.frame)
+        defective = raw.defects != ""
+        if defective.any():
+            reasons = np.where(defective, raw.defects, reasons)
+        first = seen.first_lines(ids, raw.lines)
         dup = first > 0
         if dup.any():
             said = "duplicate episode id (first at line " + pd.Series(first[dup]).astype(str) + ")"
             reasons[dup] = join(said.to_numpy(dtype=object), reasons[dup])
         keep = reasons == ""
-        episodes = to_frame(raw.frame[keep].reset_index(drop=True), ids[keep].reset_index(drop=True), plan)
-        yield Batch(
-            episodes,
-            _rejects(raw.lines[~keep], ids.to_numpy(dtype=object)[~keep], reasons[~keep]),
-            len(raw.lines),
-        )
+        if keep.all():  # the usual chunk: nothing set aside, nothing to copy
+            episodes, rejected = to_frame(raw.frame, ids, plan), empty_rejects()
+        else:
+            kept = raw.frame[keep].reset_index(drop=True)
+            episodes = to_frame(kept, ids[keep].reset_index(drop=True), plan)
+            rejected = _rejects(raw.lines[~keep], ids[~keep].to_numpy(dtype=object), reasons[~keep])
+        yield Batch(episodes, rejected, len(raw.lines))
 
 
 def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:

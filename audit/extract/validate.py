@@ -1,8 +1,9 @@
 """Row-level checks with pandera, every problem collected; and duplicate episode ids across chunks.
 
 A row that fails a check is set aside with its line and reason (several reasons
-joined by "; "); the rest of the file is audited. The checks are vectorised
-and run on the distinct values of dictionary-encoded (code) columns.
+joined by "; "); the rest of the file is audited. Each check runs once a chunk, on the
+distinct values of the dictionary-encoded (code and attribute) columns and the cells of
+the others together; pandera collects the failures of the few columns with a failing value.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from audit.codes import Kind
@@ -61,29 +64,103 @@ def quoted(values: pd.Series) -> pd.Series:
     return "'" + cut + np.where(text.str.len() > SHOWN, "...", "") + "'"
 
 
+def _values(s: pd.Series) -> pd.Series | None:
+    """What a column's checks look at: an encoded column's distinct values, else its cells (None: dates)."""
+    if (values := dates.distinct_values(s)) is not None:
+        return values
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return None
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.fillna("") if s.hasnans else s
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
 def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
     """A check on the distinct values of a dictionary-encoded column, mapped back to its cells."""
 
     def check(s: pd.Series) -> pd.Series:
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            ok = fn(pd.Series(s.cat.categories.astype(str))).to_numpy(dtype=bool)
-            codes = s.cat.codes.to_numpy()
-            table = np.concatenate([ok, [True]])  # code -1 (missing) selects the appended True
+        if (dictionary := dates.encoded(s)) is not None:
+            codes, values = dictionary
+            table = np.append(fn(values).to_numpy(dtype=bool), True)  # code -1 (missing) selects the True
             return pd.Series(table[codes], index=s.index)
-        if pd.api.types.is_datetime64_any_dtype(s):
-            return pd.Series(True, index=s.index)
-        if isinstance(s.dtype, pd.StringDtype):
-            return fn(s.fillna("") if s.hasnans else s)
-        return fn(s.astype(object).where(s.notna(), "").astype(str))
+        values = _values(s)
+        return pd.Series(True, index=s.index) if values is None else fn(values)
 
     return check
+
+
+def _text(s: pd.Series) -> pa.Array | None:
+    """``_values`` as one Arrow large_string array (an Arrow dictionary's values without going to pandas)."""
+    if (dictionary := dates.arrow_dictionary(s)) is not None:
+        return dictionary.dictionary.cast(pa.large_string())
+    values = _values(s)
+    if values is None:
+        return None
+    text = pa.array(values, type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _all_pass(test: Callable[[pd.Series], pd.Series], texts: list[pa.Array]) -> bool:
+    """Whether every value passes ``test``; a test in ``_BYTE_TESTS`` first looks at all the bytes at once."""
+    text = texts[0] if len(texts) == 1 else pa.concat_arrays(texts)
+    if test in _BYTE_TESTS and not _BYTE_TESTS[test](*_bytes(text)):
+        return True
+    return bool(test(pd.Series(pd.array(text, dtype="str"))).all())
+
+
+def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A large_string array's UTF-8 bytes, and where each value's bytes start and end (n + 1 offsets)."""
+    if not len(text):
+        return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data, offsets - offsets[0]
+
+
+def _has_id(s: pd.Series) -> pd.Series:
+    return s.str.strip() != ""
+
+
+def _no_nul(s: pd.Series) -> pd.Series:
+    return ~s.str.contains("\x00", regex=False)
+
+
+def _not_huge(s: pd.Series) -> pd.Series:
+    return s.str.len() <= MAX_CELL
+
+
+def _one_line(s: pd.Series) -> pd.Series:
+    return ~(s.str.contains("\r", regex=False) | s.str.contains("\n", regex=False))
+
+
+def _date_ok(s: pd.Series) -> pd.Series:
+    return ~dates.unparseable(s)
+
+
+def _kind_ok(s: pd.Series) -> pd.Series:
+    return (s.str.strip() == "") | (kind_of(s) != "")
+
+
+# From a text array's UTF-8 bytes and offsets: whether some value may fail the test (if not, none does).
+# In UTF-8 the bytes of NUL, CR and LF are never part of another character, and a value has at least as
+# many bytes as characters.
+_BYTE_TESTS = {
+    # Not blank once stripped, for sure, if it starts with a printable ASCII character other than a space.
+    _has_id: lambda data, offsets: bool(
+        (np.diff(offsets) == 0).any() or not ((data[offsets[:-1]] > 32) & (data[offsets[:-1]] < 127)).all()
+    ),
+    _no_nul: lambda data, offsets: bool((data == 0).any()),
+    _one_line: lambda data, offsets: bool(((data == 10) | (data == 13)).any()),
+    _not_huge: lambda data, offsets: bool(np.diff(offsets).max(initial=0) > MAX_CELL),
+}
 
 
 @dataclass(frozen=True)
 class _Rule:
     column: str
     reason: Callable[[pd.Series], pd.Series]  # failing cells -> reasons
-    passes: Callable[[pd.Series], pd.Series]  # the check itself (per value): True where a cell passes
+    test: Callable[[pd.Series], pd.Series]  # the check on text values: True where a value passes
+    passes: Callable[[pd.Series], pd.Series]  # the check on a column's cells (for pandera)
 
 
 class RowChecker:
@@ -104,26 +181,18 @@ class RowChecker:
             checks = []
             if col == id_column:
                 checks.append(
-                    self._check(
-                        col,
-                        "id",
-                        lambda s: s.str.strip() != "",
-                        lambda v: pd.Series("missing episode id", index=v.index),
-                    )
+                    self._check(col, "id", _has_id, lambda v: pd.Series("missing episode id", index=v.index))
                 )
             checks.append(
                 self._check(
-                    col,
-                    "nul",
-                    lambda s: ~s.str.contains("\x00", regex=False),
-                    lambda v, c=col: pd.Series(f"NUL byte in column {c}", index=v.index),
+                    col, "nul", _no_nul, lambda v, c=col: pd.Series(f"NUL byte in column {c}", index=v.index)
                 )
             )
             checks.append(
                 self._check(
                     col,
                     "size",
-                    lambda s: s.str.len() <= MAX_CELL,
+                    _not_huge,
                     lambda v, c=col: pd.Series(f"cell over 1 MB in column {c}", index=v.index),
                 )
             )
@@ -132,7 +201,7 @@ class RowChecker:
                     self._check(
                         col,
                         "lines",
-                        lambda s: ~s.str.contains(r"[\r\n]", regex=True),
+                        _one_line,
                         lambda v, c=col: pd.Series(
                             f"line break in column {c} (an unclosed quote?)", index=v.index
                         ),
@@ -141,19 +210,14 @@ class RowChecker:
             if col in date_columns:
                 label = date_columns[col].replace("_", " ")
                 checks.append(
-                    self._check(
-                        col,
-                        "date",
-                        lambda s: ~dates.unparseable(s),
-                        lambda v, lab=label: f"unparseable {lab} " + quoted(v),
-                    )
+                    self._check(col, "date", _date_ok, lambda v, lab=label: f"unparseable {lab} " + quoted(v))
                 )
             if col == kind_column:
                 checks.append(
                     self._check(
                         col,
                         "kind",
-                        lambda s: (s.str.strip() == "") | (kind_of(s) != ""),
+                        _kind_ok,
                         lambda v: "unknown code kind " + quoted(v) + " (expected diagnosis or procedure)",
                     )
                 )
@@ -168,25 +232,26 @@ class RowChecker:
                         ),
                     )
                 )
-            schema_columns[col] = pa.Column(None, checks=checks, nullable=True, required=True)
-        self.schema = pa.DataFrameSchema(schema_columns, strict=False, coerce=False)
+            schema_columns[col] = pandera.Column(None, checks=checks, nullable=True, required=True)
+        self.schema = pandera.DataFrameSchema(schema_columns, strict=False, coerce=False)
+        self._tests: dict[Callable, list[str]] = {}  # each check, and the columns it applies to
+        for rule in self.rules.values():
+            self._tests.setdefault(rule.test, []).append(rule.column)
 
-    def _check(self, column: str, name: str, fn, reason) -> pa.Check:
+    def _check(self, column: str, name: str, test, reason) -> pandera.Check:
         key = f"{name}:{column}"
-        self.rules[key] = _Rule(column, reason, _per_value(fn))
-        return pa.Check(self.rules[key].passes, name=key, error=key)
+        self.rules[key] = _Rule(column, reason, test, _per_value(test))
+        return pandera.Check(self.rules[key].passes, name=key, error=key)
 
     def problems(self, frame: pd.DataFrame) -> np.ndarray:
         """Why each row cannot be audited ("" if it can): every failing check, in column then check order."""
         reasons = np.full(len(frame), "", dtype=object)
         if not len(frame):
             return reasons
-        # The checks run directly first (each vectorised over the column's distinct values); pandera then
-        # validates only the columns with a failing cell and collects every failure. A clean chunk, the
-        # usual case, so costs the checks and not pandera's per-check overhead.
-        failing = list(dict.fromkeys(
-            rule.column for rule in self.rules.values()
-            if rule.column in frame and not rule.passes(frame[rule.column]).all()))
+        # The checks run directly first; pandera then validates only the columns with a failing value and
+        # collects every failure. A clean chunk, the usual case, so costs the checks and not pandera's
+        # per-check overhead.
+        failing = self._failing_columns(frame)
         missing = [c for c in self.schema.columns if c not in frame]
         if not failing and not missing:
             return reasons
@@ -204,6 +269,21 @@ class RowChecker:
             text = rule.reason(frame[rule.column].iloc[rows].reset_index(drop=True)).to_numpy(dtype=object)
             reasons[rows] = join(reasons[rows], text)
         return reasons
+
+    def _failing_columns(self, frame: pd.DataFrame) -> list[str]:
+        """The columns with a value failing a check.
+
+        Each check runs once, on the values of all the columns it applies to together (a code
+        column's distinct values, another column's cells); only when some value fails is each
+        of those columns checked on its own.
+        """
+        texts = {c: t for c in self.schema.columns if c in frame and (t := _text(frame[c])) is not None}
+        failing: set[str] = set()
+        for test, columns in self._tests.items():
+            columns = [c for c in columns if c in texts and c not in failing]
+            if columns and not _all_pass(test, [texts[c] for c in columns]):
+                failing.update(c for c in columns if not _all_pass(test, [texts[c]]))
+        return [c for c in self.schema.columns if c in failing]
 
 
 def _position_ok(s: pd.Series) -> pd.Series:
@@ -226,44 +306,153 @@ def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:
 class SeenIds:
     """Episode ids already read, across chunks, with the line each was first seen at.
 
-    Ids are kept as 64-bit hashes in a sorted array (16 bytes an episode), so ten
-    million episodes take 160 MB. Two different ids sharing a hash (a chance of about
-    3 in a million for 10^7 ids) would be set aside as a duplicate, never lost.
+    Ids are kept as 64-bit hashes with their first lines, in runs sorted by hash (one per
+    chunk, merged like the digits of a binary counter up to a million ids a run), behind
+    a filter of two bits an id that answers "never seen" for nearly every new id without
+    searching the runs: 14 to 16 bytes an episode, so ten million episodes take 150 MB. Two
+    different ids sharing a hash (a chance of about 3 in a million for 10^7 ids) would
+    be set aside as a duplicate, never lost.
     """
 
     def __init__(self):
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._lines = np.empty(0, dtype=np.int64)
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
+        self._filter = _Filter(0)
 
-    def first_lines(self, ids: np.ndarray, lines: np.ndarray) -> np.ndarray:
-        """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them."""
-        ids = np.asarray(ids, dtype=object)
-        n = len(ids)
-        out = np.zeros(n, dtype=np.int64)
-        present = ids != ""
-        if not present.any():
+    def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
+        """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them.
+
+        ``ids`` is text: a pandas Series, an Arrow array or an array of str.
+        """
+        lines = np.asarray(lines, dtype=np.int64)
+        out = np.zeros(len(lines), dtype=np.int64)
+        h, length = _hash_text(ids)
+        rows = np.flatnonzero(length > 0)
+        if len(rows) < len(h):
+            h, lines = h[rows], lines[rows]
+        order = np.argsort(h)  # equal ids together
+        hashes = h[order]
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = hashes[1:] != hashes[:-1]
+        once = start.all()  # no id twice in this chunk (the usual case)
+        groups = np.flatnonzero(start)
+        distinct = hashes[groups]
+        # The first line of each id here: rows are in line order, so the first is the smallest.
+        first = lines[order] if once else lines[np.minimum.reduceat(order, groups)]
+        earlier, found = first.copy(), np.zeros(len(distinct), dtype=bool)
+        maybe = np.flatnonzero(self._filter.may_hold(distinct))  # only these are looked for in the runs
+        for run, run_lines in self._runs if maybe.size else ():
+            pos = np.minimum(np.searchsorted(run, distinct[maybe]), len(run) - 1)
+            hit = run[pos] == distinct[maybe]
+            earlier[maybe[hit]] = run_lines[pos[hit]]
+            found[maybe[hit]] = True
+        self._remember(distinct[~found], first[~found])
+        if once and not found.any():
             return out
-        idx = np.flatnonzero(present)
-        h = pd.util.hash_array(ids[idx], categorize=False)
-        # The first occurrence in this chunk of each hash: assign in reverse so the first one is kept.
-        codes, uniques = pd.factorize(h)
-        first_pos = np.empty(len(uniques), dtype=np.int64)
-        first_pos[codes[::-1]] = np.arange(len(h) - 1, -1, -1)
-        first_here = lines[idx][first_pos[codes]]
-        pos = np.searchsorted(self._hashes, h)
-        found = pos < len(self._hashes)
-        found[found] = self._hashes[pos[found]] == h[found]
-        earlier = np.where(
-            found,
-            self._lines[np.minimum(pos, max(len(self._lines) - 1, 0))] if len(self._lines) else 0,
-            first_here,
-        )
-        out[idx] = np.where(earlier != lines[idx], earlier, 0)
-        new = ~found & (first_pos[codes] == np.arange(len(h)))
-        if new.any():
-            order = np.argsort(h[new], kind="stable")
-            new_h, new_lines = h[new][order], lines[idx][new][order]
-            at = np.searchsorted(self._hashes, new_h)
-            self._hashes = np.insert(self._hashes, at, new_h)
-            self._lines = np.insert(self._lines, at, new_lines)
+        earliest = earlier[np.cumsum(start) - 1]
+        out[rows[order]] = np.where(earliest != lines[order], earliest, 0)
         return out
+
+    def _remember(self, hashes: np.ndarray, lines: np.ndarray) -> None:
+        if not len(hashes):
+            return
+        self._runs.append((hashes, lines.astype(np.int32) if lines.max() < 2**31 else lines))
+        while (
+            len(self._runs) > 1
+            and len(self._runs[-2][0]) < 2 * len(self._runs[-1][0])
+            and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= _MAX_RUN
+        ):
+            (a, a_lines), (b, b_lines) = self._runs.pop(-2), self._runs.pop()
+            both = np.concatenate([a, b])
+            # A stable sort of two sorted runs is one linear merge (timsort finds the runs).
+            order = np.argsort(both, kind="stable")
+            self._runs.append((both[order], np.concatenate([a_lines, b_lines])[order]))
+        held = sum(len(run) for run, _ in self._runs)
+        if held > self._filter.capacity:
+            self._filter = _Filter(held)
+            for run, _ in self._runs:
+                self._filter.add(run)
+        else:
+            self._filter.add(hashes)
+
+
+_MAX_RUN = 1 << 20  # ids: longer runs are not merged (searching them is left to the filter)
+
+
+class _Filter:
+    """A blocked Bloom filter over 64-bit hashes: 16 bits an id, two of them in one 64-bit word.
+
+    ``may_hold`` is False for a hash never added, and True for one added (and for about
+    2% of the others).
+    """
+
+    def __init__(self, ids: int):
+        words = 1 << max(10, int(np.ceil(np.log2(max(ids, 1) / 4))) + 1)  # room for twice ``ids``
+        self.capacity = 4 * words
+        self._bits = np.zeros(words, dtype=np.uint64)
+        self._shift = np.uint64(64 - int(np.log2(words)))  # the top bits of a hash pick its word
+
+    def _slots(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        one, six = np.uint64(1), np.uint64(63)
+        masks = (one << (hashes & six)) | (one << ((hashes >> np.uint64(6)) & six))
+        return hashes >> self._shift, masks
+
+    def may_hold(self, hashes: np.ndarray) -> np.ndarray:
+        words, masks = self._slots(hashes)
+        return (self._bits[words] & masks) == masks
+
+    def add(self, hashes: np.ndarray) -> None:
+        words, masks = self._slots(hashes)
+        np.bitwise_or.at(self._bits, words, masks)
+
+
+_SHORT = 64  # bytes: longer ids (junk, rare) are hashed one by one
+_C1 = np.uint64(0xFF51AFD7ED558CCD)
+_C2 = np.uint64(0xC4CEB9FE1A85EC53)
+_SEED = np.uint64(0x9E3779B97F4A7C15)
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser (a bijection), in place."""
+    h ^= h >> np.uint64(33)
+    h *= _C1
+    h ^= h >> np.uint64(33)
+    h *= _C2
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def _hash_text(values) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of text values and their lengths in bytes, computed on Arrow's buffers (missing: "")."""
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.fill_null(arr.cast(pa.large_string()), "")
+    data, offsets = _bytes(arr)
+    starts, length = offsets[:-1], np.diff(offsets)
+    # Eight bytes from any byte offset: a uint64 view with a one-byte stride, over the data padded by 8.
+    padded = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    short = length <= _SHORT
+    with np.errstate(over="ignore"):
+        h = length.astype(np.uint64) * _SEED
+        for k in range(0, int(length[short].max(initial=0)), 8):  # a loop over the ids' 8-byte words
+            live = short & (length > k)
+            if live.all():
+                word = words[starts + k]
+                if length.min() < k + 8:
+                    word &= _BYTE_MASKS[np.minimum(length - k, 8)]
+                h ^= word
+                h *= _C1
+                h ^= h >> np.uint64(32)
+            else:
+                rows = np.flatnonzero(live)
+                part = h[rows] ^ (words[starts[rows] + k] & _BYTE_MASKS[np.minimum(length[rows] - k, 8)])
+                part *= _C1
+                h[rows] = part ^ (part >> np.uint64(32))
+        h = _mix(h)
+    if not short.all():
+        long = np.flatnonzero(~short)
+        text = np.asarray(arr.take(pa.array(long)).to_pylist(), dtype=object)
+        h[long] = pd.util.hash_array(text, categorize=False)
+    return h, length

@@ -3,8 +3,9 @@
 Reading (parsing, row checks, duplicate ids across chunks) stays in the main
 process, in file order. ``evaluate`` is a pure function of a chunk, so running it
 in another process cannot change the findings; they are collected in chunk order.
-The worker is started only when a second chunk arrives: small extracts never pay
-for it.
+The worker is started when a second chunk arrives (a one-chunk extract never pays
+for it), and chunks are evaluated here until it has started (imported the engine
+and compiled the rules, about a second): a small extract never waits for it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def _evaluate_in_worker(episodes: pd.DataFrame) -> pd.DataFrame:
     return evaluate(episodes, _compiled)
 
 
+def _started() -> bool:
+    return _compiled is not None
+
+
 class ChunkEvaluator:
     """``submit`` chunks in file order; ``results`` gives their findings in the same order."""
 
@@ -40,21 +45,25 @@ class ChunkEvaluator:
         self.compiled = compiled
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future | None = None  # done once the worker has started
+        self.chunks_in_worker = 0
         self._chunks = 0
         self._pending: deque[Future | pd.DataFrame] = deque()
         self.done: list[pd.DataFrame] = []
 
     def submit(self, episodes: pd.DataFrame) -> None:
         self._chunks += 1
-        if self.workers < 1 or self._chunks == 1:
-            self._pending.append(evaluate(episodes, self.compiled))  # the first chunk: here, at once
+        if self.workers >= 1 and self._pool is None and self._chunks == 2:
+            # "spawn": a fresh interpreter, safe beside pyarrow's threads (fork is not).
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self.compiled.rules, self.compiled.reference))
+            self._ready = self._pool.submit(_started)
+        if self._pool is None or not self._ready.done():
+            self._pending.append(evaluate(episodes, self.compiled))  # here, at once
         else:
-            if self._pool is None:
-                # "spawn": a fresh interpreter, safe beside pyarrow's threads (fork is not).
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(self.compiled.rules, self.compiled.reference))
             self._pending.append(self._pool.submit(_evaluate_in_worker, episodes))
+            self.chunks_in_worker += 1
         while sum(isinstance(p, Future) for p in self._pending) > MAX_IN_FLIGHT * self.workers:
             self._collect_oldest()
 

@@ -27,3 +27,22 @@ def test_one_chunk_never_starts_a_worker(monkeypatch):
     monkeypatch.setattr(audit.parallel, "ProcessPoolExecutor", refuse)
     result = run_audit(SAMPLE, load_rules(), workers=1)
     assert result.episodes_audited > 0
+
+
+def test_chunks_sent_to_the_started_worker_give_the_same_findings():
+    from audit.engine import compile_rules, evaluate
+    from audit.extract import read_extract
+    from audit.parallel import ChunkEvaluator
+
+    compiled = compile_rules(load_rules())
+    chunks = [b.episodes for b in read_extract(SAMPLE, chunk_rows=10) if len(b.episodes)]
+    evaluator = ChunkEvaluator(compiled, workers=1)
+    evaluator.submit(chunks[0])
+    evaluator.submit(chunks[1])  # starts the worker; evaluated here while it starts
+    evaluator._ready.result(timeout=120)
+    for chunk in chunks[2:]:
+        evaluator.submit(chunk)
+    results = evaluator.results()
+    assert evaluator.chunks_in_worker == len(chunks) - 2
+    for chunk, findings in zip(chunks, results):
+        pd.testing.assert_frame_equal(findings, evaluate(chunk, compiled))

@@ -90,6 +90,8 @@ def _dictionary(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """A code column as (indices, dictionary), without converting each cell when it is already encoded."""
     if isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_dictionary(column.dtype.pyarrow_dtype):
         arr = pa.array(column)  # zero-copy: the reader's Parquet/CSV dictionary
+        if isinstance(arr, pa.ChunkedArray):  # e.g. read back from an Arrow file: one dictionary for the column
+            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
         codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
         return codes, arr.dictionary
     if not isinstance(column.dtype, pd.CategoricalDtype):

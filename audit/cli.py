@@ -24,6 +24,7 @@ from audit.extract.columns import ROLES
 from audit.extract.layouts import LAYOUTS
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 from audit.rules import load_rules
+from audit.rules.conditions import unparen
 from audit.rules.examples import run_all_examples
 from audit.rules.model import Rule
 
@@ -118,7 +119,7 @@ def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, refere
     shipped = option_names(load_rules()) if rule_paths else ()
     options = resolve_options(rules, raw.get("options"), option_values, also_known=shipped)
     read_options = _extract_settings(raw)
-    given = {k: inputs[k] for k in ("layout", "encoding", "delimiter", "sheet", "separator")}
+    given = {k: inputs[k] for k in _EXTRACT_SETTINGS}
     read_options.update({k: v for k, v in given.items() if v is not None})
     columns = {**settings_columns(raw), **parse_column_options(inputs["column_items"])}
     with progress_reporter(extract) as progress:
@@ -388,10 +389,6 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
 
 
-def _unparen(text: str) -> str:
-    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
-
-
 def _where(path: str) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
@@ -407,8 +404,8 @@ def describe_rule(rule: Rule) -> str:
              "", "What it checks"]
     if rule.description:
         lines.append(_wrap(rule.description))
-    lines.append(_wrap(f"Applies to: {_unparen(rule.when.describe()) if rule.when else 'every episode'}."))
-    lines.append(_wrap(f"Requires: {_unparen(rule.require.describe())}."))
+    lines.append(_wrap(f"Applies to: {unparen(rule.when.describe()) if rule.when else 'every episode'}."))
+    lines.append(_wrap(f"Requires: {unparen(rule.require.describe())}."))
     lines.append(_wrap(f"Expected: {rule.expected}."))
     for v in rule.variants:
         lines.append(_wrap(f"When {v.when.describe()}: severity {v.severity}."))

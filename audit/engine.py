@@ -34,7 +34,6 @@ from audit.sequence import MAIN, NONEMPTY, TARGET, relation_columns
 
 FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
 TITLES = "found_titles"  # after "found" when reference tables are given: each found code with its title
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ANCHOR, _PASSES = np.uint8(8), np.uint8(16)  # code-test flags beside audit.sequence's
 
 
@@ -117,10 +116,10 @@ class CompiledRules:
 
         Codes picked by dagger/asterisk usage are added cell by cell (``_Chunk.involved``)."""
         mask = np.zeros(self.words(kind), dtype=np.uint64)
-        for s in dict.fromkeys(s for cond in _rule_conditions(rule) for s in c.selectors_of(cond)):
+        for s in _rule_selectors(rule):
             if s.kind is kind and not s.usage:
                 mask[self.bit(s.pattern) // 64] |= _bit(self.bit(s.pattern))
-        if any(isinstance(x, c.Malformed) and x.kind is kind for cond in _rule_conditions(rule) for x in c.walk(cond)):
+        if any(isinstance(x, c.Malformed) and x.kind is kind for cond in rule.conditions for x in c.walk(cond)):
             mask[self.malformed_bit(kind) // 64] |= _bit(self.malformed_bit(kind))
         return mask
 
@@ -149,12 +148,19 @@ def compile_rules(rules: RuleSet, reference: ReferenceTables | None = None) -> C
     return compiled
 
 
-def _rule_conditions(rule: Rule) -> list[c.Condition]:
-    return rule.conditions
-
-
 def _rule_patterns(rule: Rule) -> list[Pattern]:
-    return [p for cond in _rule_conditions(rule) for p in c.patterns_of(cond)]
+    return [p for cond in rule.conditions for p in c.patterns_of(cond)]
+
+
+def _rule_selectors(rule: Rule) -> list[c.Selector]:
+    """The distinct code selectors of a rule's conditions, in order."""
+    return list(dict.fromkeys(s for cond in rule.conditions for s in c.selectors_of(cond)))
+
+
+def _position_columns(position: str, k: int) -> range:
+    """The code columns (0-based, of ``k``) a position names; 0 is the primary diagnosis / main procedure."""
+    return {"any": range(k), "primary": range(min(1, k)), "secondary": range(1, k),
+            "first_secondary": range(min(1, k), min(2, k)), "primary_or_first_secondary": range(min(2, k))}[position]
 
 
 class _Chunk:
@@ -185,12 +191,8 @@ class _Chunk:
         key = (kind, position)
         if key not in self._episode_bits:
             table, columns = self.tables[kind], self.codes[kind].columns
-            k = len(columns)
-            positions = {"any": range(k), "primary": range(min(1, k)), "secondary": range(1, k),
-                         "first_secondary": range(min(1, k), min(2, k)),
-                         "primary_or_first_secondary": range(min(2, k))}[position]
             words = [np.zeros(self.n, dtype=np.uint64) for _ in range(table.shape[1])]
-            for j in positions:  # a loop over code positions, each one take per word over all episodes
+            for j in _position_columns(position, len(columns)):  # a loop over code positions, each one take per word over all episodes
                 dictionary_bits = table[columns[j].remap]
                 for w, acc in enumerate(words):
                     if dictionary_bits[:, w].any():  # a column with no value any pattern matches is skipped
@@ -282,12 +284,6 @@ class _Chunk:
             hit &= usage
         return hit
 
-    def cells(self, selector: c.Selector, rows: np.ndarray, m: CodeMatrix | None = None) -> np.ndarray:
-        """bool (len(rows), k): which cells of these episodes the selector takes (``m``: their codes, if built)."""
-        if m is None or m.kind is not selector.kind:
-            m = self.codes[selector.kind].rows(rows)
-        return m.take(self.value_hit(selector), False)
-
     def code_test(self, cond: c.CodeTest) -> np.ndarray:
         out = np.full(self.n, cond.every, dtype=bool)  # no such code: 'every' holds, 'some' does not
         anchor = self.value_hit(cond.selector)
@@ -324,13 +320,12 @@ class _Chunk:
                 positions.append(j)
                 cells.append(column_flags[col.codes])
         related = relation_columns(cells, rel.kind, rel.within_block) if rel is not None else None
-        allowed = {"any": None, "primary": {0}, "first_secondary": {1}, "primary_or_first_secondary": {0, 1},
-                   "secondary": set(range(1, len(m.columns)))}[cond.position]
+        allowed = _position_columns(cond.position, len(m.columns))
         some_anchor = np.zeros(m.n_episodes, dtype=bool)
         decided = np.zeros(m.n_episodes, dtype=bool)  # every: an anchor failed; some: an anchor passed
         for i, (j, cell) in enumerate(zip(positions, cells)):
             at = (cell & _ANCHOR) != 0
-            if allowed is not None and j not in allowed:
+            if j not in allowed:
                 ok = np.zeros_like(at)
             else:
                 ok = (cell & _PASSES) != 0
@@ -413,15 +408,14 @@ class _Chunk:
 
     def involved(self, rule: Rule, rows: np.ndarray, cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
         """bool (len(rows), k) per classification: the cells of each flagged episode the rule is about."""
-        conds = [x for cond in _rule_conditions(rule) for x in c.walk(cond)]
-        usage = [s for s in dict.fromkeys(s for cond in _rule_conditions(rule) for s in c.selectors_of(cond))
-                 if s.usage]
+        conds = [x for cond in rule.conditions for x in c.walk(cond)]
+        usage = [s for s in _rule_selectors(rule) if s.usage]
         out = {}
         for kind in Kind:
             involved = (self.cell_bits(cells[kind]) & self.compiled.rule_mask(rule, kind)).any(axis=2)
             for s in usage:
                 if s.kind is kind:
-                    involved |= self.cells(s, rows, cells[kind])
+                    involved |= cells[kind].take(self.value_hit(s), False)
             for x in conds:
                 if isinstance(x, c.ReferenceCheck) and x.kind is kind:
                     offending = self.reference_cells(x, rows)

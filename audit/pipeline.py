@@ -41,16 +41,15 @@ class RunResult:
 
     def by_rule(self) -> pd.DataFrame:
         """Findings per rule and severity, every rule of the run listed (zero counts too)."""
-        counts = self.findings.groupby(["rule_id", "severity"]).size()
+        grouped = self.findings.groupby(["rule_id", "severity"])["episode_id"]
+        counts, episodes = grouped.size(), grouped.nunique()  # one pass each, looked up per rule below
         rows = []
         for rule in self.rules:
             for severity in rule.severities:
                 rows.append({"rule_id": rule.id, "severity": severity, "title": rule.title,
                              "guidance": rule.source.guidance,
                              "findings": int(counts.get((rule.id, severity), 0)),
-                             "episodes": int(self.findings.loc[(self.findings["rule_id"] == rule.id)
-                                                               & (self.findings["severity"] == severity),
-                                                               "episode_id"].nunique())})
+                             "episodes": int(episodes.get((rule.id, severity), 0))})
         return pd.DataFrame(rows, columns=["rule_id", "severity", "title", "guidance", "findings", "episodes"])
 
     def summary(self) -> dict:
@@ -71,11 +70,6 @@ class RunResult:
             **({"redacted": True} if self.redacted else {}),
             **({"baseline": self.baseline} if self.baseline is not None else {}),
         }
-
-    @property
-    def exit_code(self) -> int:
-        """0: no error findings; 1: at least one."""
-        return 1 if self.count("error") else 0
 
 
 def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, *,

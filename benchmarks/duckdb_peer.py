@@ -90,19 +90,17 @@ ORDER BY EPIKEY, rule_id
 """
 
 
-def findings(path: str | Path, threads: int | None = None) -> list[tuple[str, str, str]]:
+def findings(path: str | Path) -> list[tuple[str, str, str]]:
     """Run the peer query: list of (EPIKEY, rule_id, severity)."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
         return [tuple(row) for row in con.execute(findings_sql(path)).fetchall()]
     finally:
         con.close()
 
 
-def counts(path: str | Path, threads: int | None = None) -> hes.Counts:
+def counts(path: str | Path) -> hes.Counts:
     """Distinct flagged episodes per fixed rule and severity according to the DuckDB peer."""
-    return hes.counts_from_findings(findings(path, threads))
+    return hes.counts_from_findings(findings(path))

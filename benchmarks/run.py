@@ -261,9 +261,10 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
         for variant in variants:
             result = Result(variant, path, episodes)
             results.append(result)
-            out = os.path.join(tmp, f"{variant}.out")
+            # The engine's output is its findings CSV (the .csv lets a command infer the format).
+            out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
             if variant == "engine":
-                cmd = engine_cmd(args.engine_cmd, path, os.path.join(tmp, "engine-findings.csv"))
+                cmd = engine_cmd(args.engine_cmd, path, out)
                 if shutil.which(cmd[0]) is None:
                     result.check = f"skipped: `{cmd[0]}` not found on PATH (engine not installed)"
                     continue
@@ -281,11 +282,10 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
                 result.counts = json.loads(Path(out).read_text())["counts"]
                 check_counts(result, expected)
             else:
-                findings = os.path.join(tmp, "engine-findings.csv")
-                if not os.path.exists(findings):
+                if not os.path.exists(out):
                     result.check = "no findings file written"
                 else:
-                    result.counts = read_findings_csv(findings)
+                    result.counts = read_findings_csv(out)
                     check_counts(result, expected)
     return results
 

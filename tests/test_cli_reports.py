@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from audit.cli import main
 from tests.conftest import REPO
-from tests.samples import FORMULA_IDS, ROWS, SCRIPT_ID, write_extract
+from tests.samples import ROWS, write_extract
 
 NICE_RULES = REPO / "rulesets" / "nice"
 

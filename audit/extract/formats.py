@@ -57,7 +57,6 @@ class Source(ABC):
 
     path: Path
     header: list[str]
-    format: str = ""
     header_note: str = ""  # a hint for messages about missing columns (blank header cells...)
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
@@ -199,7 +198,7 @@ class CsvSource(Source):
         compression = "gzip" if magic.startswith(b"\x1f\x8b") else None
         if compression is None and magic.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
-        source = cls(path, [], format="CSV" + (" (gzip)" if compression else ""), compression=compression)
+        source = cls(path, [], compression=compression)
         with source._stream() as stream:
             try:
                 scan = _scan(stream, check_utf8=encoding is None)
@@ -418,18 +417,21 @@ def _sniff_delimiter(header: str) -> str:
 class ParquetSource(Source):
     """A Parquet file, read a row group batch at a time; line numbers are 1-based row numbers."""
 
+    schema: pa.Schema | None = None
+
     @classmethod
     def open(cls, path: Path) -> ParquetSource:
         try:
-            names = pq.ParquetFile(path).schema_arrow.names
+            schema = pq.ParquetFile(path).schema_arrow
+            names = schema.names
         except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: damaged names (UTF-8)
             raise InputFileError(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-        return cls(path, [str(n) for n in names], format="Parquet")
+        return cls(path, [str(n) for n in names], schema=schema)
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1
         try:
-            schema = pq.ParquetFile(self.path).schema_arrow
+            schema = self.schema
             strings = [
                 c
                 for c in dictionary
@@ -515,7 +517,7 @@ class XlsxSource(Source):
         chosen = next(((r, names) for r, names in filled if header_hint and header_hint(names)), filled[0])
         row, names = chosen
         blank = [_column_letter(i) for i, n in enumerate(names) if not n]
-        source = cls(path, names, format="XLSX", sheet=name, header_row=row)
+        source = cls(path, names, sheet=name, header_row=row)
         if blank:
             shown = ", ".join(blank[:6]) + (", ..." if len(blank) > 6 else "")
             source.header_note = (

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from audit.codes import Kind
-from audit.episodes import ID, code_column
+from audit.episodes import CODE_PREFIX, ID, code_column
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import (
@@ -219,12 +219,13 @@ def _concatenated_field(header: Header, kind: Kind, mapping: Mapping[str, str]) 
 
 def with_both_kinds(data: dict[str, object], n: int) -> pd.DataFrame:
     """The canonical frame, with an empty first column for a classification the file has no codes of."""
-    ordered = {k: v for k, v in data.items() if not k.startswith(("diag_", "proc_"))}
+    prefixes = tuple(CODE_PREFIX.values())
+    ordered = {k: v for k, v in data.items() if not k.startswith(prefixes)}
     for kind in Kind:
         first = code_column(kind, 1)
         if first not in data:  # the engine takes at least one column of each
             ordered[first] = pd.Categorical([""] * n)
-        ordered.update({k: v for k, v in data.items() if k.startswith(code_column(kind, 1)[:5])})
+        ordered.update({k: v for k, v in data.items() if k.startswith(CODE_PREFIX[kind])})
     return pd.DataFrame(ordered, copy=False)
 
 
@@ -267,7 +268,7 @@ def split_codes(values: pd.Series, separator: str | None) -> pd.DataFrame:
         parts = text.str.split(separator, regex=False, expand=True)
     if parts.shape[1] == 0:
         parts = pd.DataFrame({0: pd.Series("", index=values.index)})
-    return parts.apply(lambda col: col.astype(object).where(col.notna(), "").astype(str).str.strip())
+    return parts.apply(dates.text_values)
 
 
 def concatenated_frame(raw: pd.DataFrame, ids: pd.Series, plan: Plan) -> pd.DataFrame:

@@ -287,10 +287,9 @@ class RowChecker:
 
 
 def _position_ok(s: pd.Series) -> pd.Series:
-    text = s.str.strip()
-    number = pd.to_numeric(text, errors="coerce")
+    number = positions(s)
     whole = number.notna() & (number == number.round()) & (number >= 1) & (number <= MAX_POSITION)
-    return (text == "") | whole
+    return (s.str.strip() == "") | whole
 
 
 def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:

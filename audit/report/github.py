@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.engine import TITLES
 from audit.pipeline import RunResult
-from audit.report.output import write_text
+from audit.report.output import found_titles, write_text
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -29,9 +28,8 @@ def escape_property(text: str) -> str:
 def lines(result: RunResult) -> list[str]:
     out = []
     f = result.findings
-    titles = f[TITLES] if TITLES in f.columns else [""] * len(f)  # with reference tables
     for episode_id, rule_id, severity, message, guidance, code_titles in zip(
-            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], titles):
+            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], found_titles(f)):
         title = escape_property(f"{rule_id} ({guidance})")
         text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
         out.append(f"::{LEVEL.get(severity, 'warning')} file={escape_property(result.source)},title={title}::"

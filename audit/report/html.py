@@ -19,10 +19,9 @@ import pandas as pd
 
 from audit import __version__
 from audit.baseline import code_tokens
-from audit.engine import TITLES
 from audit.pipeline import RunResult
 from audit.report import charts
-from audit.report.output import write_text
+from audit.report.output import found_titles, write_text
 
 MAX_ROWS = 5000  # findings listed in the table; the charts and counts always cover all of them
 MAX_REJECTED = 500
@@ -89,12 +88,12 @@ def _charts(result: RunResult) -> list[charts.Chart]:
 def _rules(result: RunResult) -> list[dict]:
     per = result.by_rule()
     audited = result.episodes_audited
+    episodes_per_rule = result.findings.groupby("rule_id")["episode_id"].nunique()
     out = []
     for rule in result.rules:
         rows = per[per["rule_id"] == rule.id]
         findings = int(rows["findings"].sum())
-        episodes = int(result.findings.loc[result.findings["rule_id"] == rule.id, "episode_id"].nunique()) \
-            if len(result.findings) else 0
+        episodes = int(episodes_per_rule.get(rule.id, 0))
         src = rule.source
         out.append({
             "id": rule.id, "anchor": f"rule-{rule.id}", "title": rule.title, "severities": list(rule.severities),
@@ -122,10 +121,9 @@ def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
     attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
     blank = pd.Series([""] * len(f), index=f.index)
     codes = f["codes"] if "codes" in f.columns else blank
-    found_titles = f[TITLES] if TITLES in f.columns else blank  # with the user's reference tables
     out = []
     records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"], codes,
-                  found_titles, *(f[c] for c in attrs))
+                  found_titles(f), *(f[c] for c in attrs))
     for episode_id, rule_id, severity, message, guidance, found, code_text, code_titles, *values in records:
         rule = titles.get(rule_id, {})
         out.append({

@@ -12,9 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from audit.engine import TITLES
 from audit.pipeline import RunResult
-from audit.report.output import write_text
+from audit.report.output import found_titles, write_text
 
 MAX_LISTED = 1000  # episodes listed per test case; the count is always complete
 _FAILING = ("error", "warning")
@@ -22,9 +21,8 @@ _FAILING = ("error", "warning")
 
 def _lines(rows) -> str:
     shown = rows.head(MAX_LISTED)
-    titles = shown[TITLES] if TITLES in shown.columns else [""] * len(shown)  # with reference tables
-    items = [f"{e}: [{sev}] {msg}" + (f" ({t})" if t else "")
-             for e, sev, msg, t in zip(shown["episode_id"], shown["severity"], shown["message"], titles)]
+    items = [f"{e}: [{sev}] {msg}" + (f" ({t})" if t else "") for e, sev, msg, t in
+             zip(shown["episode_id"], shown["severity"], shown["message"], found_titles(shown))]
     if len(rows) > MAX_LISTED:
         items.append(f"... and {len(rows) - MAX_LISTED} more (see the CSV, JSON or XLSX report)")
     return "\n".join(items)

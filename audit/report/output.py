@@ -6,7 +6,15 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
 from rich.console import Console
+
+from audit.engine import TITLES
+
+
+def found_titles(findings: pd.DataFrame) -> pd.Series:
+    """Each finding's found codes with their titles (given reference tables), else blank."""
+    return findings[TITLES] if TITLES in findings.columns else pd.Series("", index=findings.index, dtype=object)
 
 
 def write_text(text: str, output: Path | None) -> None:

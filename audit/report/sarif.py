@@ -13,6 +13,7 @@ from pathlib import Path
 
 from audit import __version__
 from audit.baseline import fingerprints
+from audit.engine import FINDING_COLUMNS
 from audit.pipeline import RunResult
 from audit.report.output import write_text
 from audit.rules.model import Rule
@@ -50,8 +51,7 @@ def document(result: RunResult) -> dict:
     rules = list(result.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     f = result.findings
-    attributes = [c for c in f.columns if c not in
-                  ("episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes")]
+    attributes = [c for c in f.columns if c not in FINDING_COLUMNS]
     results = []
     fps = fingerprints(f)
     for i, row in enumerate(f.astype(object).where(f.notna(), None).to_dict(orient="records")):

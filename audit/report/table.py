@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from audit.engine import TITLES
 from audit.pipeline import RunResult
 from audit.report.output import write_console
 
@@ -51,11 +52,11 @@ def _print(result: RunResult, console: Console) -> None:
     if len(result.findings):
         shown = result.findings.head(SHOW_FINDINGS)
         findings = Table(title="Findings", title_justify="left")
-        titles = "found_titles" in shown.columns  # with --reference: the codes with their titles
+        titles = TITLES in shown.columns  # with --reference: the codes with their titles
         for col in ("Episode", "Rule", "Severity", "Message", *(["Codes"] if titles else [])):
             findings.add_column(col, overflow="fold")
         for row in shown.itertuples():
-            extra = [escape(str(row.found_titles))] if titles else []
+            extra = [escape(str(getattr(row, TITLES)))] if titles else []
             findings.add_row(escape(str(row.episode_id)), escape(row.rule_id), row.severity,
                              escape(str(row.message)), *extra, style=_STYLE.get(row.severity, ""))
         console.print(findings)

@@ -49,7 +49,7 @@ def infer_format(path: Path) -> str | None:
     return None
 
 
-def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...], known: set[str] | None = None,
+def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...],
                     stdout_is_terminal: bool | None = None) -> list[Target]:
     """The reports to write; any mismatch is a one-line error (exit 2)."""
     files = [None if str(o) == "-" else Path(o) for o in outputs]
@@ -75,10 +75,6 @@ def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...], known: 
             if implied is not None and implied != fmt:
                 raise UserError(f"--format {fmt} with --output {f}: the extension says {implied}")
             targets.append(Target(fmt, f))
-    if known is not None:
-        for t in targets:
-            if t.format not in known:
-                raise UserError(f"unknown format {t.format!r} (choose from {', '.join(sorted(known))})")
     to_stdout = [t for t in targets if t.output is None]
     if len(to_stdout) > 1:
         raise UserError("more than one report would go to standard output: give each an --output file")

@@ -202,11 +202,11 @@ class CodeTest:
         out += [t.describe() for t in self.characters]
         if self.relation is not None:
             out.append("is " + self.relation.describe())
-        unless = f" unless there is {_unparen(self.unless.describe())}" if self.unless is not None else ""
+        unless = f" unless there is {unparen(self.unless.describe())}" if self.unless is not None else ""
         if self.coded_with is not None:
-            out.append(f"is coded with {_unparen(self.coded_with.describe())}{unless}")
+            out.append(f"is coded with {unparen(self.coded_with.describe())}{unless}")
         if self.not_coded_with is not None:
-            out.append(f"is not coded with {_unparen(self.not_coded_with.describe())}{unless}")
+            out.append(f"is not coded with {unparen(self.not_coded_with.describe())}{unless}")
         return out
 
     def describe(self) -> str:
@@ -263,7 +263,8 @@ def _ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")
 
 
-def _unparen(text: str) -> str:
+def unparen(text: str) -> str:
+    """A description without its outer parentheses (for use on its own)."""
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 

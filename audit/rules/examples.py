@@ -44,7 +44,6 @@ def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[E
     if rule.reference_kinds - (reference.kinds if reference is not None else set()):
         return [ExampleResult(rule, e, "", skipped=True) for e in examples]
     findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule]), reference))
-    findings = findings[findings["rule_id"] == rule.id]
     results = []
     for i, example in enumerate(examples):
         got = findings[findings["episode_id"] == f"ex{i + 1}"]

@@ -106,9 +106,10 @@ def _settings(raw: dict, select, ignore, severity_overrides, fail_on=None, max_f
                             max_findings=max_findings)
 
 
-def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, reference: Path | None,
-           option_values: tuple[str, ...], rule_paths: tuple[Path, ...], raw: dict, inputs: dict):
-    """Run the audit (with a progress bar on a terminal), deal with rows set aside, redact when asked."""
+def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: int, redact_key: str | None,
+           reference: Path | None, option_values: tuple[str, ...], raw: dict, inputs: dict):
+    """Load and select the rules, run the audit (with a progress bar on a terminal), deal with rows set
+    aside, redact when asked."""
     from audit.extract.columns import parse_column_options, settings_columns
     from audit.pipeline import run_audit
     from audit.progress import progress_reporter
@@ -116,8 +117,12 @@ def _audit(extract: Path, rules, chunk_size: int, redact_key: str | None, refere
     from audit.report.rejects import write_rejects
     from audit.rules.options import option_names, resolve_options
 
-    shipped = option_names(load_rules()) if rule_paths else ()
-    options = resolve_options(rules, raw.get("options"), option_values, also_known=shipped)
+    loaded = load_rules(list(rule_paths) or None)
+    # Options are checked against every loaded rule (and the shipped ones), not only those --select kept:
+    # settings that turn on an option of a rule left out of this run are still valid.
+    known = option_names(loaded) + (option_names(load_rules()) if rule_paths else [])
+    options = resolve_options(loaded, raw.get("options"), option_values, also_known=known)
+    rules = apply_settings(loaded, settings)
     read_options = _extract_settings(raw)
     given = {k: inputs[k] for k in _EXTRACT_SETTINGS}
     read_options.update({k: v for k, v in given.items() if v is not None})
@@ -237,8 +242,7 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
         raise UserError("--statistics prints to standard output: give the report an --output file")
     key = require_key(redact_key) if redact else None
     accepted = baseline.load(baseline_path) if baseline_path is not None else None
-    rules = apply_settings(load_rules(list(rule_paths) or None), settings)
-    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths, raw, inputs)
+    result = _audit(extract, rule_paths, settings, chunk_size, key, reference, option_values, raw, inputs)
     if accepted is not None:
         baseline.apply(result, accepted, baseline_path)
     for target in targets:
@@ -281,8 +285,7 @@ def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, c
     settings = _settings(raw, select, ignore, severity_overrides)
     key = require_key(redact_key) if redact else None
     previous = baseline_file.load(output) if output.exists() else None
-    rules = apply_settings(load_rules(list(rule_paths) or None), settings)
-    result = _audit(extract, rules, chunk_size, key, reference, option_values, rule_paths, raw, inputs)
+    result = _audit(extract, rule_paths, settings, chunk_size, key, reference, option_values, raw, inputs)
     _fail_if_nothing_audited(extract, result)
     doc = baseline_file.create(result, previous)
     baseline_file.write(doc, output)

@@ -62,6 +62,17 @@ def test_option_flag_and_bad_option():
     assert bad.exit_code == 2 and "unknown option 'procurement'" in bad.output
 
 
+def test_option_of_a_rule_left_out_by_select_is_still_known(tmp_path, monkeypatch):
+    # --select keeps only the data checks; the option belongs to a NICE rule it left out.
+    doc = json.loads(run("run", SAMPLE, "--format", "json", "--select", "DATA",
+                         "--option", "procurement_codes_collected=true").output)
+    assert doc["rules"] and all(r["rule_id"].startswith("DATA") for r in doc["rules"])
+    (tmp_path / "audit.toml").write_text('[tool.audit]\nselect = ["DATA"]\n'
+                                         '[tool.audit.options]\nprocurement_codes_collected = true\n')
+    monkeypatch.chdir(tmp_path)
+    assert run("run", SAMPLE, "--format", "json").exit_code in (0, 1)
+
+
 def test_settings_in_audit_toml(tmp_path, monkeypatch):
     (tmp_path / "audit.toml").write_text(
         f'[tool.audit]\nreference = "{REFERENCE}"\n[tool.audit.options]\nprocurement_codes_collected = true\n')

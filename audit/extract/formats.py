@@ -17,6 +17,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from audit.errors import InputFileError, UserError
+from audit.extract.readahead import read_ahead
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
@@ -36,6 +38,8 @@ _SCAN_BLOCK = 8 << 20
 _MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
 _READ_BLOCK = 4 << 20  # the usual CSV read block (pyarrow reads some 30 blocks ahead)
+_SPLIT_BLOCK = 16 << 20  # text parsed by one thread at a time (quote-free files, see CsvSource.splittable)
+_PARSERS = 2  # threads parsing blocks at once (this machine has two cores)
 _TEXT = pa.string()
 _CODES = pa.dictionary(pa.int32(), pa.string())
 _MAX_HEADER = 16 << 20
@@ -66,11 +70,9 @@ class Source(ABC):
     ) -> Iterator[RawChunk]:
         """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes)."""
         self.blank_rows = 0
-        for table, lines, defects in _rechunk(
-            self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows
-        ):
-            chunk = _raw_chunk(table, lines, defects)
-            self.blank_rows += len(lines) - len(chunk.lines)
+        pieces = _rechunk(self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows)
+        for chunk, read in read_ahead((_raw_chunk(*piece), len(piece[1])) for piece in pieces):
+            self.blank_rows += read - len(chunk.lines)
             if len(chunk.lines):
                 yield chunk
 
@@ -118,16 +120,19 @@ class _Scan:
     longest: int  # bytes in the longest line
     lines: int  # newline-terminated lines (plus a last unterminated one)
     has_newline: bool
+    splittable: bool  # no quote character and no carriage return: every line is a record
 
 
 def _scan(stream, check_utf8: bool) -> _Scan:
     """One pass over the bytes: is it UTF-8, how long is the longest line, how many lines."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, longest, lines, current, any_newline = check_utf8, 0, 0, 0, False
+    splittable = True
     while True:
         block = stream.read(_SCAN_BLOCK)
         if not block:
             break
+        splittable = splittable and b'"' not in block and b"\r" not in block
         if utf8 and not block.isascii():
             try:
                 decoder.decode(block)
@@ -158,7 +163,7 @@ def _scan(stream, check_utf8: bool) -> _Scan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return _Scan(utf8, longest, lines, any_newline)
+    return _Scan(utf8, longest, lines, any_newline, splittable)
 
 
 def parse_delimiter(value: str) -> str:
@@ -189,6 +194,7 @@ class CsvSource(Source):
     skip_rows: int = 0  # blank lines before the header
     block_size: int = _MIN_BLOCK
     physical_lines: int = 0
+    splittable: bool = False  # see _Scan: parsed in blocks on two threads
     _id_index: int = 0
 
     @classmethod
@@ -212,6 +218,7 @@ class CsvSource(Source):
                 f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
             )
         source.physical_lines = scan.lines if scan.has_newline else 0
+        source.splittable = scan.splittable
         expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
         if scan.longest * expand > _MAX_BLOCK:
             raise InputFileError(
@@ -273,23 +280,67 @@ class CsvSource(Source):
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         self._id_index = self.header.index(id_column) if id_column in self.header else -1
+        if self.splittable:
+            yield from self._blocks_in_parallel(columns, dictionary, chunk_rows)
+            return
+        stream = self._stream()
+        placed = 0
+        for piece in self._parse(stream, columns, dictionary, chunk_rows, self.skip_rows + 1, header=True):
+            placed += len(piece[1])
+            yield piece
+        records = self.skip_rows + 1 + placed
+        if self.physical_lines and records != self.physical_lines and self.physical_lines > records:
+            self.notes.append(
+                f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
+                "quoted values hold line breaks, so line numbers after them count records"
+            )
+
+    def _blocks_in_parallel(self, columns, dictionary, chunk_rows):
+        """Quote-free text without carriage returns: every line is a record, so the text is cut at line
+        ends into blocks that two threads parse at once (pyarrow's streaming parser uses one)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def parse(block: tuple[int, bytes]) -> list:
+            first_line, data = block
+            return list(self._parse(pa.BufferReader(data), columns, dictionary, chunk_rows, first_line - 1,
+                                    header=False))
+
+        stream = self._stream()
+        with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="audit-csv") as pool:
+            ahead: deque = deque()
+            try:
+                for block in _line_blocks(stream, self.skip_rows + 1, _SPLIT_BLOCK):
+                    ahead.append(pool.submit(parse, block))
+                    if len(ahead) > _PARSERS:
+                        yield from ahead.popleft().result()
+                while ahead:
+                    yield from ahead.popleft().result()
+            except (OSError, pa.ArrowException) as exc:
+                raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
+            finally:
+                for future in ahead:
+                    future.cancel()
+                stream.close()
+
+    def _parse(self, stream, columns, dictionary, chunk_rows, last: int, header: bool):
+        """Parse CSV text from ``stream`` whose first record follows line ``last`` of the file (the header's
+        when ``header``, which is then in the stream; else the records start at once)."""
         invalid: list[tuple[int, int, str]] = []
+        offset = 0 if header else last  # pyarrow numbers the rows of what it was given
 
         def on_invalid(row) -> str:
-            invalid.append((row.number if row.number is not None else 0, row.actual_columns, row.text))
+            invalid.append((row.number + offset if row.number is not None else 0, row.actual_columns, row.text))
             return "skip"
 
         types = {c: (_CODES if c in dictionary else _TEXT) for c in columns}
         # pyarrow reads some 30 blocks ahead of the parser, so blocks stay small: memory is bounded by them.
         block = max(self.block_size, min(chunk_rows * 200, _READ_BLOCK))
-        last = self.skip_rows + 1  # the header line
-        placed = 0
-        stream = self._stream()
         try:
             reader = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=block, skip_rows=self.skip_rows, encoding=self.encoding
+                    use_threads=False, block_size=block, encoding=self.encoding,
+                    **({"skip_rows": self.skip_rows} if header else {"column_names": self.header}),
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
@@ -318,10 +369,8 @@ class CsvSource(Source):
                     last = int(lines[-1])
                 here = [r for r in invalid if r[0] <= last] if k else []
                 invalid[:] = [r for r in invalid if r[0] > last] if k else invalid
-                placed += k + len(here)
                 yield self._with_ragged(pa.Table.from_batches([batch]), lines, here, columns)
             if invalid:
-                placed += len(invalid)
                 empty = pa.table({c: pa.array([], type=types[c]) for c in columns})
                 yield self._with_ragged(empty, np.empty(0, dtype=np.int64), invalid, columns)
         except pa.ArrowInvalid as exc:
@@ -338,12 +387,6 @@ class CsvSource(Source):
             ) from None
         finally:
             stream.close()
-        records = self.skip_rows + 1 + placed
-        if self.physical_lines and records != self.physical_lines and self.physical_lines > records:
-            self.notes.append(
-                f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
-                "quoted values hold line breaks, so line numbers after them count records"
-            )
 
     def _parse_problem(self, message: str, last: int) -> str:
         if "straddl" in message:
@@ -395,6 +438,32 @@ class CsvSource(Source):
         except csv.Error:
             return ""
         return fields[self._id_index].strip() if self._id_index < len(fields) else ""
+
+
+def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, bytes) blocks of about ``size`` bytes of whole lines, after ``skip_lines``."""
+    rest, line = b"", 1
+    while skip_lines:  # the header (and blank lines above it)
+        data = stream.read(size)
+        if not data:
+            return
+        rest += data
+        while skip_lines and (end := rest.find(b"\n")) >= 0:
+            rest, line, skip_lines = rest[end + 1:], line + 1, skip_lines - 1
+    while True:
+        data = stream.read(size)
+        if not data:
+            break
+        data = rest + data if rest else data
+        end = data.rfind(b"\n")
+        if end < 0:  # a line longer than a block: read on
+            rest = data
+            continue
+        block, rest = data[:end + 1], data[end + 1:]
+        yield line, block
+        line += block.count(b"\n")
+    if rest:
+        yield line, rest
 
 
 def _sniff_delimiter(header: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 
@@ -103,6 +104,39 @@ def test_line_numbers_with_leading_blank_lines_ragged_and_blank_rows(tmp_path):
             "ragged row: 4 fields, expected 3",
         ]
         assert any("1 blank row skipped" in n for n in notes)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monkeypatch, compress, encoding):
+    """Cut at line ends into blocks parsed on two threads: the same rows, lines and reasons as one parser."""
+    lines = ["", "EPIKEY,DIAG_01,DIAG_02,CODER"]
+    for i in range(1, 400):
+        lines.append({7: f"{i},C787", 50: "", 51: "", 99: f"{i},C787,,x,y", 150: f"{i},1999-99,C187,Renée",
+                      201: f"{i}", 300: f"{i},C787,C187,Zoë"}.get(i, f"{i},C787,C187,"))
+    data = ("\n".join(lines)).encode(encoding)  # no newline at the end
+    path = tmp_path / "e.csv"
+    path.write_bytes(gzip.compress(data) if compress else data)
+    import audit.extract.formats as formats
+
+    assert open_source(path).splittable
+    monkeypatch.setattr(formats, "_SPLIT_BLOCK", 100)  # a few lines a block: many blocks
+    split = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
+    scan = formats._scan
+    monkeypatch.setattr(formats, "_scan", lambda *a, **k: dataclasses.replace(scan(*a, **k), splittable=False))
+    assert not open_source(path).splittable
+    serial = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
+    assert _rows(split[0]) == _rows(serial[0]) and list(split[0].columns) == list(serial[0].columns)
+    assert split[1].equals(serial[1]) and split[2] == serial[2]
+    assert list(split[1]["line"]) == [9, 101, 203] and "Zoë" in set(split[0]["coder"])
+
+
+@pytest.mark.parametrize("text", ['EPIKEY,DIAG_01\n1,"C787"\n', "EPIKEY,DIAG_01\r\n1,C787\r\n"])
+def test_quotes_or_carriage_returns_are_parsed_in_one_stream(tmp_path, text):
+    path = tmp_path / "e.csv"
+    path.write_bytes(text.encode())
+    assert not open_source(path).splittable
+    assert list(read_all(path)[0]["episode_id"]) == ["1"]
 
 
 def test_ragged_rows_at_the_end_of_the_file(tmp_path):

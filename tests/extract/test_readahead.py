@@ -1,0 +1,58 @@
+"""Read ahead in a thread: same items in the same order, errors raised where they happened, no thread left."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from audit.extract.readahead import read_ahead
+
+
+def test_items_come_out_in_order():
+    assert list(read_ahead(iter(range(1000)), depth=3)) == list(range(1000))
+
+
+def test_an_error_is_raised_in_the_consumer_after_the_items_before_it():
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("bad row")
+
+    got = []
+    with pytest.raises(ValueError, match="bad row"):
+        for item in read_ahead(items()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_stopping_early_closes_the_source_and_ends_the_thread():
+    closed = threading.Event()
+
+    def items():
+        try:
+            for i in range(10**9):
+                yield i
+        finally:
+            closed.set()
+
+    for item in read_ahead(items(), depth=2):
+        if item == 5:
+            break
+    assert closed.is_set()
+    assert not any(t.name == "audit-read-ahead" for t in threading.enumerate())
+
+
+def test_it_stays_at_most_depth_items_ahead():
+    produced = []
+
+    def items():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    reader = read_ahead(items(), depth=2)
+    assert next(reader) == 0
+    threading.Event().wait(0.2)  # give the producer time to run ahead as far as it may
+    assert len(produced) <= 4  # the one taken, two waiting, one blocked in put
+    reader.close()

@@ -186,7 +186,7 @@ _EXTRACT_OPTIONS = [
     click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Write the rows set aside (line, episode_id, reason) to this CSV file."),
     click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
-                 help="Processes that evaluate chunks while the next ones are read (0: evaluate in this one). "
+                 help="Threads that evaluate chunks while the next ones are read (0: evaluate each as it is read). "
                       "Findings are the same either way."),
     click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
                  help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "

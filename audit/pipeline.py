@@ -80,8 +80,8 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     Rules switched off by local ``options`` or needing ``reference`` tables that were not given are
     left out, with a note saying so. ``progress``, when given, is called after each chunk with the
     number of rows read in it. ``read_options`` go to ``read_extract`` (layout, columns, encoding,
-    sheet, separator, delimiter). With ``workers`` >= 1, chunks after the first are evaluated in that
-    many worker processes while the next chunks are read (``audit.parallel``); 0 evaluates here."""
+    sheet, separator, delimiter). With ``workers`` >= 1, chunks are evaluated in that many worker
+    threads while the next chunks are read (``audit.parallel``); 0 evaluates each as it is read."""
     rules, selection_notes = select_rules(rules, options, reference)
     compiled = compile_rules(rules, reference)
     evaluator = ChunkEvaluator(compiled, workers)

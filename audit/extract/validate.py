@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandera.errors import SchemaErrors
 
 from audit.codes import Kind
 from audit.extract import dates
@@ -164,7 +162,10 @@ class _Rule:
 
 
 class RowChecker:
-    """The pandera schema of one extract's columns, and the reasons its failures give."""
+    """The pandera schema of one extract's columns, and the reasons its failures give.
+
+    pandera is imported, and the schema built, only when a chunk has a failing value: a clean
+    extract never pays for it (a quarter of a second, a large part of a small extract's run)."""
 
     def __init__(
         self,
@@ -175,73 +176,42 @@ class RowChecker:
         kind_column: str | None = None,
         position_column: str | None = None,
     ):
-        self.rules: dict[str, _Rule] = {}
-        schema_columns = {}
+        self.columns = list(columns)
+        self.rules: dict[str, _Rule] = {}  # "check:column" -> the check and its reason, in column order
         for col in columns:
-            checks = []
-            if col == id_column:
-                checks.append(
-                    self._check(col, "id", _has_id, lambda v: pd.Series("missing episode id", index=v.index))
-                )
-            checks.append(
-                self._check(
-                    col, "nul", _no_nul, lambda v, c=col: pd.Series(f"NUL byte in column {c}", index=v.index)
-                )
-            )
-            checks.append(
-                self._check(
-                    col,
-                    "size",
-                    _not_huge,
-                    lambda v, c=col: pd.Series(f"cell over 1 MB in column {c}", index=v.index),
-                )
-            )
-            if col not in free_text:
-                checks.append(
-                    self._check(
-                        col,
-                        "lines",
-                        _one_line,
-                        lambda v, c=col: pd.Series(
-                            f"line break in column {c} (an unclosed quote?)", index=v.index
-                        ),
-                    )
-                )
-            if col in date_columns:
-                label = date_columns[col].replace("_", " ")
-                checks.append(
-                    self._check(col, "date", _date_ok, lambda v, lab=label: f"unparseable {lab} " + quoted(v))
-                )
-            if col == kind_column:
-                checks.append(
-                    self._check(
-                        col,
-                        "kind",
-                        _kind_ok,
-                        lambda v: "unknown code kind " + quoted(v) + " (expected diagnosis or procedure)",
-                    )
-                )
-            if col == position_column:
-                checks.append(
-                    self._check(
-                        col,
-                        "position",
-                        _position_ok,
-                        lambda v: (
-                            "position " + quoted(v) + f" is not a whole number from 1 to {MAX_POSITION}"
-                        ),
-                    )
-                )
-            schema_columns[col] = pandera.Column(None, checks=checks, nullable=True, required=True)
-        self.schema = pandera.DataFrameSchema(schema_columns, strict=False, coerce=False)
+            label = date_columns.get(col, "").replace("_", " ")
+            for name, applies, test, reason in [
+                ("id", col == id_column, _has_id, lambda v: _same("missing episode id", v)),
+                ("nul", True, _no_nul, lambda v, c=col: _same(f"NUL byte in column {c}", v)),
+                ("size", True, _not_huge, lambda v, c=col: _same(f"cell over 1 MB in column {c}", v)),
+                ("lines", col not in free_text, _one_line,
+                 lambda v, c=col: _same(f"line break in column {c} (an unclosed quote?)", v)),
+                ("date", col in date_columns, _date_ok, lambda v, lab=label: f"unparseable {lab} " + quoted(v)),
+                ("kind", col == kind_column, _kind_ok,
+                 lambda v: "unknown code kind " + quoted(v) + " (expected diagnosis or procedure)"),
+                ("position", col == position_column, _position_ok,
+                 lambda v: "position " + quoted(v) + f" is not a whole number from 1 to {MAX_POSITION}"),
+            ]:
+                if applies:
+                    self.rules[f"{name}:{col}"] = _Rule(col, reason, test, _per_value(test))
+        self._schema = None
         self._tests: dict[Callable, list[str]] = {}  # each check, and the columns it applies to
         for rule in self.rules.values():
             self._tests.setdefault(rule.test, []).append(rule.column)
 
-    def _check(self, column: str, name: str, test, reason) -> pandera.Check:
-        key = f"{name}:{column}"
-        self.rules[key] = _Rule(column, reason, test, _per_value(test))
-        return pandera.Check(self.rules[key].passes, name=key, error=key)
+    @property
+    def schema(self):
+        """The pandera ``DataFrameSchema``: each column's checks, named ``check:column``."""
+        if self._schema is None:
+            import pandera.pandas as pandera
+
+            checks: dict[str, list] = {c: [] for c in self.columns}
+            for key, rule in self.rules.items():
+                checks[rule.column].append(pandera.Check(rule.passes, name=key, error=key))
+            self._schema = pandera.DataFrameSchema(
+                {c: pandera.Column(None, checks=checks[c], nullable=True, required=True) for c in self.columns},
+                strict=False, coerce=False)
+        return self._schema
 
     def problems(self, frame: pd.DataFrame) -> np.ndarray:
         """Why each row cannot be audited ("" if it can): every failing check, in column then check order."""
@@ -252,9 +222,11 @@ class RowChecker:
         # collects every failure. A clean chunk, the usual case, so costs the checks and not pandera's
         # per-check overhead.
         failing = self._failing_columns(frame)
-        missing = [c for c in self.schema.columns if c not in frame]
+        missing = [c for c in self.columns if c not in frame]
         if not failing and not missing:
             return reasons
+        from pandera.errors import SchemaErrors
+
         try:
             self.schema.select_columns(failing + missing).validate(frame, lazy=True, inplace=True)
             return reasons
@@ -277,13 +249,18 @@ class RowChecker:
         column's distinct values, another column's cells); only when some value fails is each
         of those columns checked on its own.
         """
-        texts = {c: t for c in self.schema.columns if c in frame and (t := _text(frame[c])) is not None}
+        texts = {c: t for c in self.columns if c in frame and (t := _text(frame[c])) is not None}
         failing: set[str] = set()
         for test, columns in self._tests.items():
             columns = [c for c in columns if c in texts and c not in failing]
             if columns and not _all_pass(test, [texts[c] for c in columns]):
                 failing.update(c for c in columns if not _all_pass(test, [texts[c]]))
-        return [c for c in self.schema.columns if c in failing]
+        return [c for c in self.columns if c in failing]
+
+
+def _same(reason: str, failing: pd.Series) -> pd.Series:
+    """The same reason for every failing cell."""
+    return pd.Series(reason, index=failing.index)
 
 
 def _position_ok(s: pd.Series) -> pd.Series:

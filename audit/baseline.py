@@ -14,14 +14,13 @@ episodes are reordered. ``reason`` is for people: why the finding is accepted.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from audit.errors import UserError
-from audit.jsonfiles import read_json
+from audit.jsonfiles import json_text, read_json
 from audit.pipeline import RunResult
 
 VERSION = 1
@@ -65,7 +64,7 @@ def create(result: RunResult, previous: dict | None = None) -> dict:
 
 
 def write(document: dict, path: Path) -> None:
-    Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(path).write_text(json_text(document), encoding="utf-8")
 
 
 def load(path: Path) -> dict:

@@ -7,7 +7,6 @@ persisting. Rates are findings per 1,000 episodes audited in each run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +17,7 @@ from rich.table import Table
 
 from audit.baseline import fingerprint
 from audit.errors import UserError
-from audit.jsonfiles import read_json
+from audit.jsonfiles import json_text, read_json
 from audit.report.output import write_console, write_text
 
 COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new", "fixed", "persisting",
@@ -93,7 +92,7 @@ def compare(old: dict, new: dict) -> dict:
 
 
 def write_json(comparison: dict, output: Path | None) -> None:
-    write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", output)
+    write_text(json_text(comparison), output)
 
 
 def write_csv(comparison: dict, output: Path | None) -> None:

@@ -1,4 +1,4 @@
-"""Read the engine's own JSON files (baselines, run results) with one-line errors for the user."""
+"""The engine's own JSON files (baselines, run results, reports): written one way, read with one-line errors."""
 
 from __future__ import annotations
 
@@ -17,3 +17,8 @@ def read_json(path: Path, what: str, missing_hint: str = "") -> object:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not a {what} (invalid JSON: {exc})") from None
+
+
+def json_text(document: object) -> str:
+    """A document as the engine writes JSON: indented, UTF-8 characters as they are, a final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

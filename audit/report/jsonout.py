@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
 from audit.report.output import write_text
 from audit.report.tabular import findings_rows
@@ -23,4 +23,4 @@ def document(result: RunResult) -> dict:
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    write_text(json.dumps(document(result), indent=2, ensure_ascii=False) + "\n", output)
+    write_text(json_text(document(result)), output)

@@ -30,8 +30,13 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell of a frame, made safe for a spreadsheet."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+        column = out[col]
+        if column.dtype == object:
+            out[col] = column.map(neutralise)  # mixed cells: only the text ones change
+        elif pd.api.types.is_string_dtype(column):  # one vectorised test, and only the hits rewritten
+            hit = column.str.startswith(_TRIGGERS).fillna(False).to_numpy(dtype=bool) & ~column.isin(_KEEP).to_numpy()
+            if hit.any():
+                out[col] = column.where(~hit, "'" + column)
     return out
 
 

@@ -8,12 +8,12 @@ scanning tools can track a finding from run to run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
+from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
 from audit.report.output import write_text
 from audit.rules.model import Rule
@@ -95,4 +95,4 @@ def document(result: RunResult) -> dict:
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    write_text(json.dumps(document(result), indent=2, ensure_ascii=False) + "\n", output)
+    write_text(json_text(document(result)), output)

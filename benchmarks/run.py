@@ -1,10 +1,10 @@
 """Benchmark the audit engine against a pyarrow read floor and a DuckDB peer on one or more HES extracts.
 
 Each variant runs in its own subprocess; the parent measures wall time (process start to exit, imports
-included), its CPU seconds (user + system, its worker processes included), and two peaks of memory:
+included), its CPU seconds (user + system, all its threads and any child processes), and two peaks of memory:
 ``ru_maxrss`` from ``os.wait4`` (the largest single process: the child or one it waited for) and, on
 Linux, the peak of the whole process tree's summed RSS, sampled from /proc every 20 ms (a run that
-evaluates chunks in a worker process uses the memory of both). Variants:
+starts child processes uses the memory of all of them). Variants:
 
   floor   read EPIKEY and the code columns with pyarrow, touching every batch
           (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries;

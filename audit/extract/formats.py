@@ -120,7 +120,7 @@ class _Scan:
     longest: int  # bytes in the longest line
     lines: int  # newline-terminated lines (plus a last unterminated one)
     has_newline: bool
-    splittable: bool  # no quote character and no carriage return: every line is a record
+    splittable: bool  # no quote character, no carriage return but in CR LF: every line is a record
 
 
 def _scan(stream, check_utf8: bool) -> _Scan:
@@ -132,7 +132,10 @@ def _scan(stream, check_utf8: bool) -> _Scan:
         block = stream.read(_SCAN_BLOCK)
         if not block:
             break
-        splittable = splittable and b'"' not in block and b"\r" not in block
+        # A carriage return only as part of CR LF (Windows line ends) still ends lines where LF does.
+        splittable = splittable and b'"' not in block and (
+            b"\r" not in block or block.count(b"\r") == block.count(b"\r\n")
+        )
         if utf8 and not block.isascii():
             try:
                 decoder.decode(block)
@@ -296,8 +299,8 @@ class CsvSource(Source):
             )
 
     def _blocks_in_parallel(self, columns, dictionary, chunk_rows):
-        """Quote-free text without carriage returns: every line is a record, so the text is cut at line
-        ends into blocks that two threads parse at once (pyarrow's streaming parser uses one)."""
+        """Quote-free text whose lines end in LF or CR LF: every line is a record, so the text is cut after
+        line feeds into blocks that two threads parse at once (pyarrow's streaming parser uses one)."""
         from concurrent.futures import ThreadPoolExecutor
 
         def parse(block: tuple[int, bytes]) -> list:
@@ -315,7 +318,7 @@ class CsvSource(Source):
                         yield from ahead.popleft().result()
                 while ahead:
                     yield from ahead.popleft().result()
-            except (OSError, pa.ArrowException) as exc:
+            except (OSError, pa.ArrowException, EOFError) as exc:
                 raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
             finally:
                 for future in ahead:

@@ -107,14 +107,15 @@ def test_line_numbers_with_leading_blank_lines_ragged_and_blank_rows(tmp_path):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
-def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monkeypatch, compress, encoding):
+@pytest.mark.parametrize("encoding, newline", [("utf-8", "\n"), ("cp1252", "\n"), ("utf-8", "\r\n")])
+def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monkeypatch, compress, encoding,
+                                                                 newline):
     """Cut at line ends into blocks parsed on two threads: the same rows, lines and reasons as one parser."""
     lines = ["", "EPIKEY,DIAG_01,DIAG_02,CODER"]
     for i in range(1, 400):
         lines.append({7: f"{i},C787", 50: "", 51: "", 99: f"{i},C787,,x,y", 150: f"{i},1999-99,C187,Renée",
                       201: f"{i}", 300: f"{i},C787,C187,Zoë"}.get(i, f"{i},C787,C187,"))
-    data = ("\n".join(lines)).encode(encoding)  # no newline at the end
+    data = (newline.join(lines)).encode(encoding)  # no newline at the end
     path = tmp_path / "e.csv"
     path.write_bytes(gzip.compress(data) if compress else data)
     import audit.extract.formats as formats
@@ -131,12 +132,13 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     assert list(split[1]["line"]) == [9, 101, 203] and "Zoë" in set(split[0]["coder"])
 
 
-@pytest.mark.parametrize("text", ['EPIKEY,DIAG_01\n1,"C787"\n', "EPIKEY,DIAG_01\r\n1,C787\r\n"])
-def test_quotes_or_carriage_returns_are_parsed_in_one_stream(tmp_path, text):
+@pytest.mark.parametrize("text", ['EPIKEY,DIAG_01\n1,"C787"\n', "EPIKEY,DIAG_01\r1,C787\r",
+                                  "EPIKEY,DIAG_01\n1,C787\r\n2,C18\r3,C19\n"])
+def test_quotes_or_lone_carriage_returns_are_parsed_in_one_stream(tmp_path, text):
     path = tmp_path / "e.csv"
     path.write_bytes(text.encode())
     assert not open_source(path).splittable
-    assert list(read_all(path)[0]["episode_id"]) == ["1"]
+    assert list(read_all(path)[0]["episode_id"]) == ["1", "2", "3"][: text.count("C")]
 
 
 def test_ragged_rows_at_the_end_of_the_file(tmp_path):

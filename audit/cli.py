@@ -120,8 +120,8 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     loaded = load_rules(list(rule_paths) or None)
     # Options are checked against every loaded rule (and the shipped ones), not only those --select kept:
     # settings that turn on an option of a rule left out of this run are still valid.
-    known = option_names(loaded) + (option_names(load_rules()) if rule_paths else [])
-    options = resolve_options(loaded, raw.get("options"), option_values, also_known=known)
+    shipped = option_names(load_rules()) if rule_paths else []
+    options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped)
     rules = apply_settings(loaded, settings)
     read_options = _extract_settings(raw)
     given = {k: inputs[k] for k in _EXTRACT_SETTINGS}
@@ -186,8 +186,8 @@ _EXTRACT_OPTIONS = [
     click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Write the rows set aside (line, episode_id, reason) to this CSV file."),
     click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
-                 help="Threads that evaluate chunks while the next ones are read (0: evaluate each as it is read). "
-                      "Findings are the same either way."),
+                 help="Threads that evaluate chunks while the next ones are read (0: evaluate each as it is "
+                      "read). Findings are the same either way."),
     click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
                  help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "
                      "./audit.toml or ./pyproject.toml."),

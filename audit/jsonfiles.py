@@ -1,4 +1,5 @@
-"""The engine's own JSON files (baselines, run results, reports): written one way, read with one-line errors."""
+"""The engine's own JSON files (baselines, run results, reports): written one way, read with one-line
+errors for the user."""
 
 from __future__ import annotations
 

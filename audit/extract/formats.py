@@ -332,7 +332,8 @@ class CsvSource(Source):
         offset = 0 if header else last  # pyarrow numbers the rows of what it was given
 
         def on_invalid(row) -> str:
-            invalid.append((row.number + offset if row.number is not None else 0, row.actual_columns, row.text))
+            number = row.number + offset if row.number is not None else 0
+            invalid.append((number, row.actual_columns, row.text))
             return "skip"
 
         types = {c: (_CODES if c in dictionary else _TEXT) for c in columns}
@@ -444,7 +445,8 @@ class CsvSource(Source):
 
 
 def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, bytes]]:
-    """(number of its first line, bytes) blocks of about ``size`` bytes of whole lines, after ``skip_lines``."""
+    """(number of its first line, bytes): blocks of about ``size`` bytes of whole lines, after ``skip_lines``
+    lines."""
     rest, line = b"", 1
     while skip_lines:  # the header (and blank lines above it)
         data = stream.read(size)

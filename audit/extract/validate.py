@@ -186,7 +186,8 @@ class RowChecker:
                 ("size", True, _not_huge, lambda v, c=col: _same(f"cell over 1 MB in column {c}", v)),
                 ("lines", col not in free_text, _one_line,
                  lambda v, c=col: _same(f"line break in column {c} (an unclosed quote?)", v)),
-                ("date", col in date_columns, _date_ok, lambda v, lab=label: f"unparseable {lab} " + quoted(v)),
+                ("date", col in date_columns, _date_ok,
+                 lambda v, lab=label: f"unparseable {lab} " + quoted(v)),
                 ("kind", col == kind_column, _kind_ok,
                  lambda v: "unknown code kind " + quoted(v) + " (expected diagnosis or procedure)"),
                 ("position", col == position_column, _position_ok,
@@ -209,7 +210,8 @@ class RowChecker:
             for key, rule in self.rules.items():
                 checks[rule.column].append(pandera.Check(rule.passes, name=key, error=key))
             self._schema = pandera.DataFrameSchema(
-                {c: pandera.Column(None, checks=checks[c], nullable=True, required=True) for c in self.columns},
+                {c: pandera.Column(None, checks=checks[c], nullable=True, required=True)
+                 for c in self.columns},
                 strict=False, coerce=False)
         return self._schema
 

@@ -124,7 +124,8 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     monkeypatch.setattr(formats, "_SPLIT_BLOCK", 100)  # a few lines a block: many blocks
     split = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
     scan = formats._scan
-    monkeypatch.setattr(formats, "_scan", lambda *a, **k: dataclasses.replace(scan(*a, **k), splittable=False))
+    monkeypatch.setattr(formats, "_scan",
+                        lambda *a, **k: dataclasses.replace(scan(*a, **k), splittable=False))
     assert not open_source(path).splittable
     serial = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
     assert _rows(split[0]) == _rows(serial[0]) and list(split[0].columns) == list(serial[0].columns)

@@ -34,8 +34,8 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if column.dtype == object:
             out[col] = column.map(neutralise)  # mixed cells: only the text ones change
         elif pd.api.types.is_string_dtype(column):  # one vectorised test, and only the hits rewritten
-            hit = column.str.startswith(_TRIGGERS).fillna(False).to_numpy(dtype=bool)
-            hit &= ~column.isin(_KEEP).to_numpy()
+            starts = column.str.startswith(_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+            hit = starts & ~column.isin(_KEEP).to_numpy()
             if hit.any():
                 out[col] = column.where(~hit, "'" + column)
     return out

@@ -22,6 +22,7 @@ import pandas as pd
 from audit.errors import UserError
 from audit.jsonfiles import json_text, read_json
 from audit.pipeline import RunResult
+from audit.report.output import write_text
 
 VERSION = 1
 TOOL = "coding-audit"
@@ -64,7 +65,7 @@ def create(result: RunResult, previous: dict | None = None) -> dict:
 
 
 def write(document: dict, path: Path) -> None:
-    Path(path).write_text(json_text(document), encoding="utf-8")
+    write_text(json_text(document), Path(path))
 
 
 def load(path: Path) -> dict:

@@ -253,7 +253,7 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
     sys.exit(exit_code(result.findings, settings, exit_zero))
 
 
-@main.group(cls=_Group)
+@main.group()
 def baseline():
     """Accept today's findings, so that a run reports and gates only new ones."""
 
@@ -330,7 +330,7 @@ def _extract_settings(settings: dict) -> dict:
     return {k: str(v) for k, v in table.items()}
 
 
-@main.group(cls=_Group)
+@main.group()
 def rules():
     """List, explain and test the coding rules."""
 

@@ -58,10 +58,6 @@ class Icd10Code:
     code: str
     marker: str | None = None
 
-    @property
-    def category(self) -> str:
-        return self.code[:3]
-
     def __str__(self) -> str:
         return self.code
 
@@ -168,6 +164,11 @@ class NormalisedValues:
     @property
     def invalid(self) -> np.ndarray:
         return self.status == Status.INVALID
+
+    @property
+    def main(self) -> np.ndarray:
+        """A valid code that is not an OPCS-4 qualifier: the main code of a procedure block."""
+        return self.valid & ~self.qualifier
 
     @classmethod
     def concat(cls, a: "NormalisedValues", b: "NormalisedValues") -> "NormalisedValues":

@@ -18,7 +18,7 @@ from rich.table import Table
 from audit.baseline import fingerprint
 from audit.errors import UserError
 from audit.jsonfiles import json_text, read_json
-from audit.report.output import write_console, write_text
+from audit.report.output import write_console, write_csv_frame, write_text
 
 COLUMNS = ["rule_id", "severity", "title", "old_findings", "new_findings", "new", "fixed", "persisting",
            "old_rate", "new_rate", "rate_change"]
@@ -96,9 +96,7 @@ def write_json(comparison: dict, output: Path | None) -> None:
 
 
 def write_csv(comparison: dict, output: Path | None) -> None:
-    from audit.report.safety import neutralise_frame
-    write_text(neutralise_frame(pd.DataFrame(comparison["rules"], columns=COLUMNS)).to_csv(
-        index=False, lineterminator="\n"), output)
+    write_csv_frame(pd.DataFrame(comparison["rules"], columns=COLUMNS), output)
 
 
 def write_table(comparison: dict, output: Path | None) -> None:

@@ -14,9 +14,9 @@ from audit.errors import UserError
 CONFIG_FILES = ("audit.toml", "pyproject.toml")
 
 
-def load_settings(folder: Path | None = None, path: Path | None = None) -> dict:
+def load_settings(path: Path | None = None) -> dict:
     """The ``[tool.audit]`` table (or the whole of an ``audit.toml``); empty when there is none."""
-    candidates = [Path(path)] if path else [Path(folder or Path.cwd()) / name for name in CONFIG_FILES]
+    candidates = [Path(path)] if path else [Path.cwd() / name for name in CONFIG_FILES]
     for candidate in candidates:
         if not candidate.is_file():
             continue

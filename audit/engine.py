@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
 from audit.patterns import Pattern
-from audit.reference import CodeFacts, ReferenceTables, episode_age, episode_sex
+from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
 from audit.sequence import MAIN, NONEMPTY, TARGET, relation_columns
@@ -95,6 +95,7 @@ class CompiledRules:
     value_bits: dict[Kind, _PerValue] = field(default_factory=dict)
     value_facts: dict[Kind, _PerValue] = field(default_factory=dict)
     _memos: dict = field(default_factory=dict)
+    _targets: dict[int, tuple[Rule, _RuleTargets]] = field(default_factory=dict)
 
     def bit(self, pattern: Pattern) -> int:
         return self.bits[(pattern.kind, pattern.text)]
@@ -122,6 +123,27 @@ class CompiledRules:
         if any(isinstance(x, c.Malformed) and x.kind is kind for cond in rule.conditions for x in c.walk(cond)):
             mask[self.malformed_bit(kind) // 64] |= _bit(self.malformed_bit(kind))
         return mask
+
+    def targets(self, rule: Rule) -> _RuleTargets:
+        """What a rule's findings point at (``_Chunk.involved``), worked out once per rule, not per chunk."""
+        memo = self._targets.get(id(rule))
+        if memo is None or memo[0] is not rule:
+            memo = self._targets[id(rule)] = (rule, _RuleTargets(
+                masks={kind: self.rule_mask(rule, kind) for kind in Kind},
+                usage=[s for s in _rule_selectors(rule) if s.usage],
+                checks=[x for cond in rule.conditions for x in c.walk(cond)
+                        if isinstance(x, c.ReferenceCheck)]))
+        return memo[1]
+
+
+@dataclass(frozen=True)
+class _RuleTargets:
+    """Per rule: the pattern bits (``rule_mask``) per classification, the usage selectors and the reference
+    checks whose codes a finding shows."""
+
+    masks: dict[Kind, np.ndarray]
+    usage: list[c.Selector]
+    checks: list[c.ReferenceCheck]
 
 
 def compile_rules(rules: RuleSet, reference: ReferenceTables | None = None) -> CompiledRules:
@@ -181,6 +203,7 @@ class _Chunk:
         self._hits: dict[tuple[Kind, int, str], np.ndarray] = {}
         self._facts: dict[Kind, CodeFacts | None] = {}
         self._attributes: dict[str, np.ndarray] = {}
+        self._titles: dict[Kind, np.ndarray] = {}
 
     def cell_bits(self, m: CodeMatrix) -> np.ndarray:
         """uint64 (episodes, k, words): the pattern bits of each cell of a subset of episodes' codes."""
@@ -312,7 +335,7 @@ class _Chunk:
         if rel is not None:
             flags[:-1] |= NONEMPTY | np.where(self.value_hit(rel.target), TARGET, 0).astype(np.uint8)
             if rel.within_block:
-                flags[:-1] |= np.where(m.values.valid & ~m.values.qualifier, MAIN, 0).astype(np.uint8)
+                flags[:-1] |= np.where(m.values.main, MAIN, 0).astype(np.uint8)
         positions, cells = [], []
         for j, col in enumerate(m.columns):  # a loop over positions; a position with no code at all is skipped
             column_flags = flags[col.remap]
@@ -363,43 +386,45 @@ class _Chunk:
         return self._attributes[name]
 
     def reference_check(self, cond: c.ReferenceCheck) -> np.ndarray:
-        cells = self.reference_cells(cond)
+        """bool (n,): has the episode an offending code? Column tests; ages are compared cell by cell."""
+        facts = self.facts(cond.kind)
+        if facts is None:
+            return np.zeros(self.n, dtype=bool)
+        m = self.codes[cond.kind]
+        if cond.check == "invalid_code":
+            return m.any_cell(m.values.valid & facts.invalid)
+        if cond.check == "sex_conflict":
+            sex, not_for = self.attribute("sex"), _not_for_sex(m, facts)
+            return (((sex == MALE) & m.any_cell(not_for[MALE]))
+                    | ((sex == FEMALE) & m.any_cell(not_for[FEMALE])))
+        # age_conflict
+        limited = m.values.valid & facts.known & (~np.isnan(facts.min_age) | ~np.isnan(facts.max_age))
+        age = self.attribute("age")
+        rows = np.flatnonzero(~np.isnan(age) & m.any_cell(limited))
         out = np.zeros(self.n, dtype=bool)
-        if cells is not None:
-            rows, hit = cells
-            out[rows] = hit.any(axis=1)
+        out[rows] = self._age_conflict(m.rows(rows), age[rows], facts).any(axis=1)
         return out
 
-    def reference_cells(self, cond: c.ReferenceCheck, rows: np.ndarray | None = None):
-        """(rows, bool (len(rows), k)): the offending cells, for the given rows or every episode that may
-        have one; None without the reference table."""
+    def reference_cells(self, cond: c.ReferenceCheck, rows: np.ndarray) -> np.ndarray | None:
+        """bool (len(rows), k): the offending cells of these episodes; None without the reference table."""
         facts = self.facts(cond.kind)
         if facts is None:
             return None
-        m = self.codes[cond.kind]
-        valid = m.values.valid
+        mr = self.codes[cond.kind].rows(rows)
         if cond.check == "invalid_code":
-            bad = valid & facts.invalid
-            if rows is None:
-                rows = np.flatnonzero(m.any_cell(bad))
-            return rows, m.rows(rows).take(bad, False)
+            return mr.take(mr.values.valid & facts.invalid, False)
         if cond.check == "sex_conflict":
-            restricted = valid & facts.known & (~facts.male_ok | ~facts.female_ok)
-            sex = self.attribute("sex")
-            if rows is None:
-                rows = np.flatnonzero((sex > 0) & m.any_cell(restricted))
-            mr, s = m.rows(rows), sex[rows][:, None]
-            hit = ((s == 1) & mr.take(~facts.male_ok, False)) | ((s == 2) & mr.take(~facts.female_ok, False))
-            return rows, hit & mr.take(restricted, False)
-        # age_conflict
-        limited = valid & facts.known & (~np.isnan(facts.min_age) | ~np.isnan(facts.max_age))
-        age = self.attribute("age")
-        if rows is None:
-            rows = np.flatnonzero(~np.isnan(age) & m.any_cell(limited))
-        mr, a = m.rows(rows), age[rows][:, None]
+            s, not_for = self.attribute("sex")[rows][:, None], _not_for_sex(mr, facts)
+            return (((s == MALE) & mr.take(not_for[MALE], False))
+                    | ((s == FEMALE) & mr.take(not_for[FEMALE], False)))
+        return self._age_conflict(mr, self.attribute("age")[rows], facts)
+
+    @staticmethod
+    def _age_conflict(mr: CodeMatrix, age: np.ndarray, facts: CodeFacts) -> np.ndarray:
+        """bool (len(age), k): the cells whose code's age limits the episode's age is outside."""
+        a = age[:, None]
         with np.errstate(invalid="ignore"):
-            hit = (a < mr.take(facts.min_age, np.nan)) | (a > mr.take(facts.max_age, np.nan))
-        return rows, hit
+            return (a < mr.take(facts.min_age, np.nan)) | (a > mr.take(facts.max_age, np.nan))
 
     # -- what a finding points at ------------------------------------------
     def flagged(self, rows: np.ndarray) -> dict[Kind, CodeMatrix]:
@@ -408,19 +433,18 @@ class _Chunk:
 
     def involved(self, rule: Rule, rows: np.ndarray, cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
         """bool (len(rows), k) per classification: the cells of each flagged episode the rule is about."""
-        conds = [x for cond in rule.conditions for x in c.walk(cond)]
-        usage = [s for s in _rule_selectors(rule) if s.usage]
+        targets = self.compiled.targets(rule)
         out = {}
         for kind in Kind:
-            involved = (self.cell_bits(cells[kind]) & self.compiled.rule_mask(rule, kind)).any(axis=2)
-            for s in usage:
+            involved = (self.cell_bits(cells[kind]) & targets.masks[kind]).any(axis=2)
+            for s in targets.usage:
                 if s.kind is kind:
                     involved |= cells[kind].take(self.value_hit(s), False)
-            for x in conds:
-                if isinstance(x, c.ReferenceCheck) and x.kind is kind:
+            for x in targets.checks:
+                if x.kind is kind:
                     offending = self.reference_cells(x, rows)
                     if offending is not None:
-                        involved |= offending[1]
+                        involved |= offending
             out[kind] = involved
         return out
 
@@ -433,6 +457,12 @@ class _Chunk:
         return self._show(involved, cells, {kind: self._titled(kind) for kind in Kind}, "; ")
 
     def _titled(self, kind: Kind) -> np.ndarray:
+        """Each distinct value as a found code with its title; worked out once per chunk."""
+        if kind not in self._titles:
+            self._titles[kind] = self._title_values(kind)
+        return self._titles[kind]
+
+    def _title_values(self, kind: Kind) -> np.ndarray:
         v = self.codes[kind].values
         facts = self.facts(kind)
         if facts is None:
@@ -471,6 +501,12 @@ class _Chunk:
                     np.zeros((len(rows), len(cells[k].columns)), dtype=bool) for k in Kind}
             groups.append(self._show(only, cells, shown, " "))
         return (groups[0] + " | " + groups[1]).str.strip()
+
+
+def _not_for_sex(m: CodeMatrix, facts: CodeFacts) -> dict[int, np.ndarray]:
+    """bool per distinct value, by episode sex: a known code that may not be used for that sex."""
+    known = m.values.valid & facts.known
+    return {MALE: known & ~facts.male_ok, FEMALE: known & ~facts.female_ok}
 
 
 def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:
@@ -564,7 +600,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     columns["codes"] = chunk.episode_codes(flagged).to_numpy()[position]
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
         columns[col] = episodes[col].iloc[row].to_numpy()
-    return pd.DataFrame({col: columns[col] for col in empty_findings(attributes, titles=titles).columns})
+    return pd.DataFrame({col: columns[col] for col in finding_columns(attributes, titles)})
 
 
 def attribute_columns(episodes: pd.DataFrame) -> list[str]:
@@ -573,9 +609,13 @@ def attribute_columns(episodes: pd.DataFrame) -> list[str]:
     return [col for col in episodes.columns if col != ID and col not in codes]
 
 
-def empty_findings(attributes: list[str] = (), titles: bool = False) -> pd.DataFrame:
+def finding_columns(attributes: list[str] = (), titles: bool = False) -> list[str]:
     """The findings columns: the finding, each found code's title (with reference tables), every code of
     the episode, then the episode's attributes."""
     found = FINDING_COLUMNS.index("found") + 1
-    columns = [*FINDING_COLUMNS[:found], *([TITLES] if titles else []), *FINDING_COLUMNS[found:], *attributes]
-    return pd.DataFrame({col: pd.Series(dtype=object) for col in columns})
+    return [*FINDING_COLUMNS[:found], *([TITLES] if titles else []), *FINDING_COLUMNS[found:], *attributes]
+
+
+def empty_findings(attributes: list[str] = (), titles: bool = False) -> pd.DataFrame:
+    """No findings, with the columns of ``finding_columns``."""
+    return pd.DataFrame({col: pd.Series(dtype=object) for col in finding_columns(attributes, titles)})

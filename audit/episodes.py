@@ -53,12 +53,11 @@ class Vocabulary:
 
     def __init__(self, kind: Kind):
         self.kind = kind
-        self._row: dict[str, int] = {}
         self._arrow = pa.array([], pa.string())  # the raw values, for lookups in C++
         self.values = normalise_values([], kind)
 
     def __len__(self) -> int:
-        return len(self._row)
+        return len(self._arrow)
 
     def rows(self, raw: pa.Array) -> np.ndarray:
         """int32 row of each raw value (a chunk's dictionaries), adding the values not seen before."""
@@ -68,8 +67,6 @@ class Vocabulary:
             new_values = pc.unique(pc.filter(raw, pc.is_null(found))).to_pylist()
             new_values = [v for v in new_values if v is not None]
             self.values = NormalisedValues.concat(self.values, normalise_values(new_values, self.kind))
-            for v in new_values:
-                self._row[v] = len(self._row)
             self._arrow = pa.concat_arrays([self._arrow, pa.array(new_values, pa.string())])
             found = pc.index_in(raw, value_set=self._arrow)
         return pc.fill_null(found, EMPTY).to_numpy(zero_copy_only=False).astype(np.int32)
@@ -82,16 +79,15 @@ class _Column:
     codes: np.ndarray  # int (n,): index into the column's dictionary, -1 for a missing value
     remap: np.ndarray  # int32 (len(dictionary) + 1,): vocabulary row or EMPTY; the last entry serves -1
 
-    def vocabulary_rows(self, rows=None) -> np.ndarray:
-        return self.remap[self.codes if rows is None else self.codes[rows]]
+    def vocabulary_rows(self) -> np.ndarray:
+        return self.remap[self.codes]
 
 
 def _dictionary(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """A code column as (indices, dictionary), without converting each cell when it is already encoded."""
-    if isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_dictionary(column.dtype.pyarrow_dtype):
-        arr = pa.array(column)  # zero-copy: the reader's Parquet/CSV dictionary
-        if isinstance(arr, pa.ChunkedArray):  # e.g. read back from an Arrow file: one dictionary for the column
-            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    from audit.extract.dates import arrow_dictionary  # here: audit.extract imports this module
+
+    if (arr := arrow_dictionary(column)) is not None:  # the reader's dictionary; one chunk: zero-copy
         codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
         return codes, arr.dictionary
     if not isinstance(column.dtype, pd.CategoricalDtype):
@@ -159,11 +155,10 @@ class CodeMatrix:
                 out |= hit[col.codes]
         return out
 
-    def rows(self, selector: np.ndarray) -> "CodeMatrix":
-        """The same codes for a subset of episodes (boolean mask or row numbers)."""
-        columns = [_Column(col.codes[selector], col.remap) for col in self.columns]
-        n = int(np.count_nonzero(selector)) if np.asarray(selector).dtype == bool else len(selector)
-        return CodeMatrix(self.kind, columns, self.values, n)
+    def rows(self, rows: np.ndarray) -> "CodeMatrix":
+        """The same codes for a subset of episodes (row numbers)."""
+        columns = [_Column(col.codes[rows], col.remap) for col in self.columns]
+        return CodeMatrix(self.kind, columns, self.values, len(rows))
 
 
 @dataclass(frozen=True)
@@ -183,7 +178,7 @@ class Blocks:
     def of(cls, procedures: CodeMatrix) -> "Blocks":
         """Work out the blocks of a (usually small, already filtered) set of episodes."""
         values = procedures.values
-        is_main = procedures.take(values.valid & ~values.qualifier, False)
+        is_main = procedures.take(values.main, False)
         is_qualifier = procedures.take(values.qualifier, False)
         k = procedures.index.shape[1]
         positions = np.where(is_main, np.arange(k, dtype=np.int32), -1)

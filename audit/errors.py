@@ -20,7 +20,6 @@ class RuleFileError(UserError):
     def __init__(self, path: object, line: int | None, problem: str):
         self.path = str(path)
         self.line = line
-        self.problem = problem
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {problem}")
 

@@ -11,8 +11,9 @@ a second interpreter and copied every chunk to it (four interleaved pairs of run
 on 10M episodes: 18-22 CPU-s and 10.1-12.6 s with a process, 16-19 CPU-s and
 9.6-11.7 s with a thread; benchmarks/RESULTS.md).
 
-Each thread has its own compiled rules: the vocabulary memo grows as chunks are
-evaluated, and is never shared between threads.
+Each thread compiles its own rules: the vocabulary memo grows as chunks are
+evaluated, and is never shared between threads. Only with no workers are the
+rules compiled in the caller's thread.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pandas as pd
 
 from audit.engine import CompiledRules, compile_rules, evaluate
+from audit.reference import ReferenceTables
+from audit.rules.model import RuleSet
 
 MAX_IN_FLIGHT = 2  # chunks per worker handed over and not yet evaluated: bounds memory
 
@@ -31,11 +34,13 @@ MAX_IN_FLIGHT = 2  # chunks per worker handed over and not yet evaluated: bounds
 class ChunkEvaluator:
     """``submit`` chunks in file order; ``results`` gives their findings in the same order.
 
-    With ``workers`` 0 each chunk is evaluated at once, in the caller's thread."""
+    With ``workers`` 0 each chunk is evaluated at once, in the caller's thread. The rules are compiled
+    where they are evaluated: once in the caller with no workers, else once in each worker thread."""
 
-    def __init__(self, compiled: CompiledRules, workers: int):
-        self.compiled = compiled
+    def __init__(self, rules: RuleSet, reference: ReferenceTables | None, workers: int):
+        self.rules, self.reference = rules, reference
         self.workers = workers
+        self._compiled: CompiledRules | None = None  # the caller's, with no workers
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._pending: deque[Future | pd.DataFrame] = deque()
@@ -44,7 +49,9 @@ class ChunkEvaluator:
 
     def submit(self, episodes: pd.DataFrame) -> None:
         if self.workers < 1:
-            self._pending.append(evaluate(episodes, self.compiled))
+            if self._compiled is None:
+                self._compiled = compile_rules(self.rules, self.reference)
+            self._pending.append(evaluate(episodes, self._compiled))
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit-evaluate")
@@ -56,7 +63,7 @@ class ChunkEvaluator:
     def _evaluate(self, episodes: pd.DataFrame) -> pd.DataFrame:
         compiled = getattr(self._local, "compiled", None)
         if compiled is None:
-            compiled = self._local.compiled = compile_rules(self.compiled.rules, self.compiled.reference)
+            compiled = self._local.compiled = compile_rules(self.rules, self.reference)
         return evaluate(episodes, compiled)
 
     def _collect_oldest(self) -> None:

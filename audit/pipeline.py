@@ -8,7 +8,7 @@ from typing import Callable
 
 import pandas as pd
 
-from audit.engine import compile_rules, empty_findings
+from audit.engine import empty_findings
 from audit.episodes import END_DATE
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
 from audit.parallel import ChunkEvaluator
@@ -83,8 +83,7 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     sheet, separator, delimiter). With ``workers`` >= 1, chunks are evaluated in that many worker
     threads while the next chunks are read (``audit.parallel``); 0 evaluates each as it is read."""
     rules, selection_notes = select_rules(rules, options, reference)
-    compiled = compile_rules(rules, reference)
-    evaluator = ChunkEvaluator(compiled, workers)
+    evaluator = ChunkEvaluator(rules, reference, workers)  # compiles the rules where they are evaluated
     rejected, notes = [], []
     read = audited = no_end_date = 0
     columns: set[str] = set()

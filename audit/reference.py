@@ -40,6 +40,7 @@ import pandas as pd
 
 from audit.codes import ASTERISK, DAGGER, InvalidCode, Kind, parse_icd10, parse_opcs4
 from audit.errors import InputFileError
+from audit.extract.dates import text_values
 
 ICD10_HEADER = ("CODE", "ALT_CODE", "USAGE", "USAGE_UK", "DESCRIPTION", "MODIFIER_4", "MODIFIER_5",
                 "QUALIFIERS", "GENDER_MASK", "MIN_AGE", "MAX_AGE", "TREE_DESCRIPTION")
@@ -314,7 +315,7 @@ MALE, FEMALE = 1, 2
 
 def episode_sex(values: pd.Series) -> np.ndarray:
     """int8 per episode: 1 male, 2 female, 0 anything else (9 not specified, 0 not known, blank)."""
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.upper()
+    text = text_values(values).str.upper()  # stripped, blank for missing; an encoded column's values once
     text = text.str.replace(r"\.0$", "", regex=True)  # a number read as a float: "1.0"
     out = np.zeros(len(text), dtype=np.int8)
     out[text.isin(["1", "M"]).to_numpy()] = MALE

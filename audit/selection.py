@@ -29,7 +29,7 @@ import pandas as pd
 from audit.errors import UserError
 from audit.rules.model import SEVERITIES, Rule, RuleSet
 
-FAIL_ON = ("error", "warning", "info", "never")
+FAIL_ON = (*SEVERITIES, "never")
 ALL = "ALL"
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}  # error 0, warning 1, info 2
 _KEYS = {"select", "ignore", "severity", "fail-on", "max-findings"}

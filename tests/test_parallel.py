@@ -27,7 +27,7 @@ def test_each_worker_thread_has_its_own_compiled_rules():
 
     compiled = compile_rules(load_rules())
     chunks = [b.episodes for b in read_extract(SAMPLE, chunk_rows=10) if len(b.episodes)]
-    evaluator = ChunkEvaluator(compiled, workers=2)
+    evaluator = ChunkEvaluator(compiled.rules, compiled.reference, workers=2)
     for chunk in chunks:
         evaluator.submit(chunk)
     results = evaluator.results()
@@ -39,13 +39,12 @@ def test_each_worker_thread_has_its_own_compiled_rules():
 
 def test_an_error_in_a_worker_is_raised_by_results(monkeypatch):
     import audit.parallel as parallel
-    from audit.engine import compile_rules
 
     def broken(episodes, compiled):
         raise RuntimeError("bug in a rule")
 
     monkeypatch.setattr(parallel, "evaluate", broken)
-    evaluator = parallel.ChunkEvaluator(compile_rules(load_rules()), workers=1)
+    evaluator = parallel.ChunkEvaluator(load_rules(), None, workers=1)
     evaluator.submit(pd.DataFrame({"episode_id": ["1"]}))
     with pytest.raises(RuntimeError, match="bug in a rule"):
         evaluator.results()

@@ -22,7 +22,11 @@ def parse_dates(raw: pd.Series) -> pd.Series:
         codes, values = dictionary
         table = np.append(parse_dates(values).to_numpy(), np.array(["NaT"], dtype=DATE_DTYPE))
         return pd.Series(table[codes], index=raw.index, dtype=DATE_DTYPE)  # code -1 (missing): NaT
-    text = text_values(raw)
+    return _parse_text(text_values(raw))
+
+
+def _parse_text(text: pd.Series) -> pd.Series:
+    """``parse_dates`` of text already stripped, blank for missing (``text_values``)."""
     codes, values = pd.factorize(text)  # each distinct date once
     values = pd.Series(values, dtype=object).astype(str)
     out = pd.Series(pd.NaT, index=values.index, dtype=DATE_DTYPE)
@@ -32,14 +36,17 @@ def parse_dates(raw: pd.Series) -> pd.Series:
             break
         out[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce").astype(DATE_DTYPE)
     table = np.concatenate([out.to_numpy(), np.array([np.datetime64("NaT")], dtype=DATE_DTYPE)])
-    return pd.Series(table[codes], index=raw.index, dtype=DATE_DTYPE)
+    return pd.Series(table[codes], index=text.index, dtype=DATE_DTYPE)
 
 
 def unparseable(raw: pd.Series) -> pd.Series:
     """bool per cell: a non-blank value that is not a date in a known form."""
     if pd.api.types.is_datetime64_any_dtype(raw):
         return pd.Series(False, index=raw.index)
-    return (text_values(raw) != "") & parse_dates(raw).isna()
+    if encoded(raw) is not None:  # each distinct value stripped and parsed once
+        return (text_values(raw) != "") & parse_dates(raw).isna()
+    text = text_values(raw)  # stripped once, for the blank test and the parse
+    return (text != "") & _parse_text(text).isna()
 
 
 def text_values(raw: pd.Series) -> pd.Series:
@@ -49,9 +56,14 @@ def text_values(raw: pd.Series) -> pd.Series:
         table = pa.array(pd.concat([values.str.strip(), pd.Series([""], dtype="str")], ignore_index=True))
         cells = table.take(np.where(codes < 0, len(values), codes))  # code -1 (missing): ""
         return pd.Series(pd.array(cells, dtype="str"), index=raw.index)
+    return cell_text(raw).str.strip()
+
+
+def cell_text(raw: pd.Series) -> pd.Series:
+    """The cells of a column that is not dictionary-encoded as text, blank for missing (not stripped)."""
     if isinstance(raw.dtype, pd.StringDtype):
-        return (raw.fillna("") if raw.hasnans else raw).str.strip()
-    return raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+        return raw.fillna("") if raw.hasnans else raw
+    return raw.astype(object).where(raw.notna(), "").astype(str)
 
 
 def encoded(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:

@@ -292,7 +292,7 @@ class CsvSource(Source):
             placed += len(piece[1])
             yield piece
         records = self.skip_rows + 1 + placed
-        if self.physical_lines and records != self.physical_lines and self.physical_lines > records:
+        if self.physical_lines > records:  # 0 when lines were not counted (records >= 1)
             self.notes.append(
                 f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
                 "quoted values hold line breaks, so line numbers after them count records"

@@ -303,21 +303,16 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
     """Kinds and positions of each code row; duplicate positions and code rows without a kind are defects."""
     n = len(raw)
     code = dates.text_values(raw[plan.code_column])
-    kind = kind_of(raw[plan.kind_column]).to_numpy(dtype=object)
+    kind, no_kind = _kinds(raw[plan.kind_column])
     reasons = np.full(n, "", dtype=object)
-    blank_kind = (
-        (kind == "") & (code != "").to_numpy() & (dates.text_values(raw[plan.kind_column]) == "").to_numpy()
-    )
+    blank_kind = (kind == "") & (code != "").to_numpy() & no_kind
     reasons[blank_kind] = "a code without a kind (diagnosis or procedure)"
     holds_code = kind != ""
     key = pd.DataFrame({"id": ids.to_numpy(), "kind": kind})
     if plan.position_column is not None:
-        pos = positions(raw[plan.position_column])
-        missing = (
-            holds_code
-            & pos.isna().to_numpy()
-            & (dates.text_values(raw[plan.position_column]) == "").to_numpy()
-        )
+        text = dates.text_values(raw[plan.position_column])  # stripped once
+        pos = positions(text, stripped=True)
+        missing = holds_code & pos.isna().to_numpy() & (text == "").to_numpy()
         reasons[missing] = "a code without a position"
         position = pos.fillna(0).to_numpy().astype(np.int64)
     else:
@@ -348,6 +343,19 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
             + ")"
         ).to_numpy()
     return LongRows(kind, position, reasons)
+
+
+def _kinds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's ``kind_of``, and whether it is blank; worked out once per distinct value of a
+    dictionary-encoded column."""
+    if (dictionary := dates.encoded(values)) is not None:
+        codes, distinct = dictionary
+        text = distinct.str.strip()  # as ``dates.text_values`` strips an encoded column's values
+        kind = np.append(kind_of(text, stripped=True).to_numpy(dtype=object), "")
+        blank = np.append((text == "").to_numpy(dtype=bool), True)
+        return kind[codes], blank[codes]  # code -1 (missing): blank, no kind
+    text = dates.text_values(values)  # stripped once
+    return kind_of(text, stripped=True).to_numpy(dtype=object), (text == "").to_numpy(dtype=bool)
 
 
 def long_frame(

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from audit.episodes import ID
 from audit.errors import InputFileError
@@ -103,10 +102,7 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column):
         ids = dates.text_values(raw.frame[plan.id_column])
-        reasons = checker.problems(raw.frame)
-        defective = raw.defects != ""
-        if defective.any():
-            reasons = np.where(defective, raw.defects, reasons)
+        reasons = _defects_first(raw.defects, checker.problems(raw.frame))
         first = seen.first_lines(ids, raw.lines)
         dup = first > 0
         if dup.any():
@@ -137,24 +133,26 @@ def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
         )
         whole = _concat(list(chunks))
         if len(whole.lines):
-            yield _long_batch(whole, plan, checker)
+            yield _long_batch(whole, dates.text_values(whole.frame[plan.id_column]), plan, checker)
         return
     carry: RawChunk | None = None
+    carry_ids: pd.Series | None = None
     for raw in chunks:
         raw = _concat([carry, raw]) if carry is not None else raw
-        start = _trailing_episode(dates.text_values(raw.frame[plan.id_column]).to_numpy(dtype=object))
-        carry = _slice(raw, start, None)
+        ids = dates.text_values(raw.frame[plan.id_column])  # stripped once: for the split and the batch
+        start = _trailing_episode(ids.to_numpy(dtype=object))
+        carry, carry_ids = _slice(raw, start, None), ids.iloc[start:].reset_index(drop=True)
         if start:
-            yield _long_batch(_slice(raw, 0, start), plan, checker)
+            yield _long_batch(_slice(raw, 0, start), ids.iloc[:start].reset_index(drop=True), plan, checker)
     if carry is not None and len(carry.lines):
-        yield _long_batch(carry, plan, checker)
+        yield _long_batch(carry, carry_ids, plan, checker)
 
 
-def _long_batch(raw: RawChunk, plan: Plan, checker: RowChecker) -> Batch:
-    ids = dates.text_values(raw.frame[plan.id_column])
+def _long_batch(raw: RawChunk, ids: pd.Series, plan: Plan, checker: RowChecker) -> Batch:
+    """A long chunk's episodes and rejects; ``ids`` is its id column as ``dates.text_values`` gives it."""
     id_values = ids.to_numpy(dtype=object)
     rows = long_rows(raw.frame, ids, raw.lines, plan)
-    reasons = join(np.where(raw.defects != "", raw.defects, checker.problems(raw.frame)), rows.reasons)
+    reasons = join(_defects_first(raw.defects, checker.problems(raw.frame)), rows.reasons)
     lone = id_values == ""  # a row without an episode id is set aside on its own
     defective = (reasons != "") & ~lone
     # An episode with any defective row is set aside whole: auditing it without that code could mislead.
@@ -183,6 +181,12 @@ def _long_batch(raw: RawChunk, plan: Plan, checker: RowChecker) -> Batch:
     episodes = long_frame(raw.frame, ids, rows, keep, plan)
     read = int(pd.unique(id_values[~lone]).size) + int(lone.sum())
     return Batch(episodes, rejected, read)
+
+
+def _defects_first(defects: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    """Each row's reasons, a format defect (a row the file's format could not read) taking precedence."""
+    defective = defects != ""
+    return np.where(defective, defects, reasons) if defective.any() else reasons
 
 
 def _grouped(source: Source, plan: Plan, chunk_rows: int) -> bool:
@@ -227,13 +231,9 @@ def _concat(parts: list[RawChunk | None]) -> RawChunk:
         return parts[0]
     if not parts:
         return RawChunk(pd.DataFrame(), np.empty(0, dtype=np.int64), np.empty(0, dtype=object))
-    columns = {}
-    for col in parts[0].frame.columns:
-        pieces = [p.frame[col] for p in parts]
-        if all(isinstance(s.dtype, pd.CategoricalDtype) for s in pieces):
-            columns[col] = pd.Series(union_categoricals(pieces, ignore_order=True))
-        else:
-            columns[col] = pd.concat(pieces, ignore_index=True)
+    columns = {
+        col: pd.concat([p.frame[col] for p in parts], ignore_index=True) for col in parts[0].frame.columns
+    }
     return RawChunk(
         pd.DataFrame(columns),
         np.concatenate([p.lines for p in parts]),

@@ -41,18 +41,24 @@ KIND_VALUES = {
 }
 
 
-def kind_of(values: pd.Series) -> pd.Series:
-    """Each long-layout kind value as "diagnosis" / "procedure" (``Kind.value``); "" if it is neither."""
-    text = dates.text_values(values).str.lower()
+def kind_of(values: pd.Series, *, stripped: bool = False) -> pd.Series:
+    """Each long-layout kind value as "diagnosis" / "procedure" (``Kind.value``); "" if it is neither.
+
+    ``stripped``: the values are already text as ``dates.text_values`` gives it.
+    """
+    text = (values if stripped else dates.text_values(values)).str.lower()
     out = pd.Series("", index=values.index, dtype=object)
     for kind, spellings in KIND_VALUES.items():
         out[text.isin(spellings).to_numpy()] = kind.value
     return out
 
 
-def positions(values: pd.Series) -> pd.Series:
-    """Long-layout positions as numbers (NaN where blank or not a whole number)."""
-    return pd.to_numeric(dates.text_values(values), errors="coerce")
+def positions(values: pd.Series, *, stripped: bool = False) -> pd.Series:
+    """Long-layout positions as numbers (NaN where blank or not a whole number).
+
+    ``stripped``: the values are already text as ``dates.text_values`` gives it.
+    """
+    return pd.to_numeric(values if stripped else dates.text_values(values), errors="coerce")
 
 
 def quoted(values: pd.Series) -> pd.Series:
@@ -68,9 +74,7 @@ def _values(s: pd.Series) -> pd.Series | None:
         return values
     if pd.api.types.is_datetime64_any_dtype(s):
         return None
-    if isinstance(s.dtype, pd.StringDtype):
-        return s.fillna("") if s.hasnans else s
-    return s.astype(object).where(s.notna(), "").astype(str)
+    return dates.cell_text(s)
 
 
 def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
@@ -136,7 +140,8 @@ def _date_ok(s: pd.Series) -> pd.Series:
 
 
 def _kind_ok(s: pd.Series) -> pd.Series:
-    return (s.str.strip() == "") | (kind_of(s) != "")
+    text = s.str.strip()
+    return (text == "") | (kind_of(text, stripped=True) != "")
 
 
 # From a text array's UTF-8 bytes and offsets: whether some value may fail the test (if not, none does).
@@ -266,9 +271,10 @@ def _same(reason: str, failing: pd.Series) -> pd.Series:
 
 
 def _position_ok(s: pd.Series) -> pd.Series:
-    number = positions(s)
+    text = s.str.strip()
+    number = positions(text, stripped=True)
     whole = number.notna() & (number == number.round()) & (number >= 1) & (number <= MAX_POSITION)
-    return (s.str.strip() == "") | whole
+    return (text == "") | whole
 
 
 def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:

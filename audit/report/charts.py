@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-SEVERITY_ORDER = ("error", "warning", "info")
+from audit.rules.model import SEVERITIES
+
+SEVERITY_ORDER = SEVERITIES  # most severe first: the order of chart segments and legends
 TOP = 12  # categories shown; the rest are summed into "Other"
 LABEL_CHARS = 22
 

@@ -28,14 +28,15 @@ def escape_property(text: str) -> str:
 def lines(result: RunResult) -> list[str]:
     out = []
     f = result.findings
+    source = escape_property(result.source)
     for episode_id, rule_id, severity, message, guidance, code_titles in zip(
             f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], found_titles(f)):
         title = escape_property(f"{rule_id} ({guidance})")
         text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
-        out.append(f"::{LEVEL.get(severity, 'warning')} file={escape_property(result.source)},title={title}::"
+        out.append(f"::{LEVEL.get(severity, 'warning')} file={source},title={title}::"
                    f"{escape_data(text)}")
     if len(result.rejected):
-        out.append(f"::warning file={escape_property(result.source)},title=rows set aside::"
+        out.append(f"::warning file={source},title=rows set aside::"
                    f"{escape_data(f'{len(result.rejected)} rows could not be audited (see the JSON report)')}")
     return out
 

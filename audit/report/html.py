@@ -102,7 +102,7 @@ def _rules(result: RunResult) -> list[dict]:
             "rate": f"{1000 * findings / audited:,.2f}" if audited else "0.00",
             "guidance": src.guidance, "source_title": src.title, "url": src.url, "date": src.date,
             "replaces": src.replaces, "text": " ".join(src.text.split()), "expected": rule.expected,
-            "description": " ".join(rule.description.split()), "ruleset": rule.ruleset,
+            "description": " ".join(rule.description.split()),
         })
     return out
 
@@ -119,11 +119,9 @@ def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
     f = result.findings.head(MAX_ROWS)
     titles = {r["id"]: r for r in rules}
     attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
-    blank = pd.Series([""] * len(f), index=f.index)
-    codes = f["codes"] if "codes" in f.columns else blank
     out = []
-    records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"], codes,
-                  found_titles(f), *(f[c] for c in attrs))
+    records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"],
+                  f["codes"], found_titles(f), *(f[c] for c in attrs))
     for episode_id, rule_id, severity, message, guidance, found, code_text, code_titles, *values in records:
         rule = titles.get(rule_id, {})
         out.append({
@@ -153,7 +151,7 @@ def render(result: RunResult) -> str:
         "rate": f"{1000 * s['findings'] / audited:,.2f}" if audited else "0.00",
         "charts": _charts(result), "rules": rules, "rows": _rows(result, rules),
         "rule_ids": sorted({r["id"] for r in rules if r["findings"]}),
-        "total_findings": len(result.findings), "max_rows": MAX_ROWS,
+        "total_findings": len(result.findings),
         "rejected": [{"line": int(r.line), "episode_id": str(r.episode_id), "reason": str(r.reason)}
                      for r in rejected.itertuples()],
         "total_rejected": len(result.rejected),

@@ -10,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 
 from audit.engine import TITLES
+from audit.report.safety import neutralise_frame
 
 
 def found_titles(findings: pd.DataFrame) -> pd.Series:
@@ -24,6 +25,11 @@ def write_text(text: str, output: Path | None) -> None:
         sys.stdout.flush()
     else:
         Path(output).write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_csv_frame(frame: pd.DataFrame, output: Path | None) -> None:
+    """A frame as CSV (no index, newline line ends), formula-looking text neutralised for spreadsheets."""
+    write_text(neutralise_frame(frame).to_csv(index=False, lineterminator="\n"), output)
 
 
 def write_console(render: Callable[[Console], None], output: Path | None) -> None:

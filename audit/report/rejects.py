@@ -6,8 +6,7 @@ from pathlib import Path
 
 from audit.extract import REJECT_COLUMNS
 from audit.pipeline import RunResult
-from audit.report.output import write_text
-from audit.report.safety import neutralise_frame
+from audit.report.output import write_csv_frame
 
 
 def write_rejects(result: RunResult, output: Path) -> None:
@@ -16,4 +15,4 @@ def write_rejects(result: RunResult, output: Path) -> None:
     rows["line"] = rows["line"].astype("int64")
     rows["episode_id"] = rows["episode_id"].astype(object).where(rows["episode_id"].notna(), "").astype(str)
     rows["reason"] = rows["reason"].astype(object).where(rows["reason"].notna(), "").astype(str)
-    write_text(neutralise_frame(rows).to_csv(index=False, lineterminator="\n"), output)
+    write_csv_frame(rows, output)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
@@ -46,21 +48,29 @@ def _rule(rule: Rule) -> dict:
     return out
 
 
+def _property(value: object) -> object:
+    """An attribute as a JSON value: text and numbers as they are, dates as ISO dates, others as text."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return value.date().isoformat() if hasattr(value, "date") and callable(value.date) else str(value)
+
+
 def document(result: RunResult) -> dict:
     """The SARIF log as a dict."""
     rules = list(result.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     f = result.findings
     attributes = [c for c in f.columns if c not in FINDING_COLUMNS]
+    rows = f.astype(object).where(f.notna(), None)
+    for col in attributes:  # dates as ISO dates, converted a column at a time
+        if pd.api.types.is_datetime64_any_dtype(f[col]):
+            rows[col] = f[col].dt.strftime("%Y-%m-%d").astype(object).where(f[col].notna(), None)
     results = []
-    fps = fingerprints(f)
-    for i, row in enumerate(f.astype(object).where(f.notna(), None).to_dict(orient="records")):
+    for fp, row in zip(fingerprints(f).tolist(), rows.to_dict(orient="records")):
         props = {"episode_id": row["episode_id"], "expected": row["expected"], "found": row["found"],
                  "codes": row.get("codes") or "", "guidance": row["guidance"]}
         for col in attributes:
-            value = row[col]
-            props[col] = value.date().isoformat() if hasattr(value, "date") and callable(value.date) else \
-                (value if value is None or isinstance(value, (int, float, str)) else str(value))
+            props[col] = _property(row[col])
         results.append({
             "ruleId": row["rule_id"],
             "ruleIndex": index.get(row["rule_id"], -1),
@@ -70,10 +80,9 @@ def document(result: RunResult) -> dict:
                 "physicalLocation": {"artifactLocation": {"uri": result.source, "index": 0}},
                 "logicalLocations": [{"name": str(row["episode_id"]), "kind": "object"}],
             }],
-            "partialFingerprints": {FINGERPRINT_KEY: fps.iloc[i]},
+            "partialFingerprints": {FINGERPRINT_KEY: fp},
             "properties": props,
         })
-    summary = result.summary()
     run = {
         "tool": {"driver": {
             "name": "coding-audit",
@@ -89,7 +98,8 @@ def document(result: RunResult) -> dict:
                 for r in result.rejected.itertuples()],
         }],
         "results": results,
-        "properties": {k: summary[k] for k in ("episodes_read", "episodes_audited", "episodes_rejected")},
+        "properties": {"episodes_read": result.episodes_read, "episodes_audited": result.episodes_audited,
+                       "episodes_rejected": result.episodes_rejected},
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 

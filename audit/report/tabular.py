@@ -11,8 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audit.pipeline import RunResult
-from audit.report.output import write_bytes, write_text
-from audit.report.safety import neutralise_frame
+from audit.report.output import write_bytes, write_csv_frame, write_text
 
 
 def findings_rows(result: RunResult) -> pd.DataFrame:
@@ -26,14 +25,29 @@ def findings_rows(result: RunResult) -> pd.DataFrame:
 
 def write_csv(result: RunResult, output: Path | None) -> None:
     """One row per finding: episode_id, rule_id, severity, message, guidance, expected, found, attributes."""
-    rows = neutralise_frame(findings_rows(result))
-    write_text(rows.to_csv(index=False, lineterminator="\n"), output)
+    write_csv_frame(findings_rows(result), output)
 
 
 def write_jsonl(result: RunResult, output: Path | None) -> None:
     """One JSON object per line and per finding, the same fields as the CSV."""
     records = findings_rows(result).to_dict(orient="records")
     write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
+
+
+def _contiguous(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array (Arrow-backed pandas columns convert to chunked arrays, one chunk per piece)."""
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _text_array(s: pd.Series) -> pa.Array:
+    """A column as Arrow strings (missing values as nulls), every other value as its ``str``."""
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # only text: convert in one go
+        try:
+            return _contiguous(pa.array(s, type=pa.string(), from_pandas=True))
+        except pa.ArrowTypeError:
+            pass
+    text = s.astype(object).where(s.notna(), None)  # bytes, numbers, mixed values: str() each one
+    return pa.array([None if v is None else str(v) for v in text], type=pa.string())
 
 
 def findings_table(result: RunResult) -> pa.Table:
@@ -43,13 +57,12 @@ def findings_table(result: RunResult) -> pa.Table:
     for col in f.columns:
         s = f[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            columns[col] = pa.array(s.dt.date.where(s.notna(), None), type=pa.date32())
+            columns[col] = _contiguous(pa.array(s, from_pandas=True).cast(pa.date32()))
         elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             columns[col] = pa.array(s, from_pandas=True)
         else:
-            text = s.astype(object).where(s.notna(), None)
-            columns[col] = pa.array([None if v is None else str(v) for v in text], type=pa.string())
-    return pa.table(columns) if columns else pa.table({})
+            columns[col] = _text_array(s)
+    return pa.table(columns)
 
 
 def write_parquet(result: RunResult, output: Path | None) -> None:

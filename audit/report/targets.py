@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import UserError
+from audit.report import FORMATS
 
-FORMAT_NAMES = ("table", "csv", "json", "jsonl", "parquet", "xlsx", "html", "junit", "sarif", "github")
+FORMAT_NAMES = tuple(FORMATS)
 BINARY = {"parquet", "xlsx"}
 EXTENSIONS = {  # longest suffixes first
     ".junit.xml": "junit", ".sarif.json": "sarif",

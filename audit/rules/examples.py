@@ -9,6 +9,7 @@ import pandas as pd
 from audit.episodes import END_DATE, episodes_from_lists
 from audit.reference import ReferenceTables
 from audit.rules.model import Example, Rule, RuleSet
+from audit.rules.options import missing_tables
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[E
     from audit.engine import compile_rules, evaluate  # the engine imports the rule model
 
     examples = list(rule.examples)
-    if rule.reference_kinds - (reference.kinds if reference is not None else set()):
+    if missing_tables(rule, reference):
         return [ExampleResult(rule, e, "", skipped=True) for e in examples]
     findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule]), reference))
     results = []

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from audit.codes import Kind
 from audit.errors import UserError
+from audit.extract.columns import DEFAULT_NAMES
 from audit.reference import NAMES, ReferenceTables
 from audit.rules import conditions as c
-from audit.rules.model import RuleSet
+from audit.rules.model import Rule, RuleSet
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -64,19 +65,24 @@ def _boolean(value: object, where: str) -> bool:
     raise UserError(f"{where}: expected true or false, not {value!r}")
 
 
+def missing_tables(rule: Rule, reference: ReferenceTables | None) -> set[Kind]:
+    """The classifications whose reference tables ``rule`` needs and ``reference`` lacks (all it needs
+    when no tables were given)."""
+    return rule.reference_kinds - (reference.kinds if reference is not None else set())
+
+
 def select_rules(rules: RuleSet, options: dict | None = None,
                  reference: ReferenceTables | None = None) -> tuple[RuleSet, list[str]]:
     """The rules that run, and one note for each kind of rule left out (options, missing tables)."""
     options = options or {}
-    have = reference.kinds if reference is not None else set()
     keep, off, unreferenced = [], [], []
     missing: set[Kind] = set()
     for rule in rules:
         if not rule.active(options):
             off.append(rule)
-        elif rule.reference_kinds - have:
+        elif lacking := missing_tables(rule, reference):
             unreferenced.append(rule)
-            missing |= rule.reference_kinds - have
+            missing |= lacking
         else:
             keep.append(rule)
     notes = []
@@ -92,15 +98,16 @@ def select_rules(rules: RuleSet, options: dict | None = None,
     return RuleSet(keep), notes
 
 
-_ATTRIBUTES = {"sex_conflict": ("sex", "SEX"), "age_conflict": ("age", "STARTAGE")}
+_ATTRIBUTES = {"sex_conflict": "sex", "age_conflict": "age"}  # check -> the attribute it compares with
 
 
 def attribute_notes(rules: RuleSet, columns: set[str]) -> list[str]:
     """Notes for sex/age checks that had nothing to compare with: the extract has no such column."""
     notes = []
-    for check, (column, hes) in _ATTRIBUTES.items():
+    for check, column in _ATTRIBUTES.items():
         users = [r.id for r in rules if any(isinstance(x, c.ReferenceCheck) and x.check == check
                                             for cond in r.conditions for x in c.walk(cond))]
         if users and column not in columns:
-            notes.append(f"the extract has no {hes} column: {', '.join(users)} found nothing to check")
+            notes.append(f"the extract has no {DEFAULT_NAMES[column][0]} column: {', '.join(users)} "
+                         "found nothing to check")
     return notes

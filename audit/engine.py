@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
+from audit.kernels import or_cell_bits
 from audit.patterns import Pattern
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
@@ -214,13 +215,12 @@ class _Chunk:
         key = (kind, position)
         if key not in self._episode_bits:
             table, columns = self.tables[kind], self.codes[kind].columns
-            words = [np.zeros(self.n, dtype=np.uint64) for _ in range(table.shape[1])]
-            for j in _position_columns(position, len(columns)):  # a loop over code positions, each one take per word over all episodes
+            words = np.zeros((table.shape[1], self.n), dtype=np.uint64)
+            for j in _position_columns(position, len(columns)):  # a loop over code positions
                 dictionary_bits = table[columns[j].remap]
-                for w, acc in enumerate(words):
-                    if dictionary_bits[:, w].any():  # a column with no value any pattern matches is skipped
-                        acc |= np.ascontiguousarray(dictionary_bits[:, w])[columns[j].codes]
-            self._episode_bits[key] = words
+                if dictionary_bits.any():  # a column with no value any pattern matches is skipped
+                    or_cell_bits(words, dictionary_bits, columns[j].codes)
+            self._episode_bits[key] = list(words)
         return self._episode_bits[key]
 
     def _has_bit(self, kind: Kind, bit: int, position: str = "any") -> np.ndarray:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.codes import Kind, NormalisedValues, Status, normalise_values
+from audit.kernels import dictionary_indices
 
 EMPTY = -1  # index of an empty cell (blank, or an OPCS-4 placeholder)
 
@@ -88,8 +89,7 @@ def _dictionary(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
     from audit.extract.dates import arrow_dictionary  # here: audit.extract imports this module
 
     if (arr := arrow_dictionary(column)) is not None:  # the reader's dictionary; one chunk: zero-copy
-        codes = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
-        return codes, arr.dictionary
+        return dictionary_indices(arr.indices), arr.dictionary
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype(object).where(column.notna(), None).astype("category")
     categories = pa.array(np.asarray(column.cat.categories, dtype=object).astype(str), pa.string())

@@ -64,6 +64,7 @@ class Source(ABC):
     header_note: str = ""  # a hint for messages about missing columns (blank header cells...)
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
+    rows: int | None = None  # rows in the file, when its format says so up front (Parquet)
 
     def chunks(
         self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str
@@ -496,11 +497,12 @@ class ParquetSource(Source):
     @classmethod
     def open(cls, path: Path) -> ParquetSource:
         try:
-            schema = pq.ParquetFile(path).schema_arrow
+            file = pq.ParquetFile(path)
+            schema = file.schema_arrow
             names = schema.names
         except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: damaged names (UTF-8)
             raise InputFileError(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-        return cls(path, [str(n) for n in names], schema=schema)
+        return cls(path, [str(n) for n in names], rows=file.metadata.num_rows, schema=schema)
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1

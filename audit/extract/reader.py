@@ -98,7 +98,7 @@ def read_extract(
 
 def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
     """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
-    seen = SeenIds()
+    seen = SeenIds(expected=source.rows or 0)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column):
         ids = dates.text_values(raw.frame[plan.id_column])

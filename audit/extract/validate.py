@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from audit.codes import Kind
 from audit.extract import dates
+from audit.kernels import HashIndex, text_hashes
 
 MAX_CELL = 1 << 20  # characters: a cell over 1 MB is not an episode's data
 MAX_POSITION = 99
@@ -290,17 +291,15 @@ def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:
 class SeenIds:
     """Episode ids already read, across chunks, with the line each was first seen at.
 
-    Ids are kept as 64-bit hashes with their first lines, in runs sorted by hash (one per
-    chunk, merged like the digits of a binary counter up to a million ids a run), behind
-    a filter of two bits an id that answers "never seen" for nearly every new id without
-    searching the runs: 14 to 16 bytes an episode, so ten million episodes take 150 MB. Two
-    different ids sharing a hash (a chance of about 3 in a million for 10^7 ids) would
-    be set aside as a duplicate, never lost.
+    Ids are kept as 64-bit hashes of their text in one hash table with their first lines
+    (``audit.kernels.HashIndex``): about 20 bytes an episode, so ten million episodes
+    take 200 MB. Two different ids sharing a hash (a chance of about 3 in a million for
+    10^7 ids) would be set aside as a duplicate, never lost.
     """
 
-    def __init__(self):
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
-        self._filter = _Filter(0)
+    def __init__(self, expected: int = 0):
+        """``expected``: the ids there will be, when known (a Parquet file's rows): room made once."""
+        self._index = HashIndex(max(1 << 16, HashIndex.slots_for(expected)))
 
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
         """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them.
@@ -308,135 +307,13 @@ class SeenIds:
         ``ids`` is text: a pandas Series, an Arrow array or an array of str.
         """
         lines = np.asarray(lines, dtype=np.int64)
+        arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids, pa.large_string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        hashes, length = text_hashes(arr)
+        if length.all():  # the usual chunk: no blank id
+            return self._index.first_lines(hashes, lines)
         out = np.zeros(len(lines), dtype=np.int64)
-        h, length = _hash_text(ids)
         rows = np.flatnonzero(length > 0)
-        if len(rows) < len(h):
-            h, lines = h[rows], lines[rows]
-        order = np.argsort(h)  # equal ids together
-        hashes = h[order]
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = hashes[1:] != hashes[:-1]
-        once = start.all()  # no id twice in this chunk (the usual case)
-        groups = np.flatnonzero(start)
-        distinct = hashes[groups]
-        # The first line of each id here: rows are in line order, so the first is the smallest.
-        first = lines[order] if once else lines[np.minimum.reduceat(order, groups)]
-        earlier, found = first.copy(), np.zeros(len(distinct), dtype=bool)
-        maybe = np.flatnonzero(self._filter.may_hold(distinct))  # only these are looked for in the runs
-        for run, run_lines in self._runs if maybe.size else ():
-            pos = np.minimum(np.searchsorted(run, distinct[maybe]), len(run) - 1)
-            hit = run[pos] == distinct[maybe]
-            earlier[maybe[hit]] = run_lines[pos[hit]]
-            found[maybe[hit]] = True
-        self._remember(distinct[~found], first[~found])
-        if once and not found.any():
-            return out
-        earliest = earlier[np.cumsum(start) - 1]
-        out[rows[order]] = np.where(earliest != lines[order], earliest, 0)
+        out[rows] = self._index.first_lines(hashes[rows], lines[rows])
         return out
-
-    def _remember(self, hashes: np.ndarray, lines: np.ndarray) -> None:
-        if not len(hashes):
-            return
-        self._runs.append((hashes, lines.astype(np.int32) if lines.max() < 2**31 else lines))
-        while (
-            len(self._runs) > 1
-            and len(self._runs[-2][0]) < 2 * len(self._runs[-1][0])
-            and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= _MAX_RUN
-        ):
-            (a, a_lines), (b, b_lines) = self._runs.pop(-2), self._runs.pop()
-            both = np.concatenate([a, b])
-            # A stable sort of two sorted runs is one linear merge (timsort finds the runs).
-            order = np.argsort(both, kind="stable")
-            self._runs.append((both[order], np.concatenate([a_lines, b_lines])[order]))
-        held = sum(len(run) for run, _ in self._runs)
-        if held > self._filter.capacity:
-            self._filter = _Filter(held)
-            for run, _ in self._runs:
-                self._filter.add(run)
-        else:
-            self._filter.add(hashes)
-
-
-_MAX_RUN = 1 << 20  # ids: longer runs are not merged (searching them is left to the filter)
-
-
-class _Filter:
-    """A blocked Bloom filter over 64-bit hashes: 16 bits an id, two of them in one 64-bit word.
-
-    ``may_hold`` is False for a hash never added, and True for one added (and for about
-    2% of the others).
-    """
-
-    def __init__(self, ids: int):
-        words = 1 << max(10, int(np.ceil(np.log2(max(ids, 1) / 4))) + 1)  # room for twice ``ids``
-        self.capacity = 4 * words
-        self._bits = np.zeros(words, dtype=np.uint64)
-        self._shift = np.uint64(64 - int(np.log2(words)))  # the top bits of a hash pick its word
-
-    def _slots(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        one, six = np.uint64(1), np.uint64(63)
-        masks = (one << (hashes & six)) | (one << ((hashes >> np.uint64(6)) & six))
-        return hashes >> self._shift, masks
-
-    def may_hold(self, hashes: np.ndarray) -> np.ndarray:
-        words, masks = self._slots(hashes)
-        return (self._bits[words] & masks) == masks
-
-    def add(self, hashes: np.ndarray) -> None:
-        words, masks = self._slots(hashes)
-        np.bitwise_or.at(self._bits, words, masks)
-
-
-_SHORT = 64  # bytes: longer ids (junk, rare) are hashed one by one
-_C1 = np.uint64(0xFF51AFD7ED558CCD)
-_C2 = np.uint64(0xC4CEB9FE1A85EC53)
-_SEED = np.uint64(0x9E3779B97F4A7C15)
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser (a bijection), in place."""
-    h ^= h >> np.uint64(33)
-    h *= _C1
-    h ^= h >> np.uint64(33)
-    h *= _C2
-    h ^= h >> np.uint64(33)
-    return h
-
-
-def _hash_text(values) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hashes of text values and their lengths in bytes, computed on Arrow's buffers (missing: "")."""
-    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = pc.fill_null(arr.cast(pa.large_string()), "")
-    data, offsets = _bytes(arr)
-    starts, length = offsets[:-1], np.diff(offsets)
-    # Eight bytes from any byte offset: a uint64 view with a one-byte stride, over the data padded by 8.
-    padded = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
-    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    short = length <= _SHORT
-    with np.errstate(over="ignore"):
-        h = length.astype(np.uint64) * _SEED
-        for k in range(0, int(length[short].max(initial=0)), 8):  # a loop over the ids' 8-byte words
-            live = short & (length > k)
-            if live.all():
-                word = words[starts + k]
-                if length.min() < k + 8:
-                    word &= _BYTE_MASKS[np.minimum(length - k, 8)]
-                h ^= word
-                h *= _C1
-                h ^= h >> np.uint64(32)
-            else:
-                rows = np.flatnonzero(live)
-                part = h[rows] ^ (words[starts[rows] + k] & _BYTE_MASKS[np.minimum(length[rows] - k, 8)])
-                part *= _C1
-                h[rows] = part ^ (part >> np.uint64(32))
-        h = _mix(h)
-    if not short.all():
-        long = np.flatnonzero(~short)
-        text = np.asarray(arr.take(pa.array(long)).to_pylist(), dtype=object)
-        h[long] = pd.util.hash_array(text, categorize=False)
-    return h, length

@@ -89,9 +89,8 @@ def test_date_forms():
     assert list(got.dt.strftime("%Y-%m-%d").fillna("-")) == ["2024-03-31"] * 4 + ["-", "9999-12-31", "-"]
 
 
-def test_seen_ids_match_a_dictionary_over_many_chunks(monkeypatch):
-    """Many chunks, ids seen again far apart, blank and long ids: the filter grows and runs stop merging."""
-    monkeypatch.setattr("audit.extract.validate._MAX_RUN", 3000)
+def test_seen_ids_match_a_dictionary_over_many_chunks():
+    """Many chunks, ids seen again far apart, blank and long ids (the hash table's growth: test_kernels)."""
     rng = np.random.default_rng(7)
     pool = np.array([f"{i:012d}" for i in range(20_000)] + ["", " x", "y" * 100, "é" * 9], dtype=object)
     seen, first, line = SeenIds(), {}, 1

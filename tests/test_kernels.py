@@ -1,0 +1,76 @@
+"""The compiled loops against plain readings of what each computes."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit.kernels import HashIndex, dictionary_indices, or_cell_bits, text_hashes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(0, 4)), max_size=40), st.integers(0, 12),
+       st.sampled_from([pa.int8(), pa.int16(), pa.int32()]))
+def test_dictionary_indices_fill_missing_cells(cells, start, index_type):
+    """-1 where a cell is missing, whatever the slice offset (bitmaps not starting on a byte)."""
+    dictionary = pa.array(["a", "b", "c", "d", "e"])
+    arr = pa.DictionaryArray.from_arrays(pa.array(cells, index_type), dictionary).slice(min(start, len(cells)))
+    expected = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
+    got = dictionary_indices(arr.indices)
+    assert got.dtype == index_type.to_pandas_dtype()
+    assert list(got) == list(expected)
+
+
+def test_dictionary_indices_without_missing_cells_is_a_view():
+    arr = pa.array([2, 0, 1], pa.int16())
+    assert list(dictionary_indices(arr)) == [2, 0, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.data())
+def test_or_cell_bits_is_a_take_and_an_or_per_word(size, words, data):
+    codes = np.array(data.draw(st.lists(st.integers(-1, size - 1), max_size=30)), dtype=np.int16)
+    table = np.array(data.draw(st.lists(st.lists(st.integers(0, 2**64 - 1), min_size=words, max_size=words),
+                                        min_size=size + 1, max_size=size + 1)), dtype=np.uint64)
+    before = np.arange(words * len(codes), dtype=np.uint64).reshape(words, len(codes))
+    acc = before.copy()
+    or_cell_bits(acc, table, codes)
+    rows = np.where(codes < 0, size, codes)  # -1: the table's last row
+    assert (acc == (before | table[rows].T)).all()
+
+
+def test_text_hashes_equal_text_equal_hash():
+    values = pa.array(["EP1", "EP2", None, "", "EP1", "x" * 100, "é" * 9, "EP1"])
+    hashes, lengths = text_hashes(values)
+    assert list(lengths) == [3, 3, 0, 0, 3, 100, 18, 3]
+    assert hashes[0] == hashes[4] == hashes[7] and hashes[2] == hashes[3]
+    assert len({int(h) for h in hashes}) == 5
+    # A slice, and the same text as large_string, hash the same.
+    sliced, _ = text_hashes(values.slice(4))
+    wide, _ = text_hashes(values.cast(pa.large_string()))
+    assert list(sliced) == list(hashes[4:]) and list(wide) == list(hashes)
+
+
+def test_hash_index_matches_a_dictionary_as_it_grows():
+    """From 16 slots to thousands: every id's first line survives each growth."""
+    rng = np.random.default_rng(3)
+    index, first, line = HashIndex(slots=16), {}, 1
+    for size in rng.integers(1, 500, 30):
+        hashes = rng.integers(1, 3000, size).astype(np.uint64)
+        lines = np.arange(line, line + size)
+        line += size
+        expected = [0 if first.setdefault(h, n) == n else first[h] for h, n in zip(hashes.tolist(), lines)]
+        assert list(index.first_lines(hashes, lines)) == expected
+    assert index.used == len(first) <= HashIndex.MAX_LOAD * len(index.keys)
+
+
+def test_hash_index_keeps_a_hash_of_zero():
+    index = HashIndex(slots=16)
+    assert list(index.first_lines(np.array([0, 5, 0], dtype=np.uint64), np.array([1, 2, 3]))) == [0, 0, 1]
+
+
+def test_hash_index_refuses_lines_it_cannot_hold():
+    with pytest.raises(OverflowError):
+        HashIndex().first_lines(np.array([1], dtype=np.uint64), np.array([1 << 32]))

@@ -63,6 +63,52 @@ def _fill_missing(values, validity, offset, out):
         i += 1
 
 
+_JOINED_PIECES = 3  # more pieces than this (a CSV chunk's 4 MB blocks) share one unified dictionary
+
+
+def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """A dictionary-encoded column of several pieces as one array, missing cells given a blank value.
+
+    A few pieces (a Parquet chunk's row groups) keep their dictionaries as they are, end to end
+    (a value may then appear more than once): one pass over the indices, where concatenating
+    would unify the dictionaries (hash every value, rewrite every index) and then fill the
+    nulls. Many small pieces (CSV blocks) are unified first, as their dictionaries repeat each
+    other. The blank value is last. Code columns have few distinct values, so the indices are
+    16-bit when they fit."""
+    pieces = [p for p in column.chunks if len(p)] or [pa.array([], column.type)]
+    shared = len(pieces) > _JOINED_PIECES
+    if shared:
+        pieces = pa.chunked_array(pieces).unify_dictionaries().chunks
+    own = pieces[:1] if shared else pieces
+    dictionaries = [p.dictionary.cast(pa.string()) for p in own] + [pa.array([""], pa.string())]
+    size = sum(len(d) for d in dictionaries)
+    out = np.empty(sum(len(p) for p in pieces), dtype=np.int16 if size <= np.iinfo(np.int16).max else np.int32)
+    blank, start, first = size - 1, 0, 0
+    for piece in pieces:
+        indices = piece.indices
+        values = np.frombuffer(indices.buffers()[1], dtype=indices.type.to_pandas_dtype(),
+                               count=len(indices) + indices.offset)[indices.offset:]
+        validity = indices.buffers()[0]
+        validity = (np.frombuffer(validity, dtype=np.uint8) if validity is not None and indices.null_count
+                    else np.zeros(0, dtype=np.uint8))
+        _place(values, validity, indices.offset, first, blank, out[start:start + len(values)])
+        start += len(values)
+        first += 0 if shared else len(piece.dictionary)
+    return pa.DictionaryArray.from_arrays(pa.array(out), pa.concat_arrays(dictionaries))
+
+
+@njit(nogil=True, cache=True)
+def _place(values, validity, offset, first, blank, out):
+    # out[i] = first + values[i], or ``blank`` where Arrow's validity bit (offset + i) is 0.
+    if validity.shape[0] == 0:
+        for i in range(values.shape[0]):
+            out[i] = first + values[i]
+        return
+    for i in range(values.shape[0]):
+        j = i + offset
+        out[i] = first + values[i] if (validity[j >> 3] >> (j & 7)) & 1 else blank
+
+
 def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:
     """``acc[w, i] |= table[codes[i], w]`` for every episode i and word w; code -1 takes the last row.
 

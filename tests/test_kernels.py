@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.kernels import HashIndex, dictionary_indices, or_cell_bits, text_hashes
+from audit.kernels import HashIndex, dictionary_indices, joined_dictionary, or_cell_bits, text_hashes
 
 
 @settings(max_examples=60, deadline=None)
@@ -74,3 +74,14 @@ def test_hash_index_keeps_a_hash_of_zero():
 def test_hash_index_refuses_lines_it_cannot_hold():
     with pytest.raises(OverflowError):
         HashIndex().first_lines(np.array([1], dtype=np.uint64), np.array([1 << 32]))
+
+
+def test_joined_dictionary_keeps_each_cell_value_and_blanks_missing_cells():
+    pieces = [pa.array(["C78.7", None, "J12.4", "C78.7"]).dictionary_encode(),
+              pa.array([None, "Y53.1", "J12.4"]).dictionary_encode().slice(1),
+              pa.array([], pa.string()).dictionary_encode()]
+    column = pa.chunked_array(pieces)
+    joined = joined_dictionary(column)
+    assert joined.null_count == 0 and joined.indices.type == pa.int16()
+    assert joined.dictionary_decode().to_pylist() == ["C78.7", "", "J12.4", "C78.7", "Y53.1", "J12.4"]
+    assert joined_dictionary(pa.chunked_array([], pa.dictionary(pa.int32(), pa.string()))).to_pylist() == []

@@ -56,7 +56,29 @@ def text_values(raw: pd.Series) -> pd.Series:
         table = pa.array(pd.concat([values.str.strip(), pd.Series([""], dtype="str")], ignore_index=True))
         cells = table.take(np.where(codes < 0, len(values), codes))  # code -1 (missing): ""
         return pd.Series(pd.array(cells, dtype="str"), index=raw.index)
-    return cell_text(raw).str.strip()
+    text = cell_text(raw)
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" and not _may_strip(text):
+        return text  # nothing to strip (the usual id column): no copy of every cell
+    return text.str.strip()
+
+
+def _may_strip(text: pd.Series) -> bool:
+    """Whether some value of Arrow-backed text might start or end with white space: False when every
+    value starts and ends with a printable ASCII character other than the space (checked on the bytes)."""
+    arrow = pa.array(text.array)  # the Arrow data itself, no copy
+    for arr in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
+        if not len(arr):
+            continue
+        width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        if (ends <= starts).any():
+            return True  # a blank value (nothing to strip, but the cheap test cannot say so)
+        first, last = data[starts], data[ends - 1]
+        if not (((first > 32) & (first < 127)) & ((last > 32) & (last < 127))).all():
+            return True
+    return False
 
 
 def cell_text(raw: pd.Series) -> pd.Series:

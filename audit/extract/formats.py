@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from audit.errors import InputFileError, UserError
 from audit.extract.readahead import read_ahead
+from audit.kernels import joined_dictionary
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
@@ -744,15 +745,10 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
 
 
 def _to_pandas(col: pa.ChunkedArray) -> pd.Series:
-    """A column for pandas: dictionaries stay Arrow dictionaries, missing text is "", dates datetime64."""
+    """A column for pandas: dictionaries stay Arrow dictionaries (one, missing cells blank), missing text
+    is "", dates datetime64."""
     if pa.types.is_dictionary(col.type):
-        # One dictionary per column (concatenating unifies the pieces' dictionaries), as the engine takes it.
-        arr = col.combine_chunks()
-        if len(arr.dictionary) <= np.iinfo(np.int16).max:  # 16-bit codes, as a categorical's: half the size
-            # Unchecked: every index is below len(dictionary) (what is under a null does not matter).
-            indices = pc.cast(arr.indices, pa.int16(), safe=False)
-            arr = pa.DictionaryArray.from_arrays(indices, arr.dictionary, safe=False)
-        return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+        return pd.Series(pd.arrays.ArrowExtensionArray(joined_dictionary(col)))
     if col.null_count and not pa.types.is_timestamp(col.type):
         col = pc.fill_null(col, "")
     return col.to_pandas()

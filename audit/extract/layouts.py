@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.codes import Kind
 from audit.episodes import CODE_PREFIX, ID, code_column
@@ -230,11 +232,18 @@ def with_both_kinds(data: dict[str, object], n: int) -> pd.DataFrame:
 
 
 def attribute_frame(raw: pd.DataFrame, plan: Plan) -> dict[str, pd.Series]:
-    """The episode attributes under canonical names: dates parsed, the rest as stripped text."""
+    """The episode attributes under canonical names: dates parsed, the rest as stripped text (a reader's
+    Arrow dictionary stays one, its distinct values stripped)."""
     out = {}
     for role, col in plan.attributes.items():
         s = raw[col]
-        out[role] = dates.parse_dates(s) if role in DATE_ROLES else dates.text_values(s).astype("str")
+        if role in DATE_ROLES:
+            out[role] = dates.parse_dates(s)
+        elif (arr := dates.arrow_dictionary(s)) is not None and not arr.null_count:
+            stripped = pa.DictionaryArray.from_arrays(arr.indices, pc.utf8_trim_whitespace(arr.dictionary))
+            out[role] = pd.Series(pd.arrays.ArrowExtensionArray(stripped))
+        else:
+            out[role] = dates.text_values(s).astype("str")
     return out
 
 
@@ -378,8 +387,10 @@ def long_frame(
     dictionary = dates.encoded(raw[plan.code_column])
     if dictionary is None:
         dictionary = dates.encoded(raw[plan.code_column].astype("category"))
-    code_index, categories = dictionary
-    code_index = code_index[keep]
+    code_index, values = dictionary
+    # A reader's dictionary may hold a value twice (pieces' dictionaries end to end); categories may not.
+    value_index, categories = pd.factorize(values)
+    code_index = np.append(value_index, -1)[code_index[keep]]  # code -1 (missing) stays -1
     kinds = rows.kind[keep]
     position = rows.position[keep]
     for kind in Kind:

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from audit import __version__
+from audit.allocator import keep_freed_memory
 from audit.config import load_settings
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
@@ -158,6 +159,7 @@ def _fail_if_nothing_audited(extract: Path, result) -> None:
 @click.version_option(__version__, prog_name="audit")
 def main():
     """Audit coded NHS episodes (ICD-10, OPCS-4) against declarative coding rules."""
+    keep_freed_memory()
 
 
 def extract_options(f):

@@ -65,7 +65,7 @@ class Source(ABC):
     header_note: str = ""  # a hint for messages about missing columns (blank header cells...)
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
-    rows: int | None = None  # rows in the file, when its format says so up front (Parquet)
+    rows: int | None = None  # rows in the file (at most), when known up front: Parquet's count, CSV's lines
 
     def chunks(
         self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str
@@ -223,6 +223,7 @@ class CsvSource(Source):
                 f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
             )
         source.physical_lines = scan.lines if scan.has_newline else 0
+        source.rows = scan.lines  # the header's line included: an upper bound, for sizing the id index
         source.splittable = scan.splittable
         expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
         if scan.longest * expand > _MAX_BLOCK:

@@ -298,7 +298,7 @@ class SeenIds:
     """
 
     def __init__(self, expected: int = 0):
-        """``expected``: the ids there will be, when known (a Parquet file's rows): room made once."""
+        """``expected``: at most the ids there will be, when known (a file's rows): room made once."""
         self._index = HashIndex(max(1 << 16, HashIndex.slots_for(expected)))
 
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:

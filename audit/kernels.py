@@ -31,36 +31,8 @@ def dictionary_indices(indices: pa.Array) -> np.ndarray:
         return values
     validity = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
     out = np.empty(len(indices), dtype=dtype)
-    _fill_missing(values, validity, indices.offset, out)
+    _place(values, validity, indices.offset, 0, _MISSING, out)
     return out
-
-
-@njit(nogil=True, cache=True)
-def _fill_missing(values, validity, offset, out):
-    # Arrow's validity bitmap: bit (offset + i), least significant first, is 1 for a present cell.
-    # Most code cells are missing (an episode has a few codes of 20 or 24): a byte at a time.
-    n = values.shape[0]
-    i = 0
-    while i < n and (i + offset) & 7:  # up to the first whole byte of the bitmap
-        j = i + offset
-        out[i] = values[i] if (validity[j >> 3] >> (j & 7)) & 1 else _MISSING
-        i += 1
-    while i + 8 <= n:
-        byte = validity[(i + offset) >> 3]
-        if byte == 0:
-            for k in range(8):
-                out[i + k] = _MISSING
-        elif byte == 255:
-            for k in range(8):
-                out[i + k] = values[i + k]
-        else:
-            for k in range(8):
-                out[i + k] = values[i + k] if (byte >> k) & 1 else _MISSING
-        i += 8
-    while i < n:
-        j = i + offset
-        out[i] = values[i] if (validity[j >> 3] >> (j & 7)) & 1 else _MISSING
-        i += 1
 
 
 _JOINED_PIECES = 3  # more pieces than this (a CSV chunk's 4 MB blocks) share one unified dictionary
@@ -94,19 +66,23 @@ def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
         _place(values, validity, indices.offset, first, blank, out[start:start + len(values)])
         start += len(values)
         first += 0 if shared else len(piece.dictionary)
-    return pa.DictionaryArray.from_arrays(pa.array(out), pa.concat_arrays(dictionaries))
+    # Unchecked: every index was written above, within the joined dictionary.
+    return pa.DictionaryArray.from_arrays(pa.array(out), pa.concat_arrays(dictionaries), safe=False)
 
 
 @njit(nogil=True, cache=True)
 def _place(values, validity, offset, first, blank, out):
-    # out[i] = first + values[i], or ``blank`` where Arrow's validity bit (offset + i) is 0.
+    # out[i] = first + values[i], or ``blank`` where Arrow's validity bit (offset + i) is 0. Without
+    # a branch: most code cells are missing, in no predictable pattern (a mispredicted branch a cell
+    # cost 2 ns a cell; this is 0.5).
     if validity.shape[0] == 0:
         for i in range(values.shape[0]):
             out[i] = first + values[i]
         return
     for i in range(values.shape[0]):
         j = i + offset
-        out[i] = first + values[i] if (validity[j >> 3] >> (j & 7)) & 1 else blank
+        present = (validity[j >> 3] >> (j & 7)) & 1
+        out[i] = blank + present * (first + values[i] - blank)
 
 
 def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:

@@ -308,7 +308,7 @@ class CsvSource(Source):
 
         def parse(block: tuple[int, bytes]) -> list:
             first_line, data = block
-            return list(self._parse(pa.BufferReader(data), columns, dictionary, chunk_rows, first_line - 1,
+            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, chunk_rows, first_line - 1,
                                     header=False))
 
         stream = self._stream()
@@ -448,8 +448,8 @@ class CsvSource(Source):
 
 
 def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, bytes]]:
-    """(number of its first line, bytes): blocks of about ``size`` bytes of whole lines, after ``skip_lines``
-    lines."""
+    """(number of its first line, bytes as a memoryview): blocks of about ``size`` bytes of whole lines,
+    after ``skip_lines`` lines."""
     rest, line = b"", 1
     while skip_lines:  # the header (and blank lines above it)
         data = stream.read(size)
@@ -467,11 +467,11 @@ def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, byte
         if end < 0:  # a line longer than a block: read on
             rest = data
             continue
-        block, rest = data[:end + 1], data[end + 1:]
-        yield line, block
-        line += block.count(b"\n")
+        rest = data[end + 1:]
+        yield line, memoryview(data)[:end + 1]  # a view: the block's bytes are not copied again
+        line += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8, count=end + 1) == 10))  # 2x bytes.count
     if rest:
-        yield line, rest
+        yield line, memoryview(rest)
 
 
 def _sniff_delimiter(header: str) -> str:

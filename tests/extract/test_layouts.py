@@ -145,3 +145,20 @@ def test_a_file_with_only_diagnoses_still_has_a_procedure_column(tmp_path):
     frame = _episodes(path)
     assert list(frame.columns) == ["episode_id", "diag_01", "proc_01"]
     assert np.all(frame["proc_01"].astype(str) == "")
+
+
+def test_dictionary_encoded_attributes_stay_encoded_with_stripped_values():
+    """A reader's Arrow dictionary attribute (provider) is stripped per distinct value, not per cell."""
+    import pyarrow as pa
+
+    from audit.extract.layouts import wide_frame
+    from audit.kernels import joined_dictionary
+
+    p = plan(["EPIKEY", "PROCODE", "DIAG_01", "OPERTN_01"])
+    provider = joined_dictionary(pa.chunked_array([pa.array([" RXX ", None, "RYY"]).dictionary_encode()]))
+    raw = pd.DataFrame({"EPIKEY": ["1", "2", "3"], "PROCODE": pd.arrays.ArrowExtensionArray(provider),
+                        "DIAG_01": ["C787", "", "I10"], "OPERTN_01": ["J124", "", ""]})
+    frame = wide_frame(raw, pd.Series(["1", "2", "3"], dtype="str"), p)
+    role = next(r for r, c in p.attributes.items() if c == "PROCODE")
+    assert isinstance(frame[role].dtype, pd.ArrowDtype)
+    assert list(frame[role]) == ["RXX", "", "RYY"]

@@ -102,3 +102,21 @@ def test_seen_ids_match_a_dictionary_over_many_chunks():
         for i, n in zip(ids, lines):
             expected.append(0 if i == "" or first.setdefault(i, n) == n else first[i])
         assert list(seen.first_lines(ids, lines)) == expected
+
+
+def test_text_values_strip_only_when_a_value_may_need_it():
+    from audit.extract.dates import text_values
+
+    clean = pd.Series(["EP1", "EP22", "é1"], dtype="str")  # é: not ASCII, so stripped to be sure
+    assert list(text_values(clean)) == ["EP1", "EP22", "é1"]
+    plain = pd.Series(["EP1", "EP22"], dtype="str")
+    assert text_values(plain) is plain  # nothing to strip: no copy
+    for values, expected in ([" EP1", "EP2\t"], ["EP1", "EP2"]), (["\u00a0EP1", ""], ["EP1", ""]):
+        assert list(text_values(pd.Series(values, dtype="str"))) == expected
+
+
+def test_seen_ids_sized_up_front_still_grow():
+    seen = SeenIds(expected=10)
+    ids = np.array([f"{i}" for i in range(100_000)], dtype=object)
+    assert not seen.first_lines(ids, np.arange(1, 100_001)).any()
+    assert list(seen.first_lines(np.array(["5", "x"], dtype=object), np.array([100_001, 100_002]))) == [6, 0]

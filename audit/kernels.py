@@ -1,24 +1,55 @@
 """Compiled loops over cells and ids (numba), for the steps numpy cannot do in one pass.
 
-Each is a plain loop over an array, compiled once per machine (numba's cache sits
-beside this file) and run without the GIL, so the reading thread and the
-evaluating thread use both cores. What each one computes is small and stated in
-its docstring; ``tests/test_kernels.py`` checks each against a plain numpy or
-Python reading of the same words.
+Each is a plain loop over an array, compiled by numba on first use (cached beside
+this file, so once per machine) and run without the GIL, so the reading thread and
+the evaluating thread use both cores. ``tests/test_kernels.py`` checks each against
+a plain numpy or Python reading of what it computes.
 
-Measured on one 131,072-row chunk of 44 code columns (benchmarks/RESULTS.md):
-filling the missing cells of dictionary indices 1.7 -> 0.4 ns a cell, OR-ing the
-pattern bits of a column into the episodes' bits 2.5 -> 0.6 ns a cell, and the
-duplicate-id index 39 -> 3 seconds a 10 million ids... see RESULTS.md for the run.
+numba costs a process about half a second the first time a compiled loop runs
+(its import and LLVM). Arrays under ``COMPILED_FROM`` cells take numpy instead, so
+a trust's month (one chunk of up to 10^5 episodes) never loads it; a national
+extract (chunks of 250,000) pays it once and gains several seconds
+(benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
 _MISSING = -1  # a dictionary index for a missing cell (pandas' categorical code for NaN)
+COMPILED_FROM = 1 << 17  # cells: smaller arrays take the numpy path (see the module's docstring)
+_JITTED: dict = {}
+_JIT_LOCK = threading.Lock()
+
+
+def _compiled(loop):
+    """``loop`` compiled by numba, which is imported on the first call."""
+    jitted = _JITTED.get(loop)
+    if jitted is None:
+        with _JIT_LOCK:
+            if (jitted := _JITTED.get(loop)) is None:
+                from numba import njit
+
+                jitted = _JITTED[loop] = njit(nogil=True, cache=True)(loop)
+    return jitted
+
+
+def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
+    """bool (n,): Arrow's validity bitmap from bit ``offset``, least significant bit first."""
+    return np.unpackbits(validity, count=offset + n, bitorder="little")[offset:].view(bool)
+
+
+def _place_cells(values, validity, offset: int, first: int, blank: int, out: np.ndarray) -> None:
+    """out[i] = first + values[i], or ``blank`` where the cell is missing (validity bit 0)."""
+    if len(values) >= COMPILED_FROM:
+        _compiled(_place)(values, validity, offset, first, blank, out)
+    elif not len(validity):
+        np.add(values, first, out=out, casting="unsafe")
+    else:
+        out[:] = np.where(_bits(validity, offset, len(values)), values.astype(np.int64) + first, blank)
 
 
 # -- dictionary-encoded columns ------------------------------------------------
@@ -31,7 +62,7 @@ def dictionary_indices(indices: pa.Array) -> np.ndarray:
         return values
     validity = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
     out = np.empty(len(indices), dtype=dtype)
-    _place(values, validity, indices.offset, 0, _MISSING, out)
+    _place_cells(values, validity, indices.offset, 0, _MISSING, out)
     return out
 
 
@@ -63,14 +94,13 @@ def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
         validity = indices.buffers()[0]
         validity = (np.frombuffer(validity, dtype=np.uint8) if validity is not None and indices.null_count
                     else np.zeros(0, dtype=np.uint8))
-        _place(values, validity, indices.offset, first, blank, out[start:start + len(values)])
+        _place_cells(values, validity, indices.offset, first, blank, out[start:start + len(values)])
         start += len(values)
         first += 0 if shared else len(piece.dictionary)
     # Unchecked: every index was written above, within the joined dictionary.
     return pa.DictionaryArray.from_arrays(pa.array(out), pa.concat_arrays(dictionaries), safe=False)
 
 
-@njit(nogil=True, cache=True)
 def _place(values, validity, offset, first, blank, out):
     # out[i] = first + values[i], or ``blank`` where Arrow's validity bit (offset + i) is 0. Without
     # a branch: most code cells are missing, in no predictable pattern (a mispredicted branch a cell
@@ -91,11 +121,14 @@ def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:
     ``acc`` is uint64 (words, episodes); ``table`` uint64 (dictionary + 1, words)."""
     for w in range(table.shape[1]):  # one word (64 patterns) is the usual case
         column = np.ascontiguousarray(table[:, w])
-        if column.any():
-            _or_word(acc[w], column, codes)
+        if not column.any():
+            continue
+        if len(codes) >= COMPILED_FROM:
+            _compiled(_or_word)(acc[w], column, codes)
+        else:  # -1 (missing) takes the last row, as numpy's negative indices do
+            acc[w] |= column[codes]
 
 
-@njit(nogil=True, cache=True)
 def _or_word(acc, table, codes):
     last = table.shape[0] - 1
     for i in range(codes.shape[0]):
@@ -118,11 +151,10 @@ def text_hashes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     validity = (np.frombuffer(validity, dtype=np.uint8) if validity is not None and arr.null_count
                 else np.zeros(0, dtype=np.uint8))
     hashes, lengths = np.empty(len(arr), dtype=np.uint64), np.empty(len(arr), dtype=np.int64)
-    _hash_texts(data, offsets, validity, arr.offset, hashes, lengths)
+    _compiled(_hash_texts)(data, offsets, validity, arr.offset, hashes, lengths)
     return hashes, lengths
 
 
-@njit(nogil=True, cache=True)
 def _hash_texts(data, offsets, validity, offset, hashes, lengths):
     # Eight bytes at a time into a 64-bit word, each word multiplied in; MurmurHash3's finaliser last.
     for i in range(offsets.shape[0] - 1):
@@ -185,13 +217,13 @@ class HashIndex:
             keys, old_lines = self.keys, self.lines
             self.keys, self.lines = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.uint32)
             present = keys != 0
-            _insert(keys[present], old_lines[present], self.keys, self.lines, np.empty(len(keys), np.uint32))
+            _compiled(_insert)(keys[present], old_lines[present], self.keys, self.lines,
+                               np.empty(len(keys), np.uint32))
         out = np.empty(len(hashes), dtype=np.uint32)
-        self.used += _insert(hashes, lines.astype(np.uint32), self.keys, self.lines, out)
+        self.used += _compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out)
         return out.astype(np.int64)
 
 
-@njit(nogil=True, cache=True)
 def _insert(hashes, lines, keys, key_lines, out):
     n, size = hashes.shape[0], np.uint64(keys.shape[0])
     shift = np.uint64(64)  # the top log2(size) bits of a hash are its slot

@@ -1,19 +1,29 @@
-"""The compiled loops against plain readings of what each computes."""
+"""The compiled loops, and the numpy paths small arrays take, against plain readings of what each computes."""
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import audit.kernels
 from audit.kernels import HashIndex, dictionary_indices, joined_dictionary, or_cell_bits, text_hashes
 
 
-@settings(max_examples=60, deadline=None)
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request):
+    """Every array through the compiled loop, or every array through numpy (the same for every example)."""
+    saved = audit.kernels.COMPILED_FROM
+    audit.kernels.COMPILED_FROM = 0 if request.param == "compiled" else 1 << 40
+    yield request.param
+    audit.kernels.COMPILED_FROM = saved
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.none(), st.integers(0, 4)), max_size=40), st.integers(0, 12),
        st.sampled_from([pa.int8(), pa.int16(), pa.int32()]))
-def test_dictionary_indices_fill_missing_cells(cells, start, index_type):
+def test_dictionary_indices_fill_missing_cells(path, cells, start, index_type):
     """-1 where a cell is missing, whatever the slice offset (bitmaps not starting on a byte)."""
     dictionary = pa.array(["a", "b", "c", "d", "e"])
     arr = pa.DictionaryArray.from_arrays(pa.array(cells, index_type), dictionary).slice(min(start, len(cells)))
@@ -28,9 +38,9 @@ def test_dictionary_indices_without_missing_cells_is_a_view():
     assert list(dictionary_indices(arr)) == [2, 0, 1]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(1, 4), st.integers(1, 3), st.data())
-def test_or_cell_bits_is_a_take_and_an_or_per_word(size, words, data):
+def test_or_cell_bits_is_a_take_and_an_or_per_word(path, size, words, data):
     codes = np.array(data.draw(st.lists(st.integers(-1, size - 1), max_size=30)), dtype=np.int16)
     table = np.array(data.draw(st.lists(st.lists(st.integers(0, 2**64 - 1), min_size=words, max_size=words),
                                         min_size=size + 1, max_size=size + 1)), dtype=np.uint64)
@@ -76,7 +86,7 @@ def test_hash_index_refuses_lines_it_cannot_hold():
         HashIndex().first_lines(np.array([1], dtype=np.uint64), np.array([1 << 32]))
 
 
-def test_joined_dictionary_keeps_each_cell_value_and_blanks_missing_cells():
+def test_joined_dictionary_keeps_each_cell_value_and_blanks_missing_cells(path):
     pieces = [pa.array(["C78.7", None, "J12.4", "C78.7"]).dictionary_encode(),
               pa.array([None, "Y53.1", "J12.4"]).dictionary_encode().slice(1),
               pa.array([], pa.string()).dictionary_encode()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from audit.extract.dates import parse_dates
@@ -89,8 +90,11 @@ def test_date_forms():
     assert list(got.dt.strftime("%Y-%m-%d").fillna("-")) == ["2024-03-31"] * 4 + ["-", "9999-12-31", "-"]
 
 
-def test_seen_ids_match_a_dictionary_over_many_chunks():
-    """Many chunks, ids seen again far apart, blank and long ids (the hash table's growth: test_kernels)."""
+@pytest.mark.parametrize("compiled_from", [1 << 17, 3000, 0], ids=["few", "few-then-hashed", "hashed"])
+def test_seen_ids_match_a_dictionary_over_many_chunks(monkeypatch, compiled_from):
+    """Many chunks, ids seen again far apart, blank and long ids: kept as text, moved to the hash table
+    part way, or hashed from the start (the hash table's growth: test_kernels)."""
+    monkeypatch.setattr("audit.extract.validate.COMPILED_FROM", compiled_from)
     rng = np.random.default_rng(7)
     pool = np.array([f"{i:012d}" for i in range(20_000)] + ["", " x", "y" * 100, "é" * 9], dtype=object)
     seen, first, line = SeenIds(), {}, 1

@@ -6,10 +6,12 @@ the evaluating thread use both cores. ``tests/test_kernels.py`` checks each agai
 a plain numpy or Python reading of what it computes.
 
 numba costs a process about half a second the first time a compiled loop runs
-(its import and LLVM). Arrays under ``COMPILED_FROM`` cells take numpy instead, so
-a trust's month (one chunk of up to 10^5 episodes) never loads it; a national
-extract (chunks of 250,000) pays it once and gains several seconds
-(benchmarks/RESULTS.md).
+(its import and LLVM), which pays back from about two million episodes. So the cell
+loops take numpy until numba is loaded (by the duplicate-id index of a large
+extract, ``audit.extract.validate.SeenIds``) or until a run has given them
+``CELLS_BEFORE_COMPILING`` cells; arrays under ``COMPILED_FROM`` cells always take
+numpy. A trust's month or a 1M extract never loads numba; a national extract pays
+it once and gains several seconds (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -21,8 +23,21 @@ import pyarrow as pa
 
 _MISSING = -1  # a dictionary index for a missing cell (pandas' categorical code for NaN)
 COMPILED_FROM = 1 << 17  # cells: smaller arrays take the numpy path (see the module's docstring)
+CELLS_BEFORE_COMPILING = 100_000_000  # about two million episodes of 44 code columns
 _JITTED: dict = {}
 _JIT_LOCK = threading.Lock()
+_numpy_cells = 0  # cells the cell loops have taken through numpy in this process
+
+
+def _compile_now(cells: int) -> bool:
+    """Whether an array of ``cells`` takes the compiled loop (see the module's docstring)."""
+    global _numpy_cells
+    if cells < COMPILED_FROM:
+        return False
+    if _JITTED:
+        return True
+    _numpy_cells += cells  # a race between threads only moves the switch by a chunk
+    return _numpy_cells >= CELLS_BEFORE_COMPILING
 
 
 def _compiled(loop):
@@ -44,7 +59,7 @@ def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
 
 def _place_cells(values, validity, offset: int, first: int, blank: int, out: np.ndarray) -> None:
     """out[i] = first + values[i], or ``blank`` where the cell is missing (validity bit 0)."""
-    if len(values) >= COMPILED_FROM:
+    if _compile_now(len(values)):
         _compiled(_place)(values, validity, offset, first, blank, out)
     elif not len(validity):
         np.add(values, first, out=out, casting="unsafe")
@@ -123,7 +138,7 @@ def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:
         column = np.ascontiguousarray(table[:, w])
         if not column.any():
             continue
-        if len(codes) >= COMPILED_FROM:
+        if _compile_now(len(codes)):
             _compiled(_or_word)(acc[w], column, codes)
         else:  # -1 (missing) takes the last row, as numpy's negative indices do
             acc[w] |= column[codes]

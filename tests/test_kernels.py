@@ -14,10 +14,12 @@ from audit.kernels import HashIndex, dictionary_indices, joined_dictionary, or_c
 @pytest.fixture(params=["compiled", "numpy"])
 def path(request):
     """Every array through the compiled loop, or every array through numpy (the same for every example)."""
-    saved = audit.kernels.COMPILED_FROM
-    audit.kernels.COMPILED_FROM = 0 if request.param == "compiled" else 1 << 40
+    saved = audit.kernels.COMPILED_FROM, audit.kernels.CELLS_BEFORE_COMPILING
+    compiled = request.param == "compiled"
+    audit.kernels.COMPILED_FROM = 0 if compiled else 1 << 40
+    audit.kernels.CELLS_BEFORE_COMPILING = 0 if compiled else 1 << 40
     yield request.param
-    audit.kernels.COMPILED_FROM = saved
+    audit.kernels.COMPILED_FROM, audit.kernels.CELLS_BEFORE_COMPILING = saved
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

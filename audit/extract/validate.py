@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from audit.codes import Kind
 from audit.extract import dates
-from audit.kernels import COMPILED_FROM, HashIndex, text_hashes
+from audit.kernels import HashIndex, text_hashes
 
 MAX_CELL = 1 << 20  # characters: a cell over 1 MB is not an episode's data
 MAX_POSITION = 99
@@ -288,22 +288,27 @@ def join(first: np.ndarray, second: np.ndarray, sep: str = "; ") -> np.ndarray:
     return out
 
 
+FEW_IDS = 2_000_000  # up to this many ids, no hash table (and no numba: audit.kernels)
+
+
 class SeenIds:
     """Episode ids already read, across chunks, with the line each was first seen at.
 
-    Up to ``COMPILED_FROM`` ids (a trust's month) they are kept as text in a pandas index. Past
-    that, as 64-bit hashes of their text in one hash table with their first lines
-    (``audit.kernels.HashIndex``): about 20 bytes an episode, so ten million episodes take
-    200 MB. Two different ids sharing a hash (a chance of about 3 in a million for 10^7 ids)
-    would be set aside as a duplicate, never lost.
+    Ids are kept as 64-bit hashes of their text with their first lines. Up to ``FEW_IDS`` (a
+    trust's month, a 1M extract) in a pandas index of pandas' hashes; past that in one hash
+    table (``audit.kernels.HashIndex``, compiled): about 20 bytes an episode, so ten million
+    episodes take 200 MB. Two different ids sharing a hash (a chance of about 3 in a million
+    for 10^7 ids) would be set aside as a duplicate, never lost.
     """
 
     def __init__(self, expected: int = 0):
         """``expected``: at most the ids there will be, when known (a file's rows): room made once."""
         self._expected = expected
         self._index: HashIndex | None = None
-        self._small = pd.Series(dtype=np.int64)  # first line by id, while there are few
-        if expected >= COMPILED_FROM:
+        self._few_keys = pd.Index(np.empty(0, dtype=np.uint64))
+        self._few_lines = np.empty(0, dtype=np.int64)
+        self._few_text: list[np.ndarray] = []  # the ids themselves, hashed again if the table takes over
+        if expected > FEW_IDS:
             self._index = HashIndex(max(1 << 16, HashIndex.slots_for(expected)))
 
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
@@ -315,7 +320,7 @@ class SeenIds:
         arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(ids, pa.large_string())
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        if self._index is None and len(self._small) + len(lines) >= COMPILED_FROM:
+        if self._index is None and len(self._few_lines) + len(lines) > FEW_IDS:
             self._grow()
         if self._index is None:
             return self._first_lines_few(arr, lines)
@@ -330,22 +335,27 @@ class SeenIds:
     def _first_lines_few(self, arr: pa.Array, lines: np.ndarray) -> np.ndarray:
         text = pd.Series(arr.to_pandas(), dtype=object).fillna("").to_numpy(dtype=object)
         present = np.flatnonzero(text != "")
-        keys, seen_at = text[present], lines[present]
-        earlier = self._small.reindex(keys).to_numpy(dtype=float)  # NaN: not seen in an earlier chunk
-        here = pd.Series(seen_at).groupby(keys, sort=False).transform("min").to_numpy()
-        first = np.where(np.isnan(earlier), here, earlier).astype(np.int64)
+        text, seen_at = text[present], lines[present]
+        keys = pd.util.hash_array(text, categorize=False)
+        here = seen_at  # the first line of each id within this chunk
+        if pd.Index(keys).has_duplicates:
+            here = pd.Series(seen_at).groupby(keys, sort=False).transform("min").to_numpy()
+        position = self._few_keys.get_indexer(keys)  # -1: not seen in an earlier chunk
+        first = np.where(position >= 0, np.append(self._few_lines, 0)[position], here)
         out = np.zeros(len(lines), dtype=np.int64)
         out[present] = np.where(first != seen_at, first, 0)
-        new = np.isnan(earlier) & (first == seen_at)  # each new id once, at its first line
+        new = (position < 0) & (first == seen_at)  # each new id once, at its first line
         if new.any():
-            self._small = pd.concat([self._small, pd.Series(seen_at[new], index=keys[new])])
+            self._few_keys = self._few_keys.append(pd.Index(keys[new]))
+            self._few_lines = np.concatenate([self._few_lines, seen_at[new]])
+            self._few_text.append(text[new])
         return out
 
     def _grow(self) -> None:
-        """From the few ids' index to the hash table, every id with its first line."""
-        self._index = HashIndex(max(1 << 16, HashIndex.slots_for(max(self._expected, 2 * COMPILED_FROM))))
-        if len(self._small):
-            order = np.argsort(self._small.to_numpy(), kind="stable")  # lines rise within a call
-            keys = pa.array(self._small.index.to_numpy(dtype=object)[order], pa.large_string())
-            self._index.first_lines(text_hashes(keys)[0], self._small.to_numpy()[order])
-        self._small = pd.Series(dtype=np.int64)
+        """From the few ids' index to the hash table, every id with its first line (in line order)."""
+        self._index = HashIndex(max(1 << 16, HashIndex.slots_for(max(self._expected, 4 * FEW_IDS))))
+        if len(self._few_lines):
+            text = pa.array(np.concatenate(self._few_text), pa.large_string())
+            self._index.first_lines(text_hashes(text)[0], self._few_lines)
+        self._few_keys = pd.Index(np.empty(0, dtype=np.uint64))
+        self._few_lines, self._few_text = np.empty(0, dtype=np.int64), []

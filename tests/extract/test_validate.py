@@ -90,11 +90,11 @@ def test_date_forms():
     assert list(got.dt.strftime("%Y-%m-%d").fillna("-")) == ["2024-03-31"] * 4 + ["-", "9999-12-31", "-"]
 
 
-@pytest.mark.parametrize("compiled_from", [1 << 17, 3000, 0], ids=["few", "few-then-hashed", "hashed"])
-def test_seen_ids_match_a_dictionary_over_many_chunks(monkeypatch, compiled_from):
+@pytest.mark.parametrize("few", [1 << 20, 3000, 0], ids=["few", "few-then-hashed", "hashed"])
+def test_seen_ids_match_a_dictionary_over_many_chunks(monkeypatch, few):
     """Many chunks, ids seen again far apart, blank and long ids: kept as text, moved to the hash table
     part way, or hashed from the start (the hash table's growth: test_kernels)."""
-    monkeypatch.setattr("audit.extract.validate.COMPILED_FROM", compiled_from)
+    monkeypatch.setattr("audit.extract.validate.FEW_IDS", few)
     rng = np.random.default_rng(7)
     pool = np.array([f"{i:012d}" for i in range(20_000)] + ["", " x", "y" * 100, "é" * 9], dtype=object)
     seen, first, line = SeenIds(), {}, 1
@@ -119,8 +119,10 @@ def test_text_values_strip_only_when_a_value_may_need_it():
         assert list(text_values(pd.Series(values, dtype="str"))) == expected
 
 
-def test_seen_ids_sized_up_front_still_grow():
-    seen = SeenIds(expected=10)
+def test_seen_ids_sized_up_front_still_grow(monkeypatch):
+    """An expected count past FEW_IDS starts the hash table at that size; more ids still fit."""
+    monkeypatch.setattr("audit.extract.validate.FEW_IDS", 1000)
+    seen = SeenIds(expected=2000)
     ids = np.array([f"{i}" for i in range(100_000)], dtype=object)
     assert not seen.first_lines(ids, np.arange(1, 100_001)).any()
     assert list(seen.first_lines(np.array(["5", "x"], dtype=object), np.array([100_001, 100_002]))) == [6, 0]

@@ -8,7 +8,8 @@ back with an integer take. Position 0 is the primary diagnosis / main procedure.
 The canonical episode frame every reader produces and the engine takes:
 ``episode_id`` (text), optional ``end_date`` and other attributes, then the
 code columns in order, ``diag_01``, ``diag_02``, ... and ``proc_01``, ... as
-raw strings or categoricals (blank or missing for no code).
+raw strings, categoricals or Arrow dictionaries (blank or missing for no code;
+an Arrow dictionary may hold a value more than once: ``audit.kernels.joined_dictionary``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ cannot change the findings, which are collected in chunk order.
 
 Threads, not processes: the work of both sides is mostly in numpy's and
 pyarrow's C code, which lets go of the GIL, and a thread takes the chunk as it
-is. A worker process cost more than it gave on this two-core machine: it started
+is. (The compiled loops of ``audit.kernels`` let go of it too.) A worker process cost more than it gave on this two-core machine: it started
 a second interpreter and copied every chunk to it (four interleaved pairs of runs
 on 10M episodes: 18-22 CPU-s and 10.1-12.6 s with a process, 16-19 CPU-s and
 9.6-11.7 s with a thread; benchmarks/RESULTS.md).

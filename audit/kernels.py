@@ -100,7 +100,8 @@ def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
     own = pieces[:1] if shared else pieces
     dictionaries = [p.dictionary.cast(pa.string()) for p in own] + [pa.array([""], pa.string())]
     size = sum(len(d) for d in dictionaries)
-    out = np.empty(sum(len(p) for p in pieces), dtype=np.int16 if size <= np.iinfo(np.int16).max else np.int32)
+    width = np.int16 if size <= np.iinfo(np.int16).max else np.int32
+    out = np.empty(sum(len(p) for p in pieces), dtype=width)
     blank, start, first = size - 1, 0, 0
     for piece in pieces:
         indices = piece.indices

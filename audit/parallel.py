@@ -5,11 +5,12 @@ the caller; ``evaluate`` is a pure function of a chunk, so running it elsewhere
 cannot change the findings, which are collected in chunk order.
 
 Threads, not processes: the work of both sides is mostly in numpy's and
-pyarrow's C code, which lets go of the GIL, and a thread takes the chunk as it
-is. (The compiled loops of ``audit.kernels`` let go of it too.) A worker process cost more than it gave on this two-core machine: it started
-a second interpreter and copied every chunk to it (four interleaved pairs of runs
-on 10M episodes: 18-22 CPU-s and 10.1-12.6 s with a process, 16-19 CPU-s and
-9.6-11.7 s with a thread; benchmarks/RESULTS.md).
+pyarrow's C code and the compiled loops of ``audit.kernels``, which let go of the
+GIL, and a thread takes the chunk as it is. A worker process cost more than it
+gave on this two-core machine: it started a second interpreter and copied every
+chunk to it (four interleaved pairs of runs on 10M episodes: 18-22 CPU-s and
+10.1-12.6 s with a process, 16-19 CPU-s and 9.6-11.7 s with a thread;
+benchmarks/RESULTS.md).
 
 Each thread compiles its own rules: the vocabulary memo grows as chunks are
 evaluated, and is never shared between threads. Only with no workers are the

@@ -28,7 +28,8 @@ def path(request):
 def test_dictionary_indices_fill_missing_cells(path, cells, start, index_type):
     """-1 where a cell is missing, whatever the slice offset (bitmaps not starting on a byte)."""
     dictionary = pa.array(["a", "b", "c", "d", "e"])
-    arr = pa.DictionaryArray.from_arrays(pa.array(cells, index_type), dictionary).slice(min(start, len(cells)))
+    arr = pa.DictionaryArray.from_arrays(pa.array(cells, index_type), dictionary)
+    arr = arr.slice(min(start, len(cells)))
     expected = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False)
     got = dictionary_indices(arr.indices)
     assert got.dtype == index_type.to_pandas_dtype()

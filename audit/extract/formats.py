@@ -308,8 +308,8 @@ class CsvSource(Source):
 
         def parse(block: tuple[int, bytes]) -> list:
             first_line, data = block
-            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, chunk_rows, first_line - 1,
-                                    header=False))
+            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, chunk_rows,
+                                    first_line - 1, header=False))
 
         stream = self._stream()
         with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="audit-csv") as pool:
@@ -469,7 +469,8 @@ def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, byte
             continue
         rest = data[end + 1:]
         yield line, memoryview(data)[:end + 1]  # a view: the block's bytes are not copied again
-        line += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8, count=end + 1) == 10))  # 2x bytes.count
+        # Counted with numpy: twice as fast as bytes.count.
+        line += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8, count=end + 1) == 10))
     if rest:
         yield line, memoryview(rest)
 

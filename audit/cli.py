@@ -19,15 +19,15 @@ from audit.allocator import keep_freed_memory
 from audit.config import load_settings
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
-from audit.redact import KEY_ENV
-from audit.report.targets import FORMAT_NAMES
 from audit.extract.columns import ROLES
 from audit.extract.layouts import LAYOUTS
-from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
+from audit.redact import KEY_ENV
+from audit.report.targets import FORMAT_NAMES
 from audit.rules import load_rules
 from audit.rules.conditions import unparen
 from audit.rules.examples import run_all_examples
 from audit.rules.model import Rule
+from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 
 EXIT_INTERNAL = 3
 
@@ -80,17 +80,22 @@ def _reference(path: Path | None, settings: dict):
     return load_reference(Path(path))
 
 
-def selection_options(f):
-    """--select / --ignore / --severity: which rules run and how severe; override [tool.audit]."""
-    for option in reversed([
-        click.option("--select", multiple=True, metavar="RULES",
+def _stacked(options: list):
+    """A decorator applying click ``options`` in the order listed (as they show in --help)."""
+    def apply(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return apply
+
+
+selection_options = _stacked([
+    click.option("--select", multiple=True, metavar="RULES",
                      help="Only these rule ids or prefixes (comma-separated or repeated; ALL for every rule)."),
         click.option("--ignore", multiple=True, metavar="RULES", help="Not these rule ids or prefixes."),
         click.option("--severity", "severity_overrides", multiple=True, metavar="RULE=SEVERITY",
                      help="Set the severity of a rule or prefix: IPG406-02=warning (repeatable)."),
-    ]):
-        f = option(f)
-    return f
+])  # --select / --ignore / --severity: which rules run and how severe; override [tool.audit]
 
 
 def redact_options(f):
@@ -124,10 +129,10 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     shipped = option_names(load_rules()) if rule_paths else []
     options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped)
     rules = apply_settings(loaded, settings)
-    read_options = _extract_settings(raw)
-    given = {k: inputs[k] for k in _EXTRACT_SETTINGS}
-    read_options.update({k: v for k, v in given.items() if v is not None})
+    read_options = {**_extract_settings(raw),
+                    **{k: inputs[k] for k in _EXTRACT_SETTINGS if inputs[k] is not None}}
     columns = {**settings_columns(raw), **parse_column_options(inputs["column_items"])}
+    keep_freed_memory()  # chunk after chunk: freed arrays reused
     with progress_reporter(extract) as progress:
         result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, raw),
                            options=options, progress=progress, columns=columns, workers=inputs["workers"],
@@ -159,17 +164,10 @@ def _fail_if_nothing_audited(extract: Path, result) -> None:
 @click.version_option(__version__, prog_name="audit")
 def main():
     """Audit coded NHS episodes (ICD-10, OPCS-4) against declarative coding rules."""
-    keep_freed_memory()
 
 
-def extract_options(f):
-    """How to read the extract: layout, column mapping, encoding, ...; and what to do with bad rows."""
-    for option in reversed(_EXTRACT_OPTIONS):
-        f = option(f)
-    return f
-
-
-_EXTRACT_OPTIONS = [
+# How to read the extract: layout, column mapping, encoding, ...; what to do with bad rows; workers, config.
+extract_options = _stacked([
     click.option("--layout", type=click.Choice(LAYOUTS), default=None,
                  help="Where the codes are: wide (DIAG_01..), long (one row per code) or concatenated "
                       "(DIAG_ALL). Default: detected from the columns."),
@@ -193,7 +191,7 @@ _EXTRACT_OPTIONS = [
     click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
                  help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "
                      "./audit.toml or ./pyproject.toml."),
-]
+])
 
 
 @main.command()
@@ -309,7 +307,8 @@ def compare(old: Path, new: Path, fmt: str, output: Path | None):
     Per rule: findings new in NEW, fixed since OLD and persisting (matched by rule,
     episode and codes), and findings per 1,000 episodes audited in each run.
     """
-    from audit.compare import WRITERS, compare as compare_runs, load_result
+    from audit.compare import WRITERS, load_result
+    from audit.compare import compare as compare_runs
 
     WRITERS[fmt](compare_runs(load_result(old), load_result(new)), output)
 

@@ -95,8 +95,8 @@ class CompiledRules:
     vocabulary: dict[Kind, Vocabulary] = field(default_factory=dict)
     value_bits: dict[Kind, _PerValue] = field(default_factory=dict)
     value_facts: dict[Kind, _PerValue] = field(default_factory=dict)
+    targets: list[_RuleTargets] = field(default_factory=list)  # per rule, in order: what a finding shows
     _memos: dict = field(default_factory=dict)
-    _targets: dict[int, tuple[Rule, _RuleTargets]] = field(default_factory=dict)
 
     def bit(self, pattern: Pattern) -> int:
         return self.bits[(pattern.kind, pattern.text)]
@@ -125,16 +125,12 @@ class CompiledRules:
             mask[self.malformed_bit(kind) // 64] |= _bit(self.malformed_bit(kind))
         return mask
 
-    def targets(self, rule: Rule) -> _RuleTargets:
-        """What a rule's findings point at (``_Chunk.involved``), worked out once per rule, not per chunk."""
-        memo = self._targets.get(id(rule))
-        if memo is None or memo[0] is not rule:
-            memo = self._targets[id(rule)] = (rule, _RuleTargets(
-                masks={kind: self.rule_mask(rule, kind) for kind in Kind},
-                usage=[s for s in _rule_selectors(rule) if s.usage],
-                checks=[x for cond in rule.conditions for x in c.walk(cond)
-                        if isinstance(x, c.ReferenceCheck)]))
-        return memo[1]
+    def rule_targets(self, rule: Rule) -> _RuleTargets:
+        """What a rule's findings point at (``_Chunk.involved``)."""
+        return _RuleTargets(masks={kind: self.rule_mask(rule, kind) for kind in Kind},
+                            usage=[s for s in _rule_selectors(rule) if s.usage],
+                            checks=[x for cond in rule.conditions for x in c.walk(cond)
+                                    if isinstance(x, c.ReferenceCheck)])
 
 
 @dataclass(frozen=True)
@@ -159,6 +155,7 @@ def compile_rules(rules: RuleSet, reference: ReferenceTables | None = None) -> C
             if key not in compiled.bits:
                 compiled.bits[key] = len(compiled.patterns[p.kind])
                 compiled.patterns[p.kind].append(p)
+    compiled.targets = [compiled.rule_targets(rule) for rule in rules]  # once per run, not per chunk
     for kind in Kind:
         vocabulary = compiled.vocabulary[kind] = Vocabulary(kind)
         compiled.value_bits[kind] = _PerValue(vocabulary, _pattern_bits(
@@ -204,7 +201,6 @@ class _Chunk:
         self._hits: dict[tuple[Kind, int, str], np.ndarray] = {}
         self._facts: dict[Kind, CodeFacts | None] = {}
         self._attributes: dict[str, np.ndarray] = {}
-        self._titles: dict[Kind, np.ndarray] = {}
 
     def cell_bits(self, m: CodeMatrix) -> np.ndarray:
         """uint64 (episodes, k, words): the pattern bits of each cell of a subset of episodes' codes."""
@@ -232,10 +228,14 @@ class _Chunk:
     def has(self, pattern: Pattern, position: str = "any") -> np.ndarray:
         return self._has_bit(pattern.kind, self.compiled.bit(pattern), position)
 
+    def pattern_values(self, pattern: Pattern) -> np.ndarray:
+        """bool (n_values,): which distinct values of the run match ``pattern``."""
+        bit = self.compiled.bit(pattern)
+        return (self.tables[pattern.kind][:-1, bit // 64] & _bit(bit)) != 0  # the last row is EMPTY's
+
     def cell_hit(self, pattern: Pattern, m: CodeMatrix) -> np.ndarray:
         """bool (episodes, k): which cells of a subset of episodes' codes match ``pattern``."""
-        bit = self.compiled.bit(pattern)
-        return (self.cell_bits(m)[:, :, bit // 64] & _bit(bit)) != 0
+        return m.take(self.pattern_values(pattern), False)
 
     def malformed(self, kind: Kind) -> np.ndarray:
         return self._has_bit(kind, self.compiled.malformed_bit(kind))
@@ -296,15 +296,16 @@ class _Chunk:
     def value_hit(self, selector: c.Selector) -> np.ndarray:
         """bool (n_values,): which distinct values of the chunk the selector takes."""
         kind = selector.kind
-        bit = self.compiled.bit(selector.pattern)
-        hit = (self.tables[kind][:-1, bit // 64] & _bit(bit)) != 0  # the last row is the EMPTY cell's
+        hit = self.pattern_values(selector.pattern)
         if selector.usage:
-            values = self.codes[kind].values
-            usage = values.marker == selector.usage  # the code's own dagger/asterisk marker ...
-            facts = self.facts(kind)
-            if facts is not None:  # ... or the classification's USAGE
-                usage = usage | (facts.usage == selector.usage)
-            hit &= usage
+            lookup = self.compiled.value_facts.get(kind)
+
+            def compute(values, start: int, stop: int) -> np.ndarray:
+                usage = values.marker[start:stop] == selector.usage  # the code's own dagger/asterisk ...
+                if lookup is not None:  # ... or the classification's USAGE
+                    usage |= lookup.get().usage[start:stop] == selector.usage
+                return usage
+            hit &= self.compiled.per_value(("usage", kind, selector.usage), kind, compute)
         return hit
 
     def code_test(self, cond: c.CodeTest) -> np.ndarray:
@@ -405,12 +406,12 @@ class _Chunk:
         out[rows] = self._age_conflict(m.rows(rows), age[rows], facts).any(axis=1)
         return out
 
-    def reference_cells(self, cond: c.ReferenceCheck, rows: np.ndarray) -> np.ndarray | None:
-        """bool (len(rows), k): the offending cells of these episodes; None without the reference table."""
+    def reference_cells(self, cond: c.ReferenceCheck, mr: CodeMatrix, rows: np.ndarray) -> np.ndarray | None:
+        """bool (len(rows), k): the offending cells of these episodes (their codes ``mr``); None without
+        the reference table."""
         facts = self.facts(cond.kind)
         if facts is None:
             return None
-        mr = self.codes[cond.kind].rows(rows)
         if cond.check == "invalid_code":
             return mr.take(mr.values.valid & facts.invalid, False)
         if cond.check == "sex_conflict":
@@ -431,9 +432,9 @@ class _Chunk:
         """The codes of these (flagged) episodes, built once for everything a finding shows."""
         return {kind: self.codes[kind].rows(rows) for kind in Kind}
 
-    def involved(self, rule: Rule, rows: np.ndarray, cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
-        """bool (len(rows), k) per classification: the cells of each flagged episode the rule is about."""
-        targets = self.compiled.targets(rule)
+    def involved(self, targets: _RuleTargets, rows: np.ndarray,
+                 cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
+        """bool (len(rows), k) per classification: the cells of each flagged episode a rule is about."""
         out = {}
         for kind in Kind:
             involved = (self.cell_bits(cells[kind]) & targets.masks[kind]).any(axis=2)
@@ -442,7 +443,7 @@ class _Chunk:
                     involved |= cells[kind].take(self.value_hit(s), False)
             for x in targets.checks:
                 if x.kind is kind:
-                    offending = self.reference_cells(x, rows)
+                    offending = self.reference_cells(x, cells[kind], rows)
                     if offending is not None:
                         involved |= offending
             out[kind] = involved
@@ -457,20 +458,19 @@ class _Chunk:
         return self._show(involved, cells, {kind: self._titled(kind) for kind in Kind}, "; ")
 
     def _titled(self, kind: Kind) -> np.ndarray:
-        """Each distinct value as a found code with its title; worked out once per chunk."""
-        if kind not in self._titles:
-            self._titles[kind] = self._title_values(kind)
-        return self._titles[kind]
+        """Each distinct value as a found code with its title; worked out once per value of the run."""
+        if self.facts(kind) is None:
+            return self.codes[kind].values.display
+        lookup = self.compiled.value_facts[kind]
 
-    def _title_values(self, kind: Kind) -> np.ndarray:
-        v = self.codes[kind].values
-        facts = self.facts(kind)
-        if facts is None:
-            return v.display
-        name = "ICD-10" if kind is Kind.DIAGNOSIS else "OPCS-4"
-        titled = np.where(facts.known, v.display + " " + facts.title.astype(str), v.display + f" (not in {name})")
-        return np.where(v.status == Status.INVALID, "", np.where(facts.known & (facts.title == ""), v.display,
-                                                                 titled)).astype(object)
+        def compute(values, start: int, stop: int) -> np.ndarray:
+            facts, display = lookup.get(), values.display[start:stop]
+            known, title = facts.known[start:stop], facts.title[start:stop]
+            name = "ICD-10" if kind is Kind.DIAGNOSIS else "OPCS-4"
+            titled = np.where(known, display + " " + title.astype(str), display + f" (not in {name})")
+            return np.where(values.status[start:stop] == Status.INVALID, "",
+                            np.where(known & (title == ""), display, titled)).astype(object)
+        return self.compiled.per_value(("titles", kind), kind, compute)
 
     @staticmethod
     def _show(involved: dict[Kind, np.ndarray], cells: dict[Kind, CodeMatrix], shown: dict[Kind, np.ndarray],
@@ -554,7 +554,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     def add(column: str, values: np.ndarray) -> None:
         parts.setdefault(column, []).append(values)
 
-    for rule in compiled.rules:  # rules are few; each is evaluated over all episodes at once
+    for rule, targets in zip(compiled.rules, compiled.targets):  # rules are few; each over all episodes
         fail = ~chunk.evaluate(rule.require)
         if rule.when is not None:
             fail &= chunk.evaluate(rule.when)
@@ -573,7 +573,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
             severity[hit], message[hit], expected[hit] = v.severity, v.message, v.expected
             assigned |= hit
         cells = chunk.flagged(rows)
-        involved = chunk.involved(rule, rows, cells)
+        involved = chunk.involved(targets, rows, cells)
         found = chunk.found(cells, involved).to_numpy()
         rendered = np.empty(rows.size, dtype=object)
         for template in np.unique(message):

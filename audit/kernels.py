@@ -52,6 +52,28 @@ def _compiled(loop):
     return jitted
 
 
+# -- Arrow's buffers as numpy, without copies ------------------------------------
+def arrow_values(arr: pa.Array) -> np.ndarray:
+    """A fixed-width (integer) array's values from its offset; what is under a missing cell is undefined."""
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr) + arr.offset)[arr.offset:]
+
+
+def arrow_validity(arr: pa.Array) -> np.ndarray:
+    """The validity bitmap's bytes (bit ``arr.offset + i`` for cell i); empty when no cell is missing."""
+    validity = arr.buffers()[0]
+    if validity is None or not arr.null_count:
+        return np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(validity, dtype=np.uint8)
+
+
+def arrow_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string or large_string array's UTF-8 bytes and its n + 1 offsets into them (from its offset)."""
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width, count=len(arr) + arr.offset + 1)[arr.offset:]
+    return np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8), offsets
+
+
 def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
     """bool (n,): Arrow's validity bitmap from bit ``offset``, least significant bit first."""
     return np.unpackbits(validity, count=offset + n, bitorder="little")[offset:].view(bool)
@@ -70,13 +92,10 @@ def _place_cells(values, validity, offset: int, first: int, blank: int, out: np.
 # -- dictionary-encoded columns ------------------------------------------------
 def dictionary_indices(indices: pa.Array) -> np.ndarray:
     """An Arrow array of dictionary indices as numpy, -1 where the cell is missing; no copy without nulls."""
-    dtype = np.dtype(indices.type.to_pandas_dtype())
-    values = np.frombuffer(indices.buffers()[1], dtype=dtype, count=len(indices) + indices.offset)
-    values = values[indices.offset:]
-    if not indices.null_count:
+    values, validity = arrow_values(indices), arrow_validity(indices)
+    if not len(validity):
         return values
-    validity = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
-    out = np.empty(len(indices), dtype=dtype)
+    out = np.empty(len(indices), dtype=values.dtype)
     _place_cells(values, validity, indices.offset, 0, _MISSING, out)
     return out
 
@@ -105,13 +124,10 @@ def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
     blank, start, first = size - 1, 0, 0
     for piece in pieces:
         indices = piece.indices
-        values = np.frombuffer(indices.buffers()[1], dtype=indices.type.to_pandas_dtype(),
-                               count=len(indices) + indices.offset)[indices.offset:]
-        validity = indices.buffers()[0]
-        validity = (np.frombuffer(validity, dtype=np.uint8) if validity is not None and indices.null_count
-                    else np.zeros(0, dtype=np.uint8))
-        _place_cells(values, validity, indices.offset, first, blank, out[start:start + len(values)])
-        start += len(values)
+        values = arrow_values(indices)
+        stop = start + len(values)
+        _place_cells(values, arrow_validity(indices), indices.offset, first, blank, out[start:stop])
+        start = stop
         first += 0 if shared else len(piece.dictionary)
     # Unchecked: every index was written above, within the joined dictionary.
     return pa.DictionaryArray.from_arrays(pa.array(out), pa.concat_arrays(dictionaries), safe=False)
@@ -159,15 +175,9 @@ def text_hashes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         arr = values
     else:
         arr = values.cast(pa.large_string())
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=width, count=len(arr) + arr.offset + 1)[arr.offset:]
-    data = arr.buffers()[2]
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    validity = arr.buffers()[0]
-    validity = (np.frombuffer(validity, dtype=np.uint8) if validity is not None and arr.null_count
-                else np.zeros(0, dtype=np.uint8))
+    data, offsets = arrow_text(arr)
     hashes, lengths = np.empty(len(arr), dtype=np.uint64), np.empty(len(arr), dtype=np.int64)
-    _compiled(_hash_texts)(data, offsets, validity, arr.offset, hashes, lengths)
+    _compiled(_hash_texts)(data, offsets, arrow_validity(arr), arr.offset, hashes, lengths)
     return hashes, lengths
 
 
@@ -202,10 +212,9 @@ def _hash_texts(data, offsets, validity, offset, hashes, lengths):
 class HashIndex:
     """A set of 64-bit hashes, each with the first line it was seen at (open addressing, linear probing).
 
-    A hash's slot is its top bits, and each call's hashes are inserted in the order of their top
-    12 bits: consecutive inserts land near each other in the table, so ten million ids cost
-    cache-friendly writes rather than one memory stall each. 12 bytes a slot, at most 70% of the
-    slots used: 10 million ids take 200 MB."""
+    A hash's slot is its top bits. 12 bytes a slot, at most 70% of the slots used: 10 million ids
+    take 200 MB, and each id costs about one cache miss (40 ns at 10M; inserting in slot order was
+    measured no faster, benchmarks/RESULTS.md)."""
 
     MAX_LOAD = 0.7
 
@@ -234,31 +243,22 @@ class HashIndex:
             self.keys, self.lines = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.uint32)
             present = keys != 0
             _compiled(_insert)(keys[present], old_lines[present], self.keys, self.lines,
-                               np.empty(len(keys), np.uint32))
+                               np.empty(self.used, np.uint32), self._shift())
         out = np.empty(len(hashes), dtype=np.uint32)
-        self.used += _compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out)
+        self.used += _compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out,
+                                        self._shift())
         return out.astype(np.int64)
 
+    def _shift(self) -> np.uint64:
+        """A hash's slot is its top log2(slots) bits: the hash shifted right by this."""
+        return np.uint64(64 - (len(self.keys).bit_length() - 1))
 
-def _insert(hashes, lines, keys, key_lines, out):
-    n, size = hashes.shape[0], np.uint64(keys.shape[0])
-    shift = np.uint64(64)  # the top log2(size) bits of a hash are its slot
-    while (np.uint64(1) << (np.uint64(64) - shift)) < size:
-        shift -= np.uint64(1)
-    # A stable counting sort by the top 12 bits: inserts in table order, equal hashes in line order.
-    counts = np.zeros(4097, dtype=np.int64)
-    for i in range(n):
-        counts[(hashes[i] >> np.uint64(52)) + np.uint64(1)] += 1
-    for b in range(4096):
-        counts[b + 1] += counts[b]
-    order = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        b = hashes[i] >> np.uint64(52)
-        order[counts[b]] = i
-        counts[b] += 1
+
+def _insert(hashes, lines, keys, key_lines, out, shift):
+    # In call order, so an id twice in one call gets the line it was first seen at.
+    size = np.uint64(keys.shape[0])
     added = 0
-    for j in range(n):
-        i = order[j]
+    for i in range(hashes.shape[0]):
         h = hashes[i]
         if h == 0:
             h = np.uint64(1)

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
 
-from audit.engine import CompiledRules, compile_rules, evaluate
+from audit.engine import compile_rules, evaluate
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
 
@@ -41,7 +41,6 @@ class ChunkEvaluator:
     def __init__(self, rules: RuleSet, reference: ReferenceTables | None, workers: int):
         self.rules, self.reference = rules, reference
         self.workers = workers
-        self._compiled: CompiledRules | None = None  # the caller's, with no workers
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._pending: deque[Future | pd.DataFrame] = deque()
@@ -50,15 +49,13 @@ class ChunkEvaluator:
 
     def submit(self, episodes: pd.DataFrame) -> None:
         if self.workers < 1:
-            if self._compiled is None:
-                self._compiled = compile_rules(self.rules, self.reference)
-            self._pending.append(evaluate(episodes, self._compiled))
+            self._pending.append(self._evaluate(episodes))  # compiled once, in the caller's thread
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit-evaluate")
             self._pending.append(self._pool.submit(self._evaluate, episodes))
             self.chunks_in_workers += 1
-        while sum(isinstance(p, Future) for p in self._pending) > MAX_IN_FLIGHT * self.workers:
+        while self.workers and len(self._pending) > MAX_IN_FLIGHT * self.workers:
             self._collect_oldest()
 
     def _evaluate(self, episodes: pd.DataFrame) -> pd.DataFrame:

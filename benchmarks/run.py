@@ -138,11 +138,13 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 def tree_rss(pid: int) -> int:
     """Bytes resident in process ``pid`` and all its descendants (Linux /proc; 0 elsewhere)."""
-    parents: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -155,13 +157,13 @@ def tree_rss(pid: int) -> int:
                 fields = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue  # the process ended meanwhile
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * page
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * _PAGE
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
-        todo.extend(c for c, parent in parents.items() if parent == p)
+        todo.extend(children.get(p, ()))
     return total
 
 
@@ -296,7 +298,8 @@ def _row(cells) -> str:
 
 
 def results_table(results: list[Result]) -> str:
-    """Markdown table of timings: variant, file, episodes, wall, episodes/s, peak RSS, ratio to floor."""
+    """Markdown table of timings: variant, file, episodes, wall, episodes/s, CPU, peak RSS (the process, and
+    it with its children), ratio to floor, check."""
     floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.succeeded}
     lines = [
         _row(["variant", "file", "episodes", "wall s", "episodes/s", "CPU s", "peak RSS MB", "tree RSS MB",

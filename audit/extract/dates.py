@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from audit.kernels import arrow_text, dictionary_indices
 
 DATE_DTYPE = "datetime64[us]"  # microseconds: open-ended dates such as 9999-12-31 still fit
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -17,12 +18,21 @@ def parse_dates(raw: pd.Series) -> pd.Series:
     Columns already holding dates (Parquet) are kept as they are.
     """
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return raw.astype(DATE_DTYPE).reset_index(drop=True).set_axis(raw.index)
-    if (dictionary := encoded(raw)) is not None:  # each distinct value parsed once
-        codes, values = dictionary
-        table = np.append(parse_dates(values).to_numpy(), np.array(["NaT"], dtype=DATE_DTYPE))
-        return pd.Series(table[codes], index=raw.index, dtype=DATE_DTYPE)  # code -1 (missing): NaT
+        return raw.astype(DATE_DTYPE)
+    cells = per_value(raw, lambda values: parse_dates(values).to_numpy(), np.datetime64("NaT"))
+    if cells is not None:  # each distinct value parsed once
+        return pd.Series(cells, index=raw.index, dtype=DATE_DTYPE)
     return _parse_text(text_values(raw))
+
+
+def per_value(raw: pd.Series, fn, missing) -> np.ndarray | None:
+    """``fn`` of a dictionary-encoded column's distinct values (text), mapped back to its cells, ``missing``
+    for a missing cell; None for a column that is not dictionary-encoded."""
+    if (dictionary := encoded(raw)) is None:
+        return None
+    codes, values = dictionary
+    table = np.asarray(fn(values))
+    return np.append(table, np.array([missing], dtype=table.dtype))[codes]  # code -1 (missing): the last
 
 
 def _parse_text(text: pd.Series) -> pd.Series:
@@ -39,13 +49,10 @@ def _parse_text(text: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=text.index, dtype=DATE_DTYPE)
 
 
-def unparseable(raw: pd.Series) -> pd.Series:
-    """bool per cell: a non-blank value that is not a date in a known form."""
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        return pd.Series(False, index=raw.index)
-    if encoded(raw) is not None:  # each distinct value stripped and parsed once
-        return (text_values(raw) != "") & parse_dates(raw).isna()
-    text = text_values(raw)  # stripped once, for the blank test and the parse
+def unparseable(values: pd.Series) -> pd.Series:
+    """bool per value of text (a row check's values: never dates, never dictionary-encoded): not blank and
+    not a date in a known form."""
+    text = text_values(values)  # stripped once, for the blank test and the parse
     return (text != "") & _parse_text(text).isna()
 
 
@@ -69,9 +76,7 @@ def _may_strip(text: pd.Series) -> bool:
     for arr in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
         if not len(arr):
             continue
-        width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-        offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
-        data = np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8)
+        data, offsets = arrow_text(arr)
         starts, ends = offsets[:-1], offsets[1:]
         if (ends <= starts).any():
             return True  # a blank value (nothing to strip, but the cheap test cannot say so)
@@ -94,8 +99,7 @@ def encoded(raw: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     if isinstance(raw.dtype, pd.CategoricalDtype):
         return raw.cat.codes.to_numpy(), distinct_values(raw)
     if (arr := arrow_dictionary(raw)) is not None:
-        codes = pc.fill_null(arr.indices, -1) if arr.null_count else arr.indices
-        return codes.to_numpy(zero_copy_only=False), arr.dictionary.to_pandas().astype(str)
+        return dictionary_indices(arr.indices), arr.dictionary.to_pandas().astype(str)
     return None
 
 

@@ -11,12 +11,12 @@ parsing: pyarrow for CSV and Parquet, openpyxl for .xlsx.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import codecs
 import csv
 import datetime as dt
 import io
+import itertools
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +38,6 @@ _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semico
 _SCAN_BLOCK = 8 << 20
 _MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
-_READ_BLOCK = 4 << 20  # the usual CSV read block (pyarrow reads some 30 blocks ahead)
 _SPLIT_BLOCK = 16 << 20  # text parsed by one thread at a time (quote-free files, see CsvSource.splittable)
 _PARSERS = 2  # threads parsing blocks at once (this machine has two cores)
 _TEXT = pa.string()
@@ -121,14 +120,13 @@ class _Scan:
     utf8: bool
     longest: int  # bytes in the longest line
     lines: int  # newline-terminated lines (plus a last unterminated one)
-    has_newline: bool
     splittable: bool  # no quote character, no carriage return but in CR LF: every line is a record
 
 
 def _scan(stream, check_utf8: bool) -> _Scan:
     """One pass over the bytes: is it UTF-8, how long is the longest line, how many lines."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, longest, lines, current, any_newline = check_utf8, 0, 0, 0, False
+    utf8, longest, lines, current = check_utf8, 0, 0, 0
     splittable = True
     while True:
         block = stream.read(_SCAN_BLOCK)
@@ -153,7 +151,6 @@ def _scan(stream, check_utf8: bool) -> _Scan:
             newlines = ends.size
         lines += newlines
         if ends.size:
-            any_newline = any_newline or newlines > 0
             longest = max(
                 longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
             )
@@ -168,7 +165,7 @@ def _scan(stream, check_utf8: bool) -> _Scan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return _Scan(utf8, longest, lines, any_newline, splittable)
+    return _Scan(utf8, longest, lines, splittable)
 
 
 def parse_delimiter(value: str) -> str:
@@ -198,7 +195,6 @@ class CsvSource(Source):
     delimiter: str = ","
     skip_rows: int = 0  # blank lines before the header
     block_size: int = _MIN_BLOCK
-    physical_lines: int = 0
     splittable: bool = False  # see _Scan: parsed in blocks on two threads
     _id_index: int = 0
 
@@ -222,8 +218,7 @@ class CsvSource(Source):
             source.notes.append(
                 f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
             )
-        source.physical_lines = scan.lines if scan.has_newline else 0
-        source.rows = scan.lines  # the header's line included: an upper bound, for sizing the id index
+        source.rows = scan.lines  # the header's line included: an upper bound (the id index's size, notes)
         source.splittable = scan.splittable
         expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
         if scan.longest * expand > _MAX_BLOCK:
@@ -287,29 +282,29 @@ class CsvSource(Source):
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         self._id_index = self.header.index(id_column) if id_column in self.header else -1
         if self.splittable:
-            yield from self._blocks_in_parallel(columns, dictionary, chunk_rows)
+            yield from self._blocks_in_parallel(columns, dictionary)
             return
         stream = self._stream()
         placed = 0
-        for piece in self._parse(stream, columns, dictionary, chunk_rows, self.skip_rows + 1, header=True):
+        for piece in self._parse(stream, columns, dictionary, self.skip_rows + 1, header=True):
             placed += len(piece[1])
             yield piece
         records = self.skip_rows + 1 + placed
-        if self.physical_lines > records:  # 0 when lines were not counted (records >= 1)
+        if self.rows > records:
             self.notes.append(
-                f"{self.path.name} has {self.physical_lines} lines but {records} records: some "
+                f"{self.path.name} has {self.rows} lines but {records} records: some "
                 "quoted values hold line breaks, so line numbers after them count records"
             )
 
-    def _blocks_in_parallel(self, columns, dictionary, chunk_rows):
+    def _blocks_in_parallel(self, columns, dictionary):
         """Quote-free text whose lines end in LF or CR LF: every line is a record, so the text is cut after
         line feeds into blocks that two threads parse at once (pyarrow's streaming parser uses one)."""
         from concurrent.futures import ThreadPoolExecutor
 
         def parse(block: tuple[int, bytes]) -> list:
             first_line, data = block
-            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, chunk_rows,
-                                    first_line - 1, header=False))
+            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, first_line - 1,
+                                    header=False))
 
         stream = self._stream()
         with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="audit-csv") as pool:
@@ -328,7 +323,7 @@ class CsvSource(Source):
                     future.cancel()
                 stream.close()
 
-    def _parse(self, stream, columns, dictionary, chunk_rows, last: int, header: bool):
+    def _parse(self, stream, columns, dictionary, last: int, header: bool):
         """Parse CSV text from ``stream`` whose first record follows line ``last`` of the file (the header's
         when ``header``, which is then in the stream; else the records start at once)."""
         invalid: list[tuple[int, int, str]] = []
@@ -340,13 +335,13 @@ class CsvSource(Source):
             return "skip"
 
         types = {c: (_CODES if c in dictionary else _TEXT) for c in columns}
-        # pyarrow reads some 30 blocks ahead of the parser, so blocks stay small: memory is bounded by them.
-        block = max(self.block_size, min(chunk_rows * 200, _READ_BLOCK))
+        # pyarrow reads some 30 blocks ahead of the parser, so blocks stay small (4 MB, or the longest line):
+        # memory is bounded by them.
         try:
             reader = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=block, encoding=self.encoding,
+                    use_threads=False, block_size=self.block_size, encoding=self.encoding,
                     **({"skip_rows": self.skip_rows} if header else {"column_names": self.header}),
                 ),
                 parse_options=pacsv.ParseOptions(
@@ -613,7 +608,7 @@ class XlsxSource(Source):
             rows = ws.iter_rows(min_row=self.header_row + 1, values_only=True)
             line = self.header_row
             while True:
-                block = _xlsx_call(self.path, lambda: _take(rows, chunk_rows))
+                block = _xlsx_call(self.path, lambda: list(itertools.islice(rows, chunk_rows)))
                 if not block:
                     break
                 n = len(block)
@@ -630,15 +625,6 @@ class XlsxSource(Source):
                 line += n
         finally:
             wb.close()
-
-
-def _take(rows, n: int) -> list:
-    out = []
-    for row in rows:
-        out.append(row)
-        if len(out) >= n:
-            break
-    return out
 
 
 def _open_workbook(path: Path):

@@ -32,6 +32,7 @@ from audit.extract.columns import (
     CONCATENATED_FIELDS,
     DATE_ROLES,
     EPISODE_ID,
+    LONG_ROLES,
     WIDE_PREFIXES,
     AmbiguousColumn,
     Header,
@@ -129,7 +130,7 @@ def plan_layout(
                 raise fail(f"no column {mapping[role]!r} for {role} (mapped)")
         wide = {kind: _wide_columns(header, kind, mapping) for kind in Kind}
         fields = {kind: _concatenated_field(header, kind, mapping) for kind in Kind}
-        long = {role: resolve(header, role, mapping) for role in ("kind", "position", "code")}
+        long = {role: resolve(header, role, mapping) for role in LONG_ROLES}
     except AmbiguousColumn as exc:
         raise fail(f"column {exc.name!r} appears more than once in the header") from None
     except _Problem as exc:
@@ -320,7 +321,7 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
     key = pd.DataFrame({"id": ids.to_numpy(), "kind": kind})
     if plan.position_column is not None:
         text = dates.text_values(raw[plan.position_column])  # stripped once
-        pos = positions(text, stripped=True)
+        pos = positions(text)
         missing = holds_code & pos.isna().to_numpy() & (text == "").to_numpy()
         reasons[missing] = "a code without a position"
         position = pos.fillna(0).to_numpy().astype(np.int64)
@@ -357,14 +358,12 @@ def long_rows(raw: pd.DataFrame, ids: pd.Series, lines: np.ndarray, plan: Plan) 
 def _kinds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's ``kind_of``, and whether it is blank; worked out once per distinct value of a
     dictionary-encoded column."""
-    if (dictionary := dates.encoded(values)) is not None:
-        codes, distinct = dictionary
-        text = distinct.str.strip()  # as ``dates.text_values`` strips an encoded column's values
-        kind = np.append(kind_of(text, stripped=True).to_numpy(dtype=object), "")
-        blank = np.append((text == "").to_numpy(dtype=bool), True)
-        return kind[codes], blank[codes]  # code -1 (missing): blank, no kind
+    # Stripped as ``dates.text_values`` strips an encoded column's values; a missing cell: blank, no kind.
+    kind = dates.per_value(values, lambda v: kind_of(v.str.strip()).to_numpy(dtype=object), "")
+    if kind is not None:
+        return kind, dates.per_value(values, lambda v: (v.str.strip() == "").to_numpy(dtype=bool), True)
     text = dates.text_values(values)  # stripped once
-    return kind_of(text, stripped=True).to_numpy(dtype=object), (text == "").to_numpy(dtype=bool)
+    return kind_of(text).to_numpy(dtype=object), (text == "").to_numpy(dtype=bool)
 
 
 def long_frame(
@@ -373,11 +372,8 @@ def long_frame(
     """Canonical frame of a long chunk's episodes (rows ``keep``), in order of first appearance."""
     ids_kept = ids.to_numpy()[keep]
     episode, order = pd.factorize(ids_kept)  # episode number of each row, in order of first appearance
-    first_row = (
-        np.flatnonzero(keep)[pd.Series(np.arange(len(ids_kept))).groupby(episode).first().to_numpy()]
-        if len(ids_kept)
-        else np.empty(0, dtype=np.int64)
-    )
+    # factorize numbers episodes in order of first appearance: each number's first row, in that order.
+    first_row = np.flatnonzero(keep)[np.unique(episode, return_index=True)[1]]
     n_episodes = len(order)
     firsts = raw.iloc[first_row].reset_index(drop=True)
     data: dict[str, object] = {

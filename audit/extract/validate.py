@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from audit.codes import Kind
 from audit.extract import dates
-from audit.kernels import HashIndex, text_hashes
+from audit.kernels import HashIndex, arrow_text, text_hashes
 
 MAX_CELL = 1 << 20  # characters: a cell over 1 MB is not an episode's data
 MAX_POSITION = 99
@@ -41,24 +41,20 @@ KIND_VALUES = {
 }
 
 
-def kind_of(values: pd.Series, *, stripped: bool = False) -> pd.Series:
-    """Each long-layout kind value as "diagnosis" / "procedure" (``Kind.value``); "" if it is neither.
-
-    ``stripped``: the values are already text as ``dates.text_values`` gives it.
-    """
-    text = (values if stripped else dates.text_values(values)).str.lower()
-    out = pd.Series("", index=values.index, dtype=object)
+def kind_of(text: pd.Series) -> pd.Series:
+    """Each long-layout kind value (stripped text, as ``dates.text_values`` gives it) as "diagnosis" /
+    "procedure" (``Kind.value``); "" if it is neither."""
+    lower = text.str.lower()
+    out = pd.Series("", index=text.index, dtype=object)
     for kind, spellings in KIND_VALUES.items():
-        out[text.isin(spellings).to_numpy()] = kind.value
+        out[lower.isin(spellings).to_numpy()] = kind.value
     return out
 
 
-def positions(values: pd.Series, *, stripped: bool = False) -> pd.Series:
-    """Long-layout positions as numbers (NaN where blank or not a whole number).
-
-    ``stripped``: the values are already text as ``dates.text_values`` gives it.
-    """
-    return pd.to_numeric(values if stripped else dates.text_values(values), errors="coerce")
+def positions(text: pd.Series) -> pd.Series:
+    """Long-layout positions (stripped text, as ``dates.text_values`` gives it) as numbers (NaN where blank
+    or not a whole number)."""
+    return pd.to_numeric(text, errors="coerce")
 
 
 def quoted(values: pd.Series) -> pd.Series:
@@ -81,10 +77,9 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
     """A check on the distinct values of a dictionary-encoded column, mapped back to its cells."""
 
     def check(s: pd.Series) -> pd.Series:
-        if (dictionary := dates.encoded(s)) is not None:
-            codes, values = dictionary
-            table = np.append(fn(values).to_numpy(dtype=bool), True)  # code -1 (missing) selects the True
-            return pd.Series(table[codes], index=s.index)
+        cells = dates.per_value(s, lambda values: fn(values).to_numpy(dtype=bool), True)  # missing: passes
+        if cells is not None:
+            return pd.Series(cells, index=s.index)
         values = _values(s)
         return pd.Series(True, index=s.index) if values is None else fn(values)
 
@@ -114,9 +109,8 @@ def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A large_string array's UTF-8 bytes, and where each value's bytes start and end (n + 1 offsets)."""
     if not len(text):
         return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data, offsets - offsets[0]
+    data, offsets = arrow_text(text)
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
 def _has_id(s: pd.Series) -> pd.Series:
@@ -141,7 +135,7 @@ def _date_ok(s: pd.Series) -> pd.Series:
 
 def _kind_ok(s: pd.Series) -> pd.Series:
     text = s.str.strip()
-    return (text == "") | (kind_of(text, stripped=True) != "")
+    return (text == "") | (kind_of(text) != "")
 
 
 # From a text array's UTF-8 bytes and offsets: whether some value may fail the test (if not, none does).
@@ -272,7 +266,7 @@ def _same(reason: str, failing: pd.Series) -> pd.Series:
 
 def _position_ok(s: pd.Series) -> pd.Series:
     text = s.str.strip()
-    number = positions(text, stripped=True)
+    number = positions(text)
     whole = number.notna() & (number == number.round()) & (number >= 1) & (number <= MAX_POSITION)
     return (text == "") | whole
 

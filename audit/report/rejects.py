@@ -11,8 +11,8 @@ from audit.report.output import write_csv_frame
 
 def write_rejects(result: RunResult, output: Path) -> None:
     """One row per row set aside, in line order; formula-looking text is neutralised."""
-    rows = result.rejected.reindex(columns=REJECT_COLUMNS).copy()
+    rows = result.rejected.reindex(columns=REJECT_COLUMNS)
     rows["line"] = rows["line"].astype("int64")
-    rows["episode_id"] = rows["episode_id"].astype(object).where(rows["episode_id"].notna(), "").astype(str)
-    rows["reason"] = rows["reason"].astype(object).where(rows["reason"].notna(), "").astype(str)
+    for col in ("episode_id", "reason"):
+        rows[col] = rows[col].astype(object).where(rows[col].notna(), "").astype(str)
     write_csv_frame(rows, output)

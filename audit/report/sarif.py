@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
 from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
 from audit.report.output import write_text
+from audit.report.tabular import iso_dates
 from audit.rules.model import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -49,10 +48,9 @@ def _rule(rule: Rule) -> dict:
 
 
 def _property(value: object) -> object:
-    """An attribute as a JSON value: text and numbers as they are, dates as ISO dates, others as text."""
-    if value is None or isinstance(value, (int, float, str)):
-        return value
-    return value.date().isoformat() if hasattr(value, "date") and callable(value.date) else str(value)
+    """An attribute as a JSON value: text and numbers as they are (dates are ISO text by now), others as
+    text."""
+    return value if value is None or isinstance(value, (int, float, str)) else str(value)
 
 
 def document(result: RunResult) -> dict:
@@ -61,14 +59,12 @@ def document(result: RunResult) -> dict:
     index = {r.id: i for i, r in enumerate(rules)}
     f = result.findings
     attributes = [c for c in f.columns if c not in FINDING_COLUMNS]
-    rows = f.astype(object).where(f.notna(), None)
-    for col in attributes:  # dates as ISO dates, converted a column at a time
-        if pd.api.types.is_datetime64_any_dtype(f[col]):
-            rows[col] = f[col].dt.strftime("%Y-%m-%d").astype(object).where(f[col].notna(), None)
+    rows = iso_dates(f)
+    rows = rows.astype(object).where(rows.notna(), None)
     results = []
     for fp, row in zip(fingerprints(f).tolist(), rows.to_dict(orient="records")):
         props = {"episode_id": row["episode_id"], "expected": row["expected"], "found": row["found"],
-                 "codes": row.get("codes") or "", "guidance": row["guidance"]}
+                 "codes": row["codes"] or "", "guidance": row["guidance"]}
         for col in attributes:
             props[col] = _property(row[col])
         results.append({

@@ -14,13 +14,18 @@ from audit.pipeline import RunResult
 from audit.report.output import write_bytes, write_csv_frame, write_text
 
 
-def findings_rows(result: RunResult) -> pd.DataFrame:
-    """The findings as plain text columns (dates as ISO dates), ready for any flat format."""
-    out = result.findings.copy()
+def iso_dates(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings with each date column as ISO dates (text; missing stays missing), a column at a time."""
+    out = findings.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d").fillna("")
-    return out.fillna("").astype(str)
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def findings_rows(result: RunResult) -> pd.DataFrame:
+    """The findings as plain text columns (dates as ISO dates), ready for any flat format."""
+    return iso_dates(result.findings).fillna("").astype(str)
 
 
 def write_csv(result: RunResult, output: Path | None) -> None:

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _MISSING = -1  # a dictionary index for a missing cell (pandas' categorical code for NaN)
 COMPILED_FROM = 1 << 17  # cells: smaller arrays take the numpy path (see the module's docstring)
@@ -38,6 +39,11 @@ def _compile_now(cells: int) -> bool:
         return True
     _numpy_cells += cells  # a race between threads only moves the switch by a chunk
     return _numpy_cells >= CELLS_BEFORE_COMPILING
+
+
+def compiling_pays(cells: int) -> bool:
+    """Whether a whole run's work of ``cells`` cells takes compiled code: numba is loaded, or it pays back."""
+    return bool(_JITTED) or cells >= CELLS_BEFORE_COMPILING
 
 
 def _compiled(loop):
@@ -275,3 +281,178 @@ def _insert(hashes, lines, keys, key_lines, out, shift):
                 break
             slot = slot + np.uint64(1) if slot + np.uint64(1) < size else np.uint64(0)
     return added
+
+
+# -- code columns read as text (large CSV files) ------------------------------------
+_PACKED = 7  # bytes: a value this long or shorter is its own 64-bit key (with its length)
+
+
+class TextInterner:
+    """Text columns as Arrow dictionaries of their own values, through one run-wide table of values.
+
+    pyarrow's CSV parser builds a dictionary for each 4 MB block, which a chunk then has to
+    unify. Reading code columns as plain text and interning each cell here in one compiled
+    pass costs less (benchmarks/RESULTS.md). A value of up to 7 bytes is its own key (its bytes
+    and length in one 64-bit word), so equal keys are equal values; longer values, rare in code
+    columns, go through pyarrow. Each column gets a dictionary of the values it holds, in the
+    order first seen, with 16-bit indices when they fit. Not thread-safe: one reading thread
+    uses it."""
+
+    MAX_LOAD = 0.7
+
+    def __init__(self, slots: int = 1 << 12):
+        self._keys = np.zeros(slots, dtype=np.uint64)  # 0: an empty slot (a packed key is never 0)
+        self._ids = np.zeros(slots, dtype=np.int32)
+        self._local = np.full(slots, -1, dtype=np.int32)  # per value: its index in the column being encoded
+        self._first = np.zeros(slots, dtype=np.int64)  # per value added by a call: the cell it was first in
+        self._values: list[pa.Array] = [pa.array([""], pa.string())]  # value 0 is "", never hashed
+        self._all: pa.Array | None = None
+        self._long: dict[str, int] = {}
+        self.used = 1
+
+    def encode(self, column: pa.ChunkedArray) -> pa.DictionaryArray:
+        """The column (string pieces, no missing cells) as one dictionary-encoded array."""
+        pieces = [p if p.type == pa.string() else p.cast(pa.string()) for p in column.chunks if len(p)]
+        pieces = [pc.fill_null(p, "") if p.null_count else p for p in pieces]
+        for width in (np.int16, np.int32):
+            encoded = self._encode(pieces, width)
+            if encoded is not None:
+                return encoded
+        raise OverflowError("a column with more than 2**31 distinct values")  # internal: no code column
+
+    def _encode(self, pieces: list[pa.Array], width) -> pa.DictionaryArray | None:
+        """None when the column has more distinct values than ``width`` indexes."""
+        out = np.empty(sum(len(p) for p in pieces), dtype=width)
+        order = np.empty(min(len(out), int(np.iinfo(width).max)) + 1, dtype=np.int32)  # local -> value
+        n_local, base, longs = 0, 0, 0
+        try:
+            for piece in pieces:
+                data, offsets = arrow_text(piece)
+                start = 0
+                while start < len(piece):
+                    before = self.used
+                    start, self.used, n_local, found = _compiled(_intern)(
+                        data, offsets, base, start, self._keys, self._ids, _shift(len(self._keys)), self.used,
+                        int(self.MAX_LOAD * len(self._keys)), self._local, order, n_local, out, self._first)
+                    longs += found
+                    if self.used > before:
+                        self._add(piece.take(pa.array(self._first[before:self.used])))
+                    if n_local == len(order):
+                        return None  # more values than the width holds
+                    if start < len(piece):
+                        self._grow()  # the table was full
+                base += len(piece)
+            if longs:
+                with_long = self._encode_long(pa.chunked_array(pieces, pa.string()), out, order, n_local)
+                if with_long is None:
+                    return None
+                n_local = with_long
+            dictionary = self._all_values().take(pa.array(order[:n_local]))
+            # Unchecked: every index was written above, within the column's dictionary.
+            return pa.DictionaryArray.from_arrays(pa.array(out), dictionary, safe=False)
+        finally:
+            self._local[order[:n_local]] = -1
+
+    def _encode_long(self, column: pa.ChunkedArray, out: np.ndarray, order: np.ndarray, n_local: int):
+        """Values over 7 bytes (marked -1 by the compiled pass): interned by their text, per distinct value."""
+        cells = np.flatnonzero(out == -1)
+        encoded = column.take(pa.array(cells)).combine_chunks().dictionary_encode()
+        ids = np.empty(len(encoded.dictionary), dtype=np.int32)
+        for i, text in enumerate(encoded.dictionary.to_pylist()):  # a loop over distinct long values
+            if (found := self._long.get(text)) is None:
+                found = self._long[text] = self.used
+                self._add(pa.array([text], pa.string()))
+                self.used += 1
+                if self.used >= len(self._local):
+                    self._grow()
+            ids[i] = found
+        values = ids[encoded.indices.to_numpy(zero_copy_only=False)]
+        new = np.unique(values)
+        new = new[self._local[new] < 0]
+        if n_local + len(new) >= len(order):
+            return None
+        self._local[new] = np.arange(n_local, n_local + len(new), dtype=np.int32)
+        order[n_local:n_local + len(new)] = new
+        out[cells] = self._local[values]
+        return n_local + len(new)
+
+    def _add(self, values: pa.Array) -> None:
+        self._values.append(values)
+        self._all = None
+
+    def _all_values(self) -> pa.Array:
+        if self._all is None:
+            self._all = pa.concat_arrays(self._values)
+            self._values = [self._all]
+        return self._all
+
+    def _grow(self) -> None:
+        """Twice the slots, every key placed again."""
+        slots = 2 * len(self._keys)
+        keys, ids = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.int32)
+        present = self._keys != 0
+        _compiled(_rehash)(self._keys[present], self._ids[present], keys, ids, _shift(slots))
+        self._keys, self._ids = keys, ids
+        self._local = np.concatenate([self._local, np.full(slots - len(self._local), -1, dtype=np.int32)])
+        self._first = np.zeros(slots, dtype=np.int64)
+
+
+def _shift(slots: int) -> np.uint64:
+    """A key's slot is the top log2(slots) bits of its product: the product shifted right by this."""
+    return np.uint64(64 - (slots.bit_length() - 1))
+
+
+def _rehash(old_keys, old_ids, keys, ids, shift):
+    mask = np.uint64(keys.shape[0] - 1)
+    for i in range(old_keys.shape[0]):
+        slot = (old_keys[i] * np.uint64(0x9E3779B97F4A7C15)) >> shift
+        while keys[slot] != 0:
+            slot = (slot + np.uint64(1)) & mask
+        keys[slot], ids[slot] = old_keys[i], old_ids[i]
+
+
+def _intern(data, offsets, base, start, keys, ids, shift, used, limit, local, order, n_local, out, first):
+    # For cells start.. of one piece: out[base + i] = the cell's index in the column's dictionary,
+    # giving new values ids (used, used + 1, ...) and each value met for the first time in the column
+    # the next local index. Stops early, returning where, when the table is full or the local indices
+    # run out; cells over 7 bytes get -1 and are counted, for the caller.
+    mask = np.uint64(keys.shape[0] - 1)
+    longs = 0
+    for i in range(start, offsets.shape[0] - 1):
+        a, b = offsets[i], offsets[i + 1]
+        length = b - a
+        if length == 0:
+            value = 0  # "", the commonest code cell: no hashing
+        elif length > 7:
+            out[base + i] = -1
+            longs += 1
+            continue
+        else:
+            key = np.uint64(length + 1) << np.uint64(56)
+            for k in range(length):
+                key |= np.uint64(data[a + k]) << np.uint64(8 * k)
+            # Fibonacci hashing: a slot is the top bits of key * 2**64 / phi.
+            slot = (key * np.uint64(0x9E3779B97F4A7C15)) >> shift
+            while True:
+                found = keys[slot]
+                if found == key:
+                    value = ids[slot]
+                    break
+                if found == 0:
+                    if used >= limit:
+                        return i, used, n_local, longs
+                    keys[slot], ids[slot] = key, used
+                    first[used] = i
+                    value = used
+                    used += 1
+                    break
+                slot = (slot + np.uint64(1)) & mask
+        index = local[value]
+        if index < 0:
+            if n_local == order.shape[0]:
+                return i, used, n_local, longs
+            index = local[value] = n_local
+            order[n_local] = value
+            n_local += 1
+        out[base + i] = index
+    return offsets.shape[0] - 1, used, n_local, longs

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audit.kernels
-from audit.kernels import HashIndex, dictionary_indices, joined_dictionary, or_cell_bits, text_hashes
+from audit.kernels import HashIndex, TextInterner, dictionary_indices, joined_dictionary, or_cell_bits, text_hashes
 
 
 @pytest.fixture(params=["compiled", "numpy"])
@@ -98,3 +98,28 @@ def test_joined_dictionary_keeps_each_cell_value_and_blanks_missing_cells(path):
     assert joined.null_count == 0 and joined.indices.type == pa.int16()
     assert joined.dictionary_decode().to_pylist() == ["C78.7", "", "J12.4", "C78.7", "Y53.1", "J12.4"]
     assert joined_dictionary(pa.chunked_array([], pa.dictionary(pa.int32(), pa.string()))).to_pylist() == []
+
+
+_TEXTS = st.one_of(st.sampled_from(["", "", "C78.7", "Y53.9", "J12.4", "A\x00", "A", "é9", "ABCDEFG"]),
+                   st.text(max_size=12))  # over 7 bytes: the interner's slower path
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.lists(_TEXTS, max_size=40), max_size=4), min_size=1, max_size=4))
+def test_text_interner_keeps_each_cell_value_with_a_dictionary_of_distinct_values(columns):
+    interner = TextInterner(slots=16)  # small: the table grows while cells are interned
+    for pieces in columns:  # one column after another, as chunks are: the run-wide table carries over
+        column = pa.chunked_array([pa.array(p, pa.string()) for p in pieces], pa.string())
+        encoded = interner.encode(column)
+        values = encoded.dictionary.to_pylist()
+        assert encoded.dictionary_decode().to_pylist() == [v for p in pieces for v in p]
+        assert len(set(values)) == len(values) and encoded.indices.type == pa.int16()
+
+
+def test_text_interner_widens_indices_past_16_bits_and_fills_missing_cells():
+    interner = TextInterner()
+    many = [f"{i:05d}" for i in range(40_000)] + [f"long value {i}" for i in range(40_000)]
+    encoded = interner.encode(pa.chunked_array([pa.array(many[:50_000]), pa.array(many[50_000:])]))
+    assert encoded.indices.type == pa.int32() and encoded.dictionary_decode().to_pylist() == many
+    again = interner.encode(pa.chunked_array([pa.array(["00007", None, "long value 3"])]))
+    assert again.indices.type == pa.int16() and again.dictionary_decode().to_pylist() == ["00007", "", "long value 3"]

@@ -31,11 +31,12 @@ import pyarrow.parquet as pq
 
 from audit.errors import InputFileError, UserError
 from audit.extract.readahead import read_ahead
-from audit.kernels import joined_dictionary
+from audit.kernels import TextInterner, compiling_pays, joined_dictionary
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
 _SCAN_BLOCK = 8 << 20
+_LINE_WINDOW = 1 << 18  # see _longest_between
 _MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
 _SPLIT_BLOCK = 16 << 20  # text parsed by one thread at a time (quote-free files, see CsvSource.splittable)
@@ -65,21 +66,33 @@ class Source(ABC):
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
     rows: int | None = None  # rows in the file (at most), when known up front: Parquet's count, CSV's lines
+    _interner: TextInterner | None = field(default=None, repr=False)  # code columns read as text: _text_interner
 
     def chunks(
-        self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str
+        self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str,
+        short: list[str] = (),
     ) -> Iterator[RawChunk]:
-        """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes)."""
+        """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes), the
+        ``short`` ones among them (one code a cell) perhaps through a ``TextInterner``."""
         self.blank_rows = 0
+        self._interner = self._text_interner(len(short))
+        interned = set(short) if self._interner is not None else set()
+        dictionary = [c for c in dictionary if c not in interned]
         pieces = _rechunk(self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows)
-        for chunk, read in read_ahead((_raw_chunk(*piece), len(piece[1])) for piece in pieces):
+        for chunk, read in read_ahead((_raw_chunk(*piece, self._interner, interned), len(piece[1]))
+                                      for piece in pieces):
             self.blank_rows += read - len(chunk.lines)
             if len(chunk.lines):
                 yield chunk
 
     @abstractmethod
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
-        """(Arrow table, line numbers, defects) pieces of any size, in file order."""
+        """(Arrow table, line numbers, defects) pieces of any size, in file order; ``dictionary`` columns
+        dictionary-encoded."""
+
+    def _text_interner(self, short_columns: int) -> TextInterner | None:
+        """An interner when the short columns are better read as text and interned a chunk at a time."""
+        return None
 
 
 def open_source(
@@ -124,48 +137,64 @@ class _Scan:
 
 
 def _scan(stream, check_utf8: bool) -> _Scan:
-    """One pass over the bytes: is it UTF-8, how long is the longest line, how many lines."""
+    """One pass over the bytes: is it UTF-8, how many lines, how long is the longest line (or a bound
+    under 512 KB on it: ``_longest_between``)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, longest, lines, current = check_utf8, 0, 0, 0
-    splittable = True
+    splittable, after_cr = True, False
     while True:
         block = stream.read(_SCAN_BLOCK)
         if not block:
             break
-        # A carriage return only as part of CR LF (Windows line ends) still ends lines where LF does.
-        splittable = splittable and b'"' not in block and (
-            b"\r" not in block or block.count(b"\r") == block.count(b"\r\n")
-        )
+        arr = np.frombuffer(block, dtype=np.uint8)
+        has_cr = b"\r" in block
+        splittable = splittable and b'"' not in block
+        if splittable and (has_cr or after_cr):
+            # A carriage return only in CR LF (Windows line ends, perhaps across two blocks) ends lines
+            # where LF does.
+            cr = arr == 13
+            paired = np.count_nonzero(cr[:-1] & (arr[1:] == 10)) + int(cr[-1])
+            splittable = (block[0] == 10 or not after_cr) and np.count_nonzero(cr) == paired
+        after_cr = block[-1] == 13
         if utf8 and not block.isascii():
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
                 utf8 = False
-        arr = np.frombuffer(block, dtype=np.uint8)
-        newline = arr == 10
-        if b"\r" in block:  # a lone CR ends a line for the parser too
-            newlines = int(np.count_nonzero(newline))
-            ends = np.flatnonzero(newline | (arr == 13))
-        else:
-            ends = np.flatnonzero(newline)
-            newlines = ends.size
-        lines += newlines
-        if ends.size:
-            longest = max(
-                longest, current + int(ends[0]) + 1, int(np.diff(ends).max()) if ends.size > 1 else 0
-            )
-            current = len(block) - int(ends[-1]) - 1
-        else:
+        lines += int(np.count_nonzero(arr == 10))  # numpy: four times as fast as bytes.count
+        ends = b"\n\r" if has_cr else b"\n"  # a lone CR ends a line for the parser too
+        first = min((i for end in ends if (i := block.find(end)) >= 0), default=-1)
+        if first < 0:
             current += len(block)
+            continue
+        last = max(block.rfind(end) for end in ends)
+        longest = max(longest, current + first + 1, _longest_between(block, first, last, ends))
+        current = len(block) - last - 1
     if current:
         lines += 1
     longest = max(longest, current)
+    splittable = bool(splittable and not after_cr)
     if utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
     return _Scan(utf8, longest, lines, splittable)
+
+
+def _longest_between(block: bytes, first: int, last: int, ends: bytes) -> int:
+    """The longest line between two line ends of a block, or a bound under 2 * _LINE_WINDOW on it.
+
+    A line that long would hold a whole window of ``_LINE_WINDOW`` bytes with no line end in it; when
+    every window has one (a quick search each), nothing is measured line by line."""
+    if last - first <= 2 * _LINE_WINDOW:
+        return last - first
+    if all(any(block.find(end, at, at + _LINE_WINDOW) >= 0 for end in ends)
+           for at in range(first + 1, last - _LINE_WINDOW + 1, _LINE_WINDOW)):
+        return 2 * _LINE_WINDOW
+    arr = np.frombuffer(block, dtype=np.uint8, count=last + 1)[first:]
+    is_end = (arr == 10) | (arr == 13) if len(ends) > 1 else arr == 10
+    return int(np.diff(np.flatnonzero(is_end)).max())
 
 
 def parse_delimiter(value: str) -> str:
@@ -196,6 +225,7 @@ class CsvSource(Source):
     skip_rows: int = 0  # blank lines before the header
     block_size: int = _MIN_BLOCK
     splittable: bool = False  # see _Scan: parsed in blocks on two threads
+    intern_codes: bool | None = None  # code columns read as text and interned (TextInterner); None: by size
     _id_index: int = 0
 
     @classmethod
@@ -278,6 +308,14 @@ class CsvSource(Source):
                     f"the header is one column with the delimiter {used}; "
                     f"is the delimiter {' or '.join(others)}? (--delimiter)"
                 )
+
+    def _text_interner(self, short_columns: int) -> TextInterner | None:
+        # pyarrow's per-block dictionaries cost more than plain text interned in compiled code, once
+        # numba is loaded (a large file: audit.kernels).
+        use = self.intern_codes
+        if use is None:
+            use = compiling_pays((self.rows or 0) * short_columns)
+        return TextInterner() if use and short_columns else None
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         self._id_index = self.header.index(id_column) if id_column in self.header else -1
@@ -711,8 +749,10 @@ def _rechunk(pieces, chunk_rows: int):
         )
 
 
-def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawChunk:
-    """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank."""
+def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray, interner: TextInterner | None = None,
+               interned: set[str] = frozenset()) -> RawChunk:
+    """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank;
+    ``interned`` text columns dictionary-encoded by ``interner``."""
     blank = defects == ""
     for col in table.columns:  # a loop over columns, each computed for every row at once
         if not blank.any():
@@ -727,7 +767,8 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray) -> RawCh
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defects[keep]
     frame = pd.DataFrame(
-        {name: _to_pandas(col) for name, col in zip(table.column_names, table.columns)}, copy=False
+        {name: _to_pandas(col) if name not in interned else pd.Series(pd.arrays.ArrowExtensionArray(
+            interner.encode(col))) for name, col in zip(table.column_names, table.columns)}, copy=False
     )
     return RawChunk(frame, lines, defects)
 

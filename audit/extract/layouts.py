@@ -85,6 +85,13 @@ class Plan:
         return attributes
 
     @property
+    def single_code_columns(self) -> list[str]:
+        """The dictionary columns holding one code a cell (short text: a source may intern it)."""
+        if self.layout == "wide":
+            return self.codes[Kind.DIAGNOSIS] + self.codes[Kind.PROCEDURE]
+        return [self.code_column] if self.layout == "long" and self.code_column else []
+
+    @property
     def date_columns(self) -> dict[str, str]:
         return {col: role for role, col in self.attributes.items() if role in DATE_ROLES}
 

@@ -100,7 +100,8 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
     seen = SeenIds(expected=source.rows or 0)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
-    for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column):
+    for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column,
+                      plan.single_code_columns):
         ids = dates.text_values(raw.frame[plan.id_column])
         reasons = _defects_first(raw.defects, checker.problems(raw.frame))
         first = seen.first_lines(ids, raw.lines)
@@ -125,7 +126,8 @@ def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     carried into the next. A file whose episodes' rows are not together is read
     whole (a note says so); sort it by episode id to stream it.
     """
-    chunks = source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column)
+    chunks = source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column,
+                      plan.single_code_columns)
     if not _grouped(source, plan, chunk_rows):
         plan.notes.append(
             f"the rows of some episodes in {source.path.name} are not together: the file was read "

@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.errors import InputFileError
 from audit.extract import read_extract
@@ -249,3 +251,46 @@ def test_rechunking_is_exact(tmp_path):
     assert sizes == [4, 4, 2]
     lines = np.concatenate([c.lines for c in source.chunks(["EPIKEY"], [], 4, "EPIKEY")])
     assert list(lines) == list(range(1, 11))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60), st.sampled_from([b"\n", b"\r\n", b"\r"]),
+       st.booleans())
+def test_scan_counts_lines_and_bounds_the_longest(monkeypatch, lengths, end, last_ended):
+    """Line feeds are counted (and a last line without one); the longest line (with its line end) is
+    measured exactly when it is over two windows long, else bounded by that."""
+    import audit.extract.formats as formats
+
+    monkeypatch.setattr(formats, "_SCAN_BLOCK", 32)  # many blocks, lines across their edges
+    monkeypatch.setattr(formats, "_LINE_WINDOW", 4)
+    lines = [b"x" * n for n in lengths]
+    data = end.join(lines) + (end if last_ended else b"")
+    scan = formats._scan(pa.BufferReader(data), check_utf8=True)
+    true_longest = max(len(line) + (1 if i < len(lines) - 1 or last_ended else 0) for i, line in enumerate(lines))
+    assert scan.lines == data.count(b"\n") + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
+    assert scan.longest >= true_longest
+    assert scan.longest == true_longest or scan.longest <= 2 * 4 + 1
+    assert scan.splittable == (end != b"\r")
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_code_columns_interned_read_as_pyarrow_dictionaries_do(tmp_path, monkeypatch, quoted):
+    """A large CSV's code columns are read as text and interned (audit.kernels.TextInterner): the same
+    episodes, codes and rejects as with pyarrow's dictionaries, across chunks."""
+    import audit.kernels
+
+    codes = ["C787", "", "C18.7", "Y53.9", "ABCDEFGH long", "é1", " ", "J124"]
+    lines = ["EPIKEY,PROCODE,DIAG_01,DIAG_02,OPER_01"]
+    for i in range(1, 300):
+        row = [str(i), f"R{i % 3}", codes[i % 8], codes[(i * 7) % 8], codes[(i * 3) % 8]]
+        lines.append(",".join(f'"{v}"' if quoted and i % 5 == 0 else v for v in row))
+    lines[40] = "40,RX"  # ragged
+    path = tmp_path / "e.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plain = read_all(path, chunk_rows=37)
+    monkeypatch.setattr(audit.kernels, "CELLS_BEFORE_COMPILING", 0)
+    source = open_source(path)
+    assert source._text_interner(3) is not None and source.splittable == (not quoted)
+    interned = read_all(path, chunk_rows=37)
+    assert _rows(interned[0]) == _rows(plain[0]) and list(interned[0].columns) == list(plain[0].columns)
+    assert interned[1].equals(plain[1]) and interned[2] == plain[2]

@@ -332,8 +332,9 @@ class TextInterner:
                 while start < len(piece):
                     before = self.used
                     start, self.used, n_local, found = _compiled(_intern)(
-                        data, offsets, base, start, self._keys, self._ids, _shift(len(self._keys)), self.used,
-                        int(self.MAX_LOAD * len(self._keys)), self._local, order, n_local, out, self._first)
+                        data, offsets, start, self._keys, self._ids, _shift(len(self._keys)), self.used,
+                        int(self.MAX_LOAD * len(self._keys)), self._local, order, n_local, out[base:],
+                        self._first)
                     longs += found
                     if self.used > before:
                         self._add(piece.take(pa.array(self._first[before:self.used])))
@@ -411,42 +412,58 @@ def _rehash(old_keys, old_ids, keys, ids, shift):
         keys[slot], ids[slot] = old_keys[i], old_ids[i]
 
 
-def _intern(data, offsets, base, start, keys, ids, shift, used, limit, local, order, n_local, out, first):
-    # For cells start.. of one piece: out[base + i] = the cell's index in the column's dictionary,
-    # giving new values ids (used, used + 1, ...) and each value met for the first time in the column
-    # the next local index. Stops early, returning where, when the table is full or the local indices
+def _intern(data, offsets, start, keys, ids, shift, used, limit, local, order, n_local, out, first):
+    # For cells start.. of one piece: out[i] = the cell's index in the column's dictionary, giving
+    # new values ids (used, used + 1, ...) and each value met for the first time in the column the
+    # next local index. Stops early, returning where, when the table is full or the local indices
     # run out; cells over 7 bytes get -1 and are counted, for the caller.
     mask = np.uint64(keys.shape[0] - 1)
     longs = 0
+    blank = local[0]
+    size = data.shape[0]
     for i in range(start, offsets.shape[0] - 1):
-        a, b = offsets[i], offsets[i + 1]
-        length = b - a
-        if length == 0:
-            value = 0  # "", the commonest code cell: no hashing
-        elif length > 7:
-            out[base + i] = -1
+        a = offsets[i]
+        length = offsets[i + 1] - a
+        if length == 0:  # "", the commonest code cell: no hashing, no lookup
+            if blank < 0:
+                if n_local == order.shape[0]:
+                    return i, used, n_local, longs
+                blank = local[0] = n_local
+                order[n_local] = 0
+                n_local += 1
+            out[i] = blank
+            continue
+        if length > 7:
+            out[i] = -1
             longs += 1
             continue
+        if a + 8 <= size:  # seven bytes at once, those past the value masked off: no loop to mispredict
+            key = (np.uint64(data[a]) | (np.uint64(data[a + 1]) << np.uint64(8))
+                   | (np.uint64(data[a + 2]) << np.uint64(16)) | (np.uint64(data[a + 3]) << np.uint64(24))
+                   | (np.uint64(data[a + 4]) << np.uint64(32)) | (np.uint64(data[a + 5]) << np.uint64(40))
+                   | (np.uint64(data[a + 6]) << np.uint64(48)))
+            key &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
         else:
-            key = np.uint64(length + 1) << np.uint64(56)
+            key = np.uint64(0)
             for k in range(length):
                 key |= np.uint64(data[a + k]) << np.uint64(8 * k)
-            # Fibonacci hashing: a slot is the top bits of key * 2**64 / phi.
-            slot = (key * np.uint64(0x9E3779B97F4A7C15)) >> shift
-            while True:
-                found = keys[slot]
-                if found == key:
-                    value = ids[slot]
-                    break
-                if found == 0:
-                    if used >= limit:
-                        return i, used, n_local, longs
-                    keys[slot], ids[slot] = key, used
-                    first[used] = i
-                    value = used
-                    used += 1
-                    break
-                slot = (slot + np.uint64(1)) & mask
+        key |= np.uint64(length + 1) << np.uint64(56)
+        # Fibonacci hashing: a slot is the top bits of key * 2**64 / phi.
+        slot = (key * np.uint64(0x9E3779B97F4A7C15)) >> shift
+        while True:
+            found = keys[slot]
+            if found == key:
+                value = ids[slot]
+                break
+            if found == 0:
+                if used >= limit:
+                    return i, used, n_local, longs
+                keys[slot], ids[slot] = key, used
+                first[used] = i
+                value = used
+                used += 1
+                break
+            slot = (slot + np.uint64(1)) & mask
         index = local[value]
         if index < 0:
             if n_local == order.shape[0]:
@@ -454,5 +471,5 @@ def _intern(data, offsets, base, start, keys, ids, shift, used, limit, local, or
             index = local[value] = n_local
             order[n_local] = value
             n_local += 1
-        out[base + i] = index
+        out[i] = index
     return offsets.shape[0] - 1, used, n_local, longs

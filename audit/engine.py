@@ -26,16 +26,18 @@ import pyarrow.compute as pc
 
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
-from audit.kernels import or_cell_bits
+from audit.kernels import bit_set, compile_now, or_cell_bits
 from audit.patterns import Pattern
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
-from audit.sequence import MAIN, NONEMPTY, TARGET, relation_columns
+from audit.sequence import (
+    ANCHOR, BLOCK_MAIN, BLOCK_PATTERN_BITS, BLOCK_QUALIFIER, BLOCK_SELECTS, MAIN, NONEMPTY, PASSES, TARGET,
+    block_walk, code_test_walk, relation_columns,
+)
 
 FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
 TITLES = "found_titles"  # after "found" when reference tables are given: each found code with its title
-_ANCHOR, _PASSES = np.uint8(8), np.uint8(16)  # code-test flags beside audit.sequence's
 
 
 class _PerValue:
@@ -222,7 +224,7 @@ class _Chunk:
     def _has_bit(self, kind: Kind, bit: int, position: str = "any") -> np.ndarray:
         key = (kind, bit, position)
         if key not in self._hits:
-            self._hits[key] = (self.episode_bits(kind, position)[bit // 64] & _bit(bit)) != 0
+            self._hits[key] = bit_set(self.episode_bits(kind, position)[bit // 64], bit % 64)
         return self._hits[key]
 
     def has(self, pattern: Pattern, position: str = "any") -> np.ndarray:
@@ -269,6 +271,15 @@ class _Chunk:
             return self.reference_check(cond)
         raise TypeError(f"unknown condition {cond!r}")  # internal: the loader only builds the above
 
+    def _walked(self, m: CodeMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The chunk's codes by position for a compiled walk over ``rows``, or None: numpy then does it
+        position by position. Worth it for many episodes, or once the matrix is built anyway."""
+        if not compile_now(rows.size * len(m.columns)):
+            return None
+        if not m.has_by_position and rows.size * 8 < self.n:
+            return None
+        return m.by_position()
+
     def block(self, cond: c.InBlock) -> np.ndarray:
         # Only episodes that have the main code (or the first qualifier) can have a selected block.
         trigger = cond.main if cond.main is not None else cond.contains[0]
@@ -276,7 +287,12 @@ class _Chunk:
         out = np.full(self.n, cond.every, dtype=bool)  # no selected block: 'every' holds, 'some' does not
         if rows.size == 0:
             return out
-        m = self.codes[Kind.PROCEDURE].rows(rows)  # the cells of these episodes, built once
+        procedures = self.codes[Kind.PROCEDURE]
+        if (walked := self._walked(procedures, rows)) is not None:
+            out[rows] = block_walk(*walked, rows, self._block_flags(cond, procedures.values), *self._block_masks(cond),
+                                   cond.every)
+            return out
+        m = procedures.rows(rows)  # the cells of these episodes, built once
         blocks = Blocks.of(m)
         selected = blocks.is_main.copy()
         if cond.main is not None:
@@ -291,6 +307,28 @@ class _Chunk:
             ok &= blocks.contains(self.cell_hit(p, m))
         out[rows] = (~selected | ok).all(axis=1)
         return out
+
+    def _block_flags(self, cond: c.InBlock, values) -> np.ndarray:
+        """uint64 per distinct value: what a block walk needs to know of it (``audit.sequence.block_walk``)."""
+        flags = np.where(values.main, BLOCK_MAIN, np.uint64(0)) | np.where(values.qualifier, BLOCK_QUALIFIER,
+                                                                            np.uint64(0))
+        selects = values.main.copy()
+        if cond.main is not None:
+            selects &= self.pattern_values(cond.main)
+        flags |= np.where(selects, BLOCK_SELECTS, np.uint64(0))
+        for bit, p in enumerate((*cond.contains, *cond.must_contain), start=BLOCK_PATTERN_BITS):
+            flags |= np.where(self.pattern_values(p), np.uint64(1) << np.uint64(bit), np.uint64(0))
+        return flags.astype(np.uint64)
+
+    @staticmethod
+    def _block_masks(cond: c.InBlock) -> tuple[int, int]:
+        """The pattern bits a selected block needs (contains), and those it must hold (must_contain)."""
+        first_must = BLOCK_PATTERN_BITS + len(cond.contains)
+        contains = sum(1 << b for b in range(BLOCK_PATTERN_BITS, first_must))
+        must = sum(1 << b for b in range(first_must, first_must + len(cond.must_contain)))
+        if first_must + len(cond.must_contain) > 64:  # internal: the loader's block tests are small
+            raise ValueError("a block test with more than 61 patterns")
+        return contains, must
 
     # -- codes tested one by one (positions, characters, sequences, companions) --
     def value_hit(self, selector: c.Selector) -> np.ndarray:
@@ -321,43 +359,32 @@ class _Chunk:
         if rows.size == 0:
             return out
         m = self.codes[cond.kind]
-        if rows.size > self.n // 2:
+        walked = self._walked(m, rows)
+        if walked is None and rows.size > self.n // 2:
             rows = slice(None)  # most episodes: the whole chunk's columns, no gather
-        else:
+        elif walked is None:
             m = m.rows(rows)
         # Every test of a code is a flag of its distinct value; one take per position gives the cells.
         flags = np.zeros(len(anchor) + 1, dtype=np.uint8)  # the last entry is what an EMPTY cell selects
-        flags[:-1] = np.where(anchor, _ANCHOR, 0)
+        flags[:-1] = np.where(anchor, ANCHOR, 0)
         passes = np.ones(len(anchor), dtype=bool)
         for test in cond.characters:
             passes &= self.compiled.per_value(("character", cond.kind, test), cond.kind,
                                               lambda values, start, stop, t=test: _character_ok(values.code[start:stop], t))
-        flags[:-1] |= np.where(passes, _PASSES, 0).astype(np.uint8)
+        flags[:-1] |= np.where(passes, PASSES, 0).astype(np.uint8)
         if rel is not None:
             flags[:-1] |= NONEMPTY | np.where(self.value_hit(rel.target), TARGET, 0).astype(np.uint8)
             if rel.within_block:
                 flags[:-1] |= np.where(m.values.main, MAIN, 0).astype(np.uint8)
-        positions, cells = [], []
-        for j, col in enumerate(m.columns):  # a loop over positions; a position with no code at all is skipped
-            column_flags = flags[col.remap]
-            if column_flags.any():
-                positions.append(j)
-                cells.append(column_flags[col.codes])
-        related = relation_columns(cells, rel.kind, rel.within_block) if rel is not None else None
         allowed = _position_columns(cond.position, len(m.columns))
-        some_anchor = np.zeros(m.n_episodes, dtype=bool)
-        decided = np.zeros(m.n_episodes, dtype=bool)  # every: an anchor failed; some: an anchor passed
-        for i, (j, cell) in enumerate(zip(positions, cells)):
-            at = (cell & _ANCHOR) != 0
-            if j not in allowed:
-                ok = np.zeros_like(at)
-            else:
-                ok = (cell & _PASSES) != 0
-                if related is not None:
-                    ok &= related[i]
-            some_anchor |= at
-            decided |= at & (~ok if cond.every else ok)
-        episode_ok = np.ones(m.n_episodes, dtype=bool)
+        if walked is not None:
+            allowed_at = np.zeros(len(m.columns), dtype=bool)
+            allowed_at[list(allowed)] = True
+            decided, some_anchor = code_test_walk(*walked, rows, flags, allowed_at, rel.kind if rel else None,
+                                                  rel is not None and rel.within_block, cond.every)
+        else:
+            decided, some_anchor = self._decided(m, flags, allowed, rel, cond.every)
+        episode_ok = np.ones(len(decided), dtype=bool)
         if cond.coded_with is not None:
             episode_ok &= self.evaluate(cond.coded_with)[rows]
         if cond.not_coded_with is not None:
@@ -366,6 +393,31 @@ class _Chunk:
             episode_ok |= self.evaluate(cond.unless)[rows]
         out[rows] = ~decided & (episode_ok | ~some_anchor) if cond.every else decided & episode_ok
         return out
+
+    @staticmethod
+    def _decided(m: CodeMatrix, flags: np.ndarray, allowed: range, rel, every: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(decided, some anchor) per episode of ``m``, position by position in numpy (``code_test_walk``
+        does the same episode by episode)."""
+        positions, cells = [], []
+        for j, col in enumerate(m.columns):  # a loop over positions; a position with no code at all is skipped
+            column_flags = flags[col.remap]
+            if column_flags.any():
+                positions.append(j)
+                cells.append(column_flags[col.codes])
+        related = relation_columns(cells, rel.kind, rel.within_block) if rel is not None else None
+        some_anchor = np.zeros(m.n_episodes, dtype=bool)
+        decided = np.zeros(m.n_episodes, dtype=bool)  # every: an anchor failed; some: an anchor passed
+        for i, (j, cell) in enumerate(zip(positions, cells)):
+            at = (cell & ANCHOR) != 0
+            if j not in allowed:
+                ok = np.zeros_like(at)
+            else:
+                ok = (cell & PASSES) != 0
+                if related is not None:
+                    ok &= related[i]
+            some_anchor |= at
+            decided |= at & (~ok if every else ok)
+        return decided, some_anchor
 
     # -- the classification tables ---------------------------------------------
     def facts(self, kind: Kind) -> CodeFacts | None:

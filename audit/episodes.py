@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.codes import Kind, NormalisedValues, Status, normalise_values
-from audit.kernels import dictionary_indices
+from audit.kernels import dictionary_indices, place_rows
 
 EMPTY = -1  # index of an empty cell (blank, or an OPCS-4 placeholder)
 
@@ -109,6 +109,7 @@ class CodeMatrix:
     def __init__(self, kind: Kind, columns: list[_Column], values: NormalisedValues, n: int):
         self.kind, self.columns, self.values, self.n_episodes = kind, columns, values, n
         self._index: np.ndarray | None = None
+        self._by_position: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None,
@@ -139,6 +140,22 @@ class CodeMatrix:
             for j, col in enumerate(self.columns):
                 self._index[:, j] = col.vocabulary_rows()
         return self._index
+
+    def by_position(self) -> tuple[np.ndarray, np.ndarray]:
+        """int32 (n_positions, n_episodes) of vocabulary rows (EMPTY where there is no code) and, per
+        episode, the positions up to its last code; built once, in compiled code, for the walks of
+        ``audit.sequence`` over many episodes."""
+        if self._by_position is None:
+            index = np.empty((len(self.columns), self.n_episodes), dtype=np.int32)
+            lengths = np.zeros(self.n_episodes, dtype=np.int32)
+            for j, col in enumerate(self.columns):
+                place_rows(col.remap, col.codes, index[j], lengths, j)
+            self._by_position = index, lengths
+        return self._by_position
+
+    @property
+    def has_by_position(self) -> bool:
+        return self._by_position is not None
 
     def take(self, per_value: np.ndarray, fill) -> np.ndarray:
         """Map an array aligned with ``values`` onto the cells; empty cells get ``fill``."""

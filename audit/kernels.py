@@ -28,10 +28,11 @@ CELLS_BEFORE_COMPILING = 100_000_000  # about two million episodes of 44 code co
 _JITTED: dict = {}
 _JIT_LOCK = threading.Lock()
 _numpy_cells = 0  # cells the cell loops have taken through numpy in this process
+_loading: threading.Thread | None = None  # see load_in_background
 
 
-def _compile_now(cells: int) -> bool:
-    """Whether an array of ``cells`` takes the compiled loop (see the module's docstring)."""
+def compile_now(cells: int) -> bool:
+    """Whether work over ``cells`` cells takes the compiled loop (see the module's docstring)."""
     global _numpy_cells
     if cells < COMPILED_FROM:
         return False
@@ -44,6 +45,23 @@ def _compile_now(cells: int) -> bool:
 def compiling_pays(cells: int) -> bool:
     """Whether a whole run's work of ``cells`` cells takes compiled code: numba is loaded, or it pays back."""
     return bool(_JITTED) or cells >= CELLS_BEFORE_COMPILING
+
+
+def load_in_background() -> None:
+    """Import numba and load a compiled loop in a background thread, for a run that will use them: the
+    half second that takes then overlaps the reader's first pass over the file."""
+    global _loading
+    if _JITTED or _loading is not None:
+        return
+
+    def load() -> None:
+        try:
+            _compiled(_or_word)(np.zeros(1, np.uint64), np.zeros(1, np.uint64), np.zeros(1, np.int8))
+        except Exception:  # noqa: BLE001 - the run's own first call raises it again, where it is reported
+            pass
+
+    _loading = threading.Thread(target=load, name="audit-numba", daemon=True)
+    _loading.start()
 
 
 def _compiled(loop):
@@ -87,7 +105,7 @@ def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
 
 def _place_cells(values, validity, offset: int, first: int, blank: int, out: np.ndarray) -> None:
     """out[i] = first + values[i], or ``blank`` where the cell is missing (validity bit 0)."""
-    if _compile_now(len(values)):
+    if compile_now(len(values)):
         _compiled(_place)(values, validity, offset, first, blank, out)
     elif not len(validity):
         np.add(values, first, out=out, casting="unsafe")
@@ -161,7 +179,7 @@ def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:
         column = np.ascontiguousarray(table[:, w])
         if not column.any():
             continue
-        if _compile_now(len(codes)):
+        if compile_now(len(codes)):
             _compiled(_or_word)(acc[w], column, codes)
         else:  # -1 (missing) takes the last row, as numpy's negative indices do
             acc[w] |= column[codes]
@@ -172,6 +190,36 @@ def _or_word(acc, table, codes):
     for i in range(codes.shape[0]):
         c = codes[i]
         acc[i] |= table[c if c >= 0 else last]
+
+
+def bit_set(words: np.ndarray, bit: int) -> np.ndarray:
+    """bool (n,): whether ``bit`` (0-63) is set in each of the uint64 ``words``."""
+    if compile_now(len(words)):
+        out = np.empty(len(words), dtype=bool)
+        _compiled(_bit_set)(words, np.uint64(bit), out)
+        return out
+    return (words & (np.uint64(1) << np.uint64(bit))) != 0
+
+
+def _bit_set(words, bit, out):
+    for i in range(words.shape[0]):
+        out[i] = (words[i] >> bit) & np.uint64(1)
+
+
+def place_rows(remap: np.ndarray, codes: np.ndarray, out: np.ndarray, lengths: np.ndarray, position: int) -> None:
+    """``out[i] = remap[codes[i]]`` (code -1: the last entry), and ``lengths[i] = position + 1`` where that
+    is a code (not -1): one position of an episodes' code matrix, compiled (large chunks only)."""
+    _compiled(_place_rows)(remap, codes, out, lengths, position)
+
+
+def _place_rows(remap, codes, out, lengths, position):
+    last = remap.shape[0] - 1
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        row = remap[c if c >= 0 else last]
+        out[i] = row
+        if row >= 0:
+            lengths[i] = position + 1
 
 
 # -- episode ids ---------------------------------------------------------------

@@ -146,3 +146,26 @@ def test_a_chunk_without_procedure_columns(compiled_shipped):
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("proc_")])
     found = evaluate(frame, compiled_shipped)
     assert list(found["episode_id"]) == ["1"] and list(found["rule_id"]) == ["NAT-ICD-03"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_walks_find_what_numpy_finds(compiled_shipped, monkeypatch, seed):
+    """Code tests and block tests walked episode by episode in compiled code (large chunks) give the same
+    findings as the numpy path position by position (small chunks)."""
+    import audit.kernels
+
+    rng = np.random.default_rng(seed)
+    pool_p = ["J124", "Y539", "J128", "Y123", "Y534", "Z942", "Z941", "Z293", "H229", "-", "", "", "J127",
+              "X721", "bad", "K401", "C011", "Y137", "J032", "Z475", "S061", "Y08", "T"]
+    pool_d = ["C787", "C187", "C229", "C220", "C792", "I10X", "C7.87", "", "", "U071", "U075", "R651", "A419",
+              "B952", "A41", "O432", "O720", "M0099", "G01*"]
+    rows = [{"id": str(i), "procedures": list(rng.choice(pool_p, rng.integers(0, 12))),
+             "diagnoses": list(rng.choice(pool_d, rng.integers(0, 8)))} for i in range(1500)]
+    frame = episodes_frame(rows)
+    monkeypatch.setattr(audit.kernels, "COMPILED_FROM", 1 << 40)  # numpy everywhere
+    numpy_findings = evaluate(frame, compiled_shipped)
+    monkeypatch.setattr(audit.kernels, "COMPILED_FROM", 0)  # compiled wherever there is a compiled loop
+    monkeypatch.setattr(audit.kernels, "CELLS_BEFORE_COMPILING", 0)
+    compiled_findings = evaluate(frame, compiled_shipped)
+    pd.testing.assert_frame_equal(compiled_findings, numpy_findings)
+    assert numpy_findings["rule_id"].str.startswith("NAT-OPCS").sum() > 100

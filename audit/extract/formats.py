@@ -31,12 +31,13 @@ import pyarrow.parquet as pq
 
 from audit.errors import InputFileError, UserError
 from audit.extract.readahead import read_ahead
-from audit.kernels import TextInterner, compiling_pays, joined_dictionary
+from audit.kernels import TextInterner, compiling_pays, joined_dictionary, load_in_background
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
 _SCAN_BLOCK = 8 << 20
 _LINE_WINDOW = 1 << 18  # see _longest_between
+_LARGE_TEXT = 256 << 20  # bytes: some two million rows of a HES-wide extract, where compiled loops pay back
 _MIN_BLOCK = 4 << 20  # a CSV read block: rows up to this long need no special care
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
 _SPLIT_BLOCK = 16 << 20  # text parsed by one thread at a time (quote-free files, see CsvSource.splittable)
@@ -236,6 +237,8 @@ class CsvSource(Source):
         if compression is None and magic.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
         source = cls(path, [], compression=compression)
+        if path.stat().st_size >= _LARGE_TEXT:
+            load_in_background()  # numba loads while the first pass below reads the file
         with source._stream() as stream:
             try:
                 scan = _scan(stream, check_utf8=encoding is None)
@@ -538,7 +541,10 @@ class ParquetSource(Source):
             names = schema.names
         except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: damaged names (UTF-8)
             raise InputFileError(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-        return cls(path, [str(n) for n in names], rows=file.metadata.num_rows, schema=schema)
+        rows = file.metadata.num_rows
+        if compiling_pays(rows * len(names)):
+            load_in_background()  # a large file: numba loads while the first row groups are decoded
+        return cls(path, [str(n) for n in names], rows=rows, schema=schema)
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1

@@ -116,7 +116,8 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     lines = ["", "EPIKEY,DIAG_01,DIAG_02,CODER"]
     for i in range(1, 400):
         lines.append({7: f"{i},C787", 50: "", 51: "", 99: f"{i},C787,,x,y", 150: f"{i},1999-99,C187,Renée",
-                      201: f"{i}", 300: f"{i},C787,C187,Zoë"}.get(i, f"{i},C787,C187,"))
+                      201: f"{i}", 300: f"{i},C787,C187,Zoë", 350: f"{i},C787,C187,{'long ' * 60}"}.get(
+            i, f"{i},C787,C187,"))  # line 352 is longer than a block
     data = (newline.join(lines)).encode(encoding)  # no newline at the end
     path = tmp_path / "e.csv"
     path.write_bytes(gzip.compress(data) if compress else data)

@@ -124,7 +124,7 @@ def dictionary_indices(indices: pa.Array) -> np.ndarray:
     return out
 
 
-_JOINED_PIECES = 3  # more pieces than this (a CSV chunk's 4 MB blocks) share one unified dictionary
+_JOINED_PIECES = 3  # more pieces than this (a CSV chunk's 1 MB blocks) share one unified dictionary
 
 
 def joined_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
@@ -338,7 +338,7 @@ _PACKED = 7  # bytes: a value this long or shorter is its own 64-bit key (with i
 class TextInterner:
     """Text columns as Arrow dictionaries of their own values, through one run-wide table of values.
 
-    pyarrow's CSV parser builds a dictionary for each 4 MB block, which a chunk then has to
+    pyarrow's CSV parser builds a dictionary for each 1 MB block, which a chunk then has to
     unify. Reading code columns as plain text and interning each cell here in one compiled
     pass costs less (benchmarks/RESULTS.md). A value of up to 7 bytes is its own key (its bytes
     and length in one 64-bit word), so equal keys are equal values; longer values, rare in code

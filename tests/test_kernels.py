@@ -36,6 +36,14 @@ def test_dictionary_indices_fill_missing_cells(path, cells, start, index_type):
     assert list(got) == list(expected)
 
 
+@pytest.mark.parametrize("start", [0, 3, 8, 17])
+def test_dictionary_indices_over_runs_of_present_and_missing_cells(path, start):
+    """Whole validity bytes present or missing (eight cells at a time), mixed bytes, and a ragged end."""
+    cells = [1] * 40 + [None] * 40 + [2, None, 3, None] * 10 + [4] * 7
+    arr = pa.array(cells, pa.int32()).slice(start)
+    assert list(dictionary_indices(arr)) == [-1 if c is None else c for c in cells[start:]]
+
+
 def test_dictionary_indices_without_missing_cells_is_a_view():
     arr = pa.array([2, 0, 1], pa.int16())
     assert list(dictionary_indices(arr)) == [2, 0, 1]

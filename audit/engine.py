@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
-from audit.kernels import bit_set, compile_now, or_cell_bits
+from audit.kernels import bit_set, compiled_loaded, or_cell_bits
 from audit.patterns import Pattern
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
@@ -274,7 +274,7 @@ class _Chunk:
     def _walked(self, m: CodeMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The chunk's codes by position for a compiled walk over ``rows``, or None: numpy then does it
         position by position. Worth it for many episodes, or once the matrix is built anyway."""
-        if not compile_now(rows.size * len(m.columns)):
+        if not compiled_loaded(rows.size * len(m.columns)):
             return None
         if not m.has_by_position and rows.size * 8 < self.n:
             return None

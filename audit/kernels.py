@@ -37,11 +37,17 @@ def compile_now(cells: int) -> bool:
     """Whether work over ``cells`` cells takes the compiled loop (see the module's docstring)."""
     global _numpy_cells
     if _JITTED:
-        return cells >= COMPILED_FROM >> 5
+        return compiled_loaded(cells)
     if cells < COMPILED_FROM:
         return False
     _numpy_cells += cells  # a race between threads only moves the switch by a chunk
     return _numpy_cells >= CELLS_BEFORE_COMPILING
+
+
+def compiled_loaded(cells: int) -> bool:
+    """Whether work over ``cells`` cells takes a compiled loop that does not count towards loading numba:
+    only once it is loaded (light work, or work numpy does as well in a small run)."""
+    return bool(_JITTED) and cells >= COMPILED_FROM >> 5
 
 
 def compiling_pays(cells: int) -> bool:
@@ -49,20 +55,25 @@ def compiling_pays(cells: int) -> bool:
     return bool(_JITTED) or cells >= CELLS_BEFORE_COMPILING
 
 
+def load() -> None:
+    """Import numba and load a compiled loop now (compiling it the first time on a machine)."""
+    _compiled(_or_word)(np.zeros(1, np.uint64), np.zeros(1, np.uint64), np.zeros(1, np.int8))
+
+
 def load_in_background() -> None:
-    """Import numba and load a compiled loop in a background thread, for a run that will use them: the
-    half second that takes then overlaps the reader's first pass over the file."""
+    """``load`` in a background thread, for a run that will use compiled loops: the half second it
+    takes then overlaps the reader's first pass over the file."""
     global _loading
     if _JITTED or _loading is not None:
         return
 
-    def load() -> None:
+    def load_quietly() -> None:
         try:
-            _compiled(_or_word)(np.zeros(1, np.uint64), np.zeros(1, np.uint64), np.zeros(1, np.int8))
+            load()
         except Exception:  # noqa: BLE001 - the run's own first call raises it again, where it is reported
             pass
 
-    _loading = threading.Thread(target=load, name="audit-numba", daemon=True)
+    _loading = threading.Thread(target=load_quietly, name="audit-numba", daemon=True)
     _loading.start()
 
 
@@ -214,7 +225,7 @@ def _or_word(acc, table, codes):
 
 def bit_set(words: np.ndarray, bit: int) -> np.ndarray:
     """bool (n,): whether ``bit`` (0-63) is set in each of the uint64 ``words``."""
-    if compile_now(len(words)):
+    if compiled_loaded(len(words)):
         out = np.empty(len(words), dtype=bool)
         _compiled(_bit_set)(words, np.uint64(bit), out)
         return out

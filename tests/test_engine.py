@@ -152,6 +152,7 @@ def test_a_chunk_without_procedure_columns(compiled_shipped):
 def test_compiled_walks_find_what_numpy_finds(compiled_shipped, monkeypatch, seed):
     """Code tests and block tests walked episode by episode in compiled code (large chunks) give the same
     findings as the numpy path position by position (small chunks)."""
+    import audit.engine
     import audit.kernels
 
     rng = np.random.default_rng(seed)
@@ -165,7 +166,12 @@ def test_compiled_walks_find_what_numpy_finds(compiled_shipped, monkeypatch, see
     monkeypatch.setattr(audit.kernels, "COMPILED_FROM", 1 << 40)  # numpy everywhere
     numpy_findings = evaluate(frame, compiled_shipped)
     monkeypatch.setattr(audit.kernels, "COMPILED_FROM", 0)  # compiled wherever there is a compiled loop
-    monkeypatch.setattr(audit.kernels, "CELLS_BEFORE_COMPILING", 0)
+    audit.kernels.load()
+    walks = []
+    for name in ("code_test_walk", "block_walk"):
+        walk = getattr(audit.engine, name)
+        monkeypatch.setattr(audit.engine, name, lambda *a, _walk=walk, _name=name: walks.append(_name) or _walk(*a))
     compiled_findings = evaluate(frame, compiled_shipped)
+    assert {"code_test_walk", "block_walk"} <= set(walks)
     pd.testing.assert_frame_equal(compiled_findings, numpy_findings)
     assert numpy_findings["rule_id"].str.startswith("NAT-OPCS").sum() > 100

@@ -328,15 +328,11 @@ class HashIndex:
             self.keys, self.lines = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.uint32)
             present = keys != 0
             _compiled(_insert)(keys[present], old_lines[present], self.keys, self.lines,
-                               np.empty(self.used, np.uint32), self._shift())
+                               np.empty(self.used, np.uint32), _shift(slots))
         out = np.empty(len(hashes), dtype=np.uint32)
         self.used += _compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out,
-                                        self._shift())
+                                        _shift(len(self.keys)))
         return out.astype(np.int64)
-
-    def _shift(self) -> np.uint64:
-        """A hash's slot is its top log2(slots) bits: the hash shifted right by this."""
-        return np.uint64(64 - (len(self.keys).bit_length() - 1))
 
 
 def _insert(hashes, lines, keys, key_lines, out, shift):
@@ -478,7 +474,7 @@ class TextInterner:
 
 
 def _shift(slots: int) -> np.uint64:
-    """A key's slot is the top log2(slots) bits of its product: the product shifted right by this."""
+    """A hash's (or a key's product's) slot is its top log2(slots) bits: it shifted right by this."""
     return np.uint64(64 - (slots.bit_length() - 1))
 
 

@@ -136,3 +136,19 @@ def one_pass(defective_path, shipped_rules):
 @given(chunk=st.integers(min_value=2, max_value=60))
 def test_any_chunk_size(chunk, defective_path, one_pass, shipped_rules):
     _same(run_audit(defective_path, shipped_rules, chunk_rows=chunk), one_pass)
+
+
+@pytest.mark.parametrize("layout", ["wide", "long", "long-ungrouped"])
+def test_code_columns_interned_give_the_same_findings(frame, shipped_rules, tmp_path, monkeypatch, layout):
+    """A large CSV's one-code-a-cell columns are read as text and interned (audit.kernels.TextInterner):
+    the same audit, in small chunks too, as with pyarrow's dictionaries."""
+    import audit.kernels
+
+    table = {"wide": frame, "long": syn.long_table(frame), "long-ungrouped": syn.long_table(frame, order="kind")}
+    path = syn.write_csv(table[layout], tmp_path / "e.csv")
+    plain = run_audit(path, shipped_rules)
+    monkeypatch.setattr(audit.kernels, "CELLS_BEFORE_COMPILING", 0)  # as if the file were large
+    for chunk in (None, 7):
+        interned = run_audit(path, shipped_rules, **({"chunk_rows": chunk} if chunk else {}))
+        _same(interned, plain)
+    assert len(plain.findings) > 10

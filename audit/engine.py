@@ -32,8 +32,18 @@ from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_ag
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
 from audit.sequence import (
-    ANCHOR, BLOCK_MAIN, BLOCK_PATTERN_BITS, BLOCK_QUALIFIER, BLOCK_SELECTS, MAIN, NONEMPTY, PASSES, TARGET,
-    block_walk, code_test_walk, relation_columns,
+    ANCHOR,
+    BLOCK_MAIN,
+    BLOCK_PATTERN_BITS,
+    BLOCK_QUALIFIER,
+    BLOCK_SELECTS,
+    MAIN,
+    NONEMPTY,
+    PASSES,
+    TARGET,
+    block_walk,
+    code_test_walk,
+    relation_columns,
 )
 
 FINDING_COLUMNS = ["episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "codes"]
@@ -289,8 +299,8 @@ class _Chunk:
             return out
         procedures = self.codes[Kind.PROCEDURE]
         if (walked := self._walked(procedures, rows)) is not None:
-            out[rows] = block_walk(*walked, rows, self._block_flags(cond, procedures.values), *self._block_masks(cond),
-                                   cond.every)
+            flags = self._block_flags(cond, procedures.values)
+            out[rows] = block_walk(*walked, rows, flags, *self._block_masks(cond), cond.every)
             return out
         m = procedures.rows(rows)  # the cells of these episodes, built once
         blocks = Blocks.of(m)
@@ -309,7 +319,7 @@ class _Chunk:
         return out
 
     def _block_flags(self, cond: c.InBlock, values) -> np.ndarray:
-        """uint64 per distinct value: what a block walk needs to know of it (``audit.sequence.block_walk``)."""
+        """uint64 per distinct value: what a block walk needs to know of it (``sequence.block_walk``)."""
         flags = np.where(values.main, BLOCK_MAIN, np.uint64(0)) | np.where(values.qualifier, BLOCK_QUALIFIER,
                                                                             np.uint64(0))
         selects = values.main.copy()
@@ -395,7 +405,8 @@ class _Chunk:
         return out
 
     @staticmethod
-    def _decided(m: CodeMatrix, flags: np.ndarray, allowed: range, rel, every: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _decided(m: CodeMatrix, flags: np.ndarray, allowed: range, rel,
+                 every: bool) -> tuple[np.ndarray, np.ndarray]:
         """(decided, some anchor) per episode of ``m``, position by position in numpy (``code_test_walk``
         does the same episode by episode)."""
         positions, cells = [], []

@@ -70,7 +70,7 @@ def load_in_background() -> None:
     def load_quietly() -> None:
         try:
             load()
-        except Exception:  # noqa: BLE001 - the run's own first call raises it again, where it is reported
+        except Exception:  # noqa: BLE001, S110 - the run's first call raises it again, where it is reported
             pass
 
     _loading = threading.Thread(target=load_quietly, name="audit-numba", daemon=True)
@@ -237,7 +237,8 @@ def _bit_set(words, bit, out):
         out[i] = (words[i] >> bit) & np.uint64(1)
 
 
-def place_rows(remap: np.ndarray, codes: np.ndarray, out: np.ndarray, lengths: np.ndarray, position: int) -> None:
+def place_rows(remap: np.ndarray, codes: np.ndarray, out: np.ndarray, lengths: np.ndarray,
+               position: int) -> None:
     """``out[i] = remap[codes[i]]`` (code -1: the last entry), and ``lengths[i] = position + 1`` where that
     is a code (not -1): one position of an episodes' code matrix, compiled (large chunks only)."""
     _compiled(_place_rows)(remap, codes, out, lengths, position)
@@ -430,7 +431,8 @@ class TextInterner:
             self._local[order[:n_local]] = -1
 
     def _encode_long(self, column: pa.ChunkedArray, out: np.ndarray, order: np.ndarray, n_local: int):
-        """Values over 7 bytes (marked -1 by the compiled pass): interned by their text, per distinct value."""
+        """Values over 7 bytes (marked -1 by the compiled pass): interned by their text, a distinct value
+        at a time."""
         cells = np.flatnonzero(out == -1)
         encoded = column.take(pa.array(cells)).combine_chunks().dictionary_encode()
         ids = np.empty(len(encoded.dictionary), dtype=np.int32)

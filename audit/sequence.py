@@ -72,7 +72,8 @@ def relation_columns(cells: list[np.ndarray], relation: str, within_block: bool 
 # -- the same walks episode by episode, in compiled code (large chunks) --------------------------
 ANCHOR = np.uint8(8)  # a code test's cell: the code the test is about ...
 PASSES = np.uint8(16)  # ... and it passes the test's character checks
-_RELATIONS = {None: 0, "preceded_by": 1, "directly_preceded_by": 2, "followed_by": 3, "directly_followed_by": 4}
+_RELATIONS = {None: 0, "preceded_by": 1, "directly_preceded_by": 2, "followed_by": 3,
+              "directly_followed_by": 4}
 # Block-walk flags (uint64 per value): a main code, a qualifier (valid Y/Z), a main code the block test
 # selects; then one bit per 'contains' pattern and one per 'must_contain' pattern.
 BLOCK_MAIN, BLOCK_QUALIFIER, BLOCK_SELECTS = np.uint64(1), np.uint64(2), np.uint64(4)
@@ -92,12 +93,13 @@ def code_test_walk(index: np.ndarray, lengths: np.ndarray, rows: np.ndarray, fla
     from audit.kernels import _compiled
 
     decided, some_anchor = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
-    _compiled(_walk_code_test)(index, lengths, rows, flags, allowed, _RELATIONS[relation], within_block, every,
-                               decided, some_anchor)
+    _compiled(_walk_code_test)(index, lengths, rows, flags, allowed, _RELATIONS[relation], within_block,
+                               every, decided, some_anchor)
     return decided, some_anchor
 
 
-def _walk_code_test(index, lengths, rows, flags, allowed, relation, within_block, every, decided, some_anchor):
+def _walk_code_test(index, lengths, rows, flags, allowed, relation, within_block, every, decided,
+                    some_anchor):
     k = index.shape[0]
     cell = np.zeros(k, dtype=np.uint8)
     related = np.zeros(k, dtype=np.bool_)

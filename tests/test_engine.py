@@ -170,7 +170,8 @@ def test_compiled_walks_find_what_numpy_finds(compiled_shipped, monkeypatch, see
     walks = []
     for name in ("code_test_walk", "block_walk"):
         walk = getattr(audit.engine, name)
-        monkeypatch.setattr(audit.engine, name, lambda *a, _walk=walk, _name=name: walks.append(_name) or _walk(*a))
+        monkeypatch.setattr(audit.engine, name,
+                            lambda *a, _walk=walk, _name=name: walks.append(_name) or _walk(*a))
     compiled_findings = evaluate(frame, compiled_shipped)
     assert {"code_test_walk", "block_walk"} <= set(walks)
     pd.testing.assert_frame_equal(compiled_findings, numpy_findings)

@@ -8,7 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audit.kernels
-from audit.kernels import HashIndex, TextInterner, dictionary_indices, joined_dictionary, or_cell_bits, text_hashes
+from audit.kernels import (
+    HashIndex,
+    TextInterner,
+    dictionary_indices,
+    joined_dictionary,
+    or_cell_bits,
+    text_hashes,
+)
 
 
 @pytest.fixture(params=["compiled", "numpy"])
@@ -130,4 +137,5 @@ def test_text_interner_widens_indices_past_16_bits_and_fills_missing_cells():
     encoded = interner.encode(pa.chunked_array([pa.array(many[:50_000]), pa.array(many[50_000:])]))
     assert encoded.indices.type == pa.int32() and encoded.dictionary_decode().to_pylist() == many
     again = interner.encode(pa.chunked_array([pa.array(["00007", None, "long value 3"])]))
-    assert again.indices.type == pa.int16() and again.dictionary_decode().to_pylist() == ["00007", "", "long value 3"]
+    assert again.indices.type == pa.int16()
+    assert again.dictionary_decode().to_pylist() == ["00007", "", "long value 3"]

@@ -67,7 +67,7 @@ class Source(ABC):
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
     rows: int | None = None  # rows in the file (at most), when known up front: Parquet's count, CSV's lines
-    _interner: TextInterner | None = field(default=None, repr=False)  # code columns read as text: _text_interner
+    _interner: TextInterner | None = field(default=None, repr=False)  # codes read as text: _text_interner
 
     def chunks(
         self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str,

@@ -144,7 +144,8 @@ def test_code_columns_interned_give_the_same_findings(frame, shipped_rules, tmp_
     the same audit, in small chunks too, as with pyarrow's dictionaries."""
     import audit.kernels
 
-    table = {"wide": frame, "long": syn.long_table(frame), "long-ungrouped": syn.long_table(frame, order="kind")}
+    table = {"wide": frame, "long": syn.long_table(frame),
+             "long-ungrouped": syn.long_table(frame, order="kind")}
     path = syn.write_csv(table[layout], tmp_path / "e.csv")
     plain = run_audit(path, shipped_rules)
     monkeypatch.setattr(audit.kernels, "CELLS_BEFORE_COMPILING", 0)  # as if the file were large

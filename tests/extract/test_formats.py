@@ -121,7 +121,7 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     data = (newline.join(lines)).encode(encoding)  # no newline at the end
     path = tmp_path / "e.csv"
     path.write_bytes(gzip.compress(data) if compress else data)
-    import audit.extract.formats as formats
+    from audit.extract import formats
 
     assert open_source(path).splittable
     monkeypatch.setattr(formats, "_SPLIT_BLOCK", 100)  # a few lines a block: many blocks
@@ -260,14 +260,15 @@ def test_rechunking_is_exact(tmp_path):
 def test_scan_counts_lines_and_bounds_the_longest(monkeypatch, lengths, end, last_ended):
     """Line feeds are counted (and a last line without one); the longest line (with its line end) is
     measured exactly when it is over two windows long, else bounded by that."""
-    import audit.extract.formats as formats
+    from audit.extract import formats
 
     monkeypatch.setattr(formats, "_SCAN_BLOCK", 32)  # many blocks, lines across their edges
     monkeypatch.setattr(formats, "_LINE_WINDOW", 4)
     lines = [b"x" * n for n in lengths]
     data = end.join(lines) + (end if last_ended else b"")
     scan = formats._scan(pa.BufferReader(data), check_utf8=True)
-    true_longest = max(len(line) + (1 if i < len(lines) - 1 or last_ended else 0) for i, line in enumerate(lines))
+    true_longest = max(len(line) + (1 if i < len(lines) - 1 or last_ended else 0)
+                       for i, line in enumerate(lines))
     assert scan.lines == data.count(b"\n") + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
     assert scan.longest >= true_longest
     assert scan.longest == true_longest or scan.longest <= 2 * 4 + 1

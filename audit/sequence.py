@@ -10,6 +10,11 @@ whatever blanks stand between.
 Within an OPCS-4 block (``within_block``): a block is a main code and the Y/Z
 codes after it up to the next main code ("PYZ" sequencing, ``audit.episodes.Blocks``);
 a cell before any main code is in no block.
+
+For a large chunk (once numba is loaded, ``audit.kernels``) the engine walks each
+episode instead, up to its last code, in compiled code: ``code_test_walk`` and
+``block_walk`` give the same answers as the column-wise path above and
+``audit.episodes.Blocks`` (``tests/test_engine.py`` compares them rule by rule).
 """
 
 from __future__ import annotations

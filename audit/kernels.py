@@ -7,13 +7,16 @@ a plain numpy or Python reading of what it computes.
 
 numba costs a process about half a second the first time a compiled loop runs
 (its import and LLVM), which pays back from about two million episodes. So the cell
-loops take numpy until numba is loaded (by the duplicate-id index of a large
+loops take numpy until numba is loaded (in the background as soon as a file is
+known to be large, ``load_in_background``; or by the duplicate-id index of a large
 extract, ``audit.extract.validate.SeenIds``) or until a run has given them
 ``CELLS_BEFORE_COMPILING`` cells of arrays of at least ``COMPILED_FROM`` cells. Once
 it is loaded, arrays down to a 32nd of that (4096 cells) take it: a call costs a few
 microseconds, numpy's passes over a Parquet row group's 100,000 cells much more. A
 trust's month or a 1M extract never loads numba; a national extract pays it once
-and gains several seconds (benchmarks/RESULTS.md).
+and gains several seconds (benchmarks/RESULTS.md). Light loops (``bit_set``, the
+walks of ``audit.sequence``) run compiled only once it is loaded, and do not count
+towards loading it.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ import pandas as pd
 
 from audit.codes import ASTERISK, DAGGER, InvalidCode, Kind, parse_icd10, parse_opcs4
 from audit.errors import InputFileError
-from audit.extract.dates import text_values
+from audit.extract.dates import per_value, text_values
 
 ICD10_HEADER = ("CODE", "ALT_CODE", "USAGE", "USAGE_UK", "DESCRIPTION", "MODIFIER_4", "MODIFIER_5",
                 "QUALIFIERS", "GENDER_MASK", "MIN_AGE", "MAX_AGE", "TREE_DESCRIPTION")
@@ -315,7 +315,12 @@ MALE, FEMALE = 1, 2
 
 def episode_sex(values: pd.Series) -> np.ndarray:
     """int8 per episode: 1 male, 2 female, 0 anything else (9 not specified, 0 not known, blank)."""
-    text = text_values(values).str.upper()  # stripped, blank for missing; an encoded column's values once
+    cells = per_value(values, _sex, np.int8(0))  # a dictionary-encoded column: each distinct value once
+    return cells if cells is not None else _sex(values)
+
+
+def _sex(values: pd.Series) -> np.ndarray:
+    text = text_values(values).str.upper()  # stripped, blank for missing
     text = text.str.replace(r"\.0$", "", regex=True)  # a number read as a float: "1.0"
     out = np.zeros(len(text), dtype=np.int8)
     out[text.isin(["1", "M"]).to_numpy()] = MALE
@@ -329,6 +334,11 @@ def episode_age(values: pd.Series) -> np.ndarray:
     HES STARTAGE is whole years, except 7001-7007, which code ages under one year (7001 under a day up
     to 7007, 273-365 days): those are 0 years. Other values above 150 (e.g. 999) mean not known.
     """
+    cells = per_value(values, _age, np.nan)  # a dictionary-encoded column: each distinct value once
+    return cells if cells is not None else _age(values)
+
+
+def _age(values: pd.Series) -> np.ndarray:
     age = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce").to_numpy(dtype=float)
     infant = (age >= 7001) & (age <= 7007)
     age = np.where(infant, 0.0, age)

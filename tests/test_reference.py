@@ -118,3 +118,15 @@ def test_episode_sex_and_age():
         1, 2, 0, 0, 0, 0, 1, 2, 1]
     ages = episode_age(pd.Series(["45", "7001", "7007", "999", "", None, "0", "120"]))
     assert ages[:3].tolist() == [45, 0, 0] and np.isnan(ages[3:6]).all() and ages[6:].tolist() == [0, 120]
+
+
+def test_episode_sex_and_age_of_a_dictionary_column_as_of_text():
+    """A reader's Arrow dictionary column: each distinct value worked out once, the same answers."""
+    import pyarrow as pa
+
+    def encoded(values):
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values).dictionary_encode()))
+
+    sexes, ages = ["1", "2", "9", "", None, "M", " f ", "1.0", "2"], ["45", "7001", "999", "", None, " 33 ", "45"]
+    assert episode_sex(encoded(sexes)).tolist() == episode_sex(pd.Series(sexes, dtype=object)).tolist()
+    np.testing.assert_array_equal(episode_age(encoded(ages)), episode_age(pd.Series(ages, dtype=object)))

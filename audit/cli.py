@@ -166,6 +166,11 @@ def main():
     """Audit coded NHS episodes (ICD-10, OPCS-4) against declarative coding rules."""
 
 
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: ./audit.toml or "
+         "./pyproject.toml.")
+
 # How to read the extract: layout, column mapping, encoding, ...; what to do with bad rows; workers, config.
 extract_options = _stacked([
     click.option("--layout", type=click.Choice(LAYOUTS), default=None,
@@ -188,9 +193,7 @@ extract_options = _stacked([
     click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
                  help="Threads that evaluate chunks while the next ones are read (0: evaluate each as it is "
                       "read). Findings are the same either way."),
-    click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-                 help="Settings file (audit.toml, or a pyproject.toml with [tool.audit]); default: "
-                     "./audit.toml or ./pyproject.toml."),
+    config_option,
 ])
 
 
@@ -339,9 +342,10 @@ def rules():
 @rules.command("list")
 @rules_option
 @selection_options
-def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides):
+@config_option
+def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides, config_path: Path | None):
     """List the rules: id, active or not (after select/ignore), severity, guidance, title and when it runs."""
-    settings = _settings(load_settings(), select, ignore, severity_overrides)
+    settings = _settings(load_settings(path=config_path), select, ignore, severity_overrides)
     for st in rule_statuses(load_rules(list(rule_paths) or None), settings):
         rule = st.rule
         severity = f"{st.severity} (set)" if st.severity else "/".join(rule.severities)
@@ -375,11 +379,14 @@ def rules_show(rule_id: str, rule_paths: tuple[Path, ...]):
 @rules.command("test")
 @rules_option
 @reference_option
-def rules_test(rule_paths: tuple[Path, ...], reference: Path | None):
+@config_option
+def rules_test(rule_paths: tuple[Path, ...], reference: Path | None, config_path: Path | None):
     """Run every rule's pass/fail examples; exit 1 if any example does not behave as stated.
 
-    Examples of rules that check codes against the classification run only with --reference."""
-    results = run_all_examples(load_rules(list(rule_paths) or None), _reference(reference, load_settings()))
+    Examples of rules that check codes against the classification run only with --reference (or the
+    reference folder of the settings file)."""
+    settings = load_settings(path=config_path)
+    results = run_all_examples(load_rules(list(rule_paths) or None), _reference(reference, settings))
     bad = [r for r in results if not r.ok]
     skipped = [r for r in results if r.skipped]
     for r in bad:

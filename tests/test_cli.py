@@ -128,3 +128,17 @@ rules:
     result = runner.invoke(main, ["rules", "test", "--rules", str(bad)])
     assert result.exit_code == 1
     assert "expected to pass but failed" in result.output and "expected to fail but passed" in result.output
+
+
+def test_rules_list_and_test_take_a_settings_file(runner, tmp_path):
+    """--config works for 'rules list' (select, ignore, severity) and 'rules test' as it does for 'run'."""
+    config = tmp_path / "audit.toml"
+    config.write_text('select = ["IPG327"]\nseverity = {"IPG327-02" = "warning"}\n', encoding="utf-8")
+    listing = runner.invoke(main, ["rules", "list", "--config", str(config)])
+    assert listing.exit_code == 0
+    rows = {line.split()[0]: line.split()[1:3] for line in listing.output.splitlines() if line.strip()}
+    assert rows["IPG327-01"][0] == "active" and rows["HTG532-01"][0] == "off"
+    assert rows["IPG327-02"] == ["active", "warning"]
+    assert runner.invoke(main, ["rules", "test", "--config", str(config)]).exit_code == 0
+    missing = runner.invoke(main, ["rules", "list", "--config", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 2

@@ -67,7 +67,6 @@ class Source(ABC):
     notes: list[str] = field(default_factory=list)  # said in the run's summary
     blank_rows: int = 0  # rows with nothing in any asked-for column, skipped (not episodes)
     rows: int | None = None  # rows in the file (at most), when known up front: Parquet's count, CSV's lines
-    _interner: TextInterner | None = field(default=None, repr=False)  # codes read as text: _text_interner
 
     def chunks(
         self, columns: list[str], dictionary: list[str], chunk_rows: int, id_column: str,
@@ -76,11 +75,11 @@ class Source(ABC):
         """Rows ``chunk_rows`` at a time; ``dictionary`` columns are dictionary-encoded (codes), the
         ``short`` ones among them (one code a cell) perhaps through a ``TextInterner``."""
         self.blank_rows = 0
-        self._interner = self._text_interner(len(short))
-        interned = set(short) if self._interner is not None else set()
+        interner = self._text_interner(len(short))  # one per read: a run-wide table of the values
+        interned = set(short) if interner is not None else set()
         dictionary = [c for c in dictionary if c not in interned]
         pieces = _rechunk(self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows)
-        for chunk, read in read_ahead((_raw_chunk(*piece, self._interner, interned), len(piece[1]))
+        for chunk, read in read_ahead((_raw_chunk(*piece, interner, interned), len(piece[1]))
                                       for piece in pieces):
             self.blank_rows += read - len(chunk.lines)
             if len(chunk.lines):

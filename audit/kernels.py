@@ -404,16 +404,17 @@ class TextInterner:
         out = np.empty(sum(len(p) for p in pieces), dtype=width)
         order = np.empty(min(len(out), int(np.iinfo(width).max)) + 1, dtype=np.int32)  # local -> value
         n_local, base, longs = 0, 0, 0
+        intern = _compiled(_intern)
+        shift, limit = _shift(len(self._keys)), int(self.MAX_LOAD * len(self._keys))
         try:
             for piece in pieces:
                 data, offsets = arrow_text(piece)
                 start = 0
                 while start < len(piece):
                     before = self.used
-                    start, self.used, n_local, found = _compiled(_intern)(
-                        data, offsets, start, self._keys, self._ids, _shift(len(self._keys)), self.used,
-                        int(self.MAX_LOAD * len(self._keys)), self._local, order, n_local, out[base:],
-                        self._first)
+                    start, self.used, n_local, found = intern(
+                        data, offsets, start, self._keys, self._ids, shift, self.used, limit, self._local, order,
+                        n_local, out[base:], self._first)
                     longs += found
                     if self.used > before:
                         self._add(piece.take(pa.array(self._first[before:self.used])))
@@ -421,6 +422,7 @@ class TextInterner:
                         return None  # more values than the width holds
                     if start < len(piece):
                         self._grow()  # the table was full
+                        shift, limit = _shift(len(self._keys)), int(self.MAX_LOAD * len(self._keys))
                 base += len(piece)
             if longs:
                 with_long = self._encode_long(pa.chunked_array(pieces, pa.string()), out, order, n_local)

@@ -91,10 +91,10 @@ def _stacked(options: list):
 
 selection_options = _stacked([
     click.option("--select", multiple=True, metavar="RULES",
-                     help="Only these rule ids or prefixes (comma-separated or repeated; ALL for every rule)."),
-        click.option("--ignore", multiple=True, metavar="RULES", help="Not these rule ids or prefixes."),
-        click.option("--severity", "severity_overrides", multiple=True, metavar="RULE=SEVERITY",
-                     help="Set the severity of a rule or prefix: IPG406-02=warning (repeatable)."),
+                 help="Only these rule ids or prefixes (comma-separated or repeated; ALL for every rule)."),
+    click.option("--ignore", multiple=True, metavar="RULES", help="Not these rule ids or prefixes."),
+    click.option("--severity", "severity_overrides", multiple=True, metavar="RULE=SEVERITY",
+                 help="Set the severity of a rule or prefix: IPG406-02=warning (repeatable)."),
 ])  # --select / --ignore / --severity: which rules run and how severe; override [tool.audit]
 
 

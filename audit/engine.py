@@ -320,15 +320,14 @@ class _Chunk:
 
     def _block_flags(self, cond: c.InBlock, values) -> np.ndarray:
         """uint64 per distinct value: what a block walk needs to know of it (``sequence.block_walk``)."""
-        flags = np.where(values.main, BLOCK_MAIN, np.uint64(0)) | np.where(values.qualifier, BLOCK_QUALIFIER,
-                                                                            np.uint64(0))
-        selects = values.main.copy()
-        if cond.main is not None:
-            selects &= self.pattern_values(cond.main)
-        flags |= np.where(selects, BLOCK_SELECTS, np.uint64(0))
+        selects = values.main & (self.pattern_values(cond.main) if cond.main is not None else True)
+        flags = np.zeros(len(values.main), dtype=np.uint64)
+        for bit, per_value in [(BLOCK_MAIN, values.main), (BLOCK_QUALIFIER, values.qualifier),
+                               (BLOCK_SELECTS, selects)]:
+            flags[per_value] |= bit
         for bit, p in enumerate((*cond.contains, *cond.must_contain), start=BLOCK_PATTERN_BITS):
-            flags |= np.where(self.pattern_values(p), np.uint64(1) << np.uint64(bit), np.uint64(0))
-        return flags.astype(np.uint64)
+            flags[self.pattern_values(p)] |= np.uint64(1) << np.uint64(bit)
+        return flags
 
     @staticmethod
     def _block_masks(cond: c.InBlock) -> tuple[int, int]:
@@ -458,9 +457,8 @@ class _Chunk:
         if cond.check == "invalid_code":
             return m.any_cell(m.values.valid & facts.invalid)
         if cond.check == "sex_conflict":
-            sex, not_for = self.attribute("sex"), _not_for_sex(m, facts)
-            return (((sex == MALE) & m.any_cell(not_for[MALE]))
-                    | ((sex == FEMALE) & m.any_cell(not_for[FEMALE])))
+            not_for = _not_for_sex(m, facts)
+            return _by_sex(self.attribute("sex"), m.any_cell(not_for[MALE]), m.any_cell(not_for[FEMALE]))
         # age_conflict
         limited = m.values.valid & facts.known & (~np.isnan(facts.min_age) | ~np.isnan(facts.max_age))
         age = self.attribute("age")
@@ -478,9 +476,9 @@ class _Chunk:
         if cond.check == "invalid_code":
             return mr.take(mr.values.valid & facts.invalid, False)
         if cond.check == "sex_conflict":
-            s, not_for = self.attribute("sex")[rows][:, None], _not_for_sex(mr, facts)
-            return (((s == MALE) & mr.take(not_for[MALE], False))
-                    | ((s == FEMALE) & mr.take(not_for[FEMALE], False)))
+            not_for = _not_for_sex(mr, facts)
+            return _by_sex(self.attribute("sex")[rows][:, None], mr.take(not_for[MALE], False),
+                           mr.take(not_for[FEMALE], False))
         return self._age_conflict(mr, self.attribute("age")[rows], facts)
 
     @staticmethod
@@ -570,6 +568,11 @@ def _not_for_sex(m: CodeMatrix, facts: CodeFacts) -> dict[int, np.ndarray]:
     """bool per distinct value, by episode sex: a known code that may not be used for that sex."""
     known = m.values.valid & facts.known
     return {MALE: known & ~facts.male_ok, FEMALE: known & ~facts.female_ok}
+
+
+def _by_sex(sex: np.ndarray, male: np.ndarray, female: np.ndarray) -> np.ndarray:
+    """``male`` where the episode's sex is male, ``female`` where it is female, else False (broadcast)."""
+    return ((sex == MALE) & male) | ((sex == FEMALE) & female)
 
 
 def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:

@@ -60,7 +60,7 @@ def compiling_pays(cells: int) -> bool:
 
 def load() -> None:
     """Import numba and load a compiled loop now (compiling it the first time on a machine)."""
-    _compiled(_or_word)(np.zeros(1, np.uint64), np.zeros(1, np.uint64), np.zeros(1, np.int8))
+    compiled(_or_word)(np.zeros(1, np.uint64), np.zeros(1, np.uint64), np.zeros(1, np.int8))
 
 
 def load_in_background() -> None:
@@ -80,8 +80,9 @@ def load_in_background() -> None:
     _loading.start()
 
 
-def _compiled(loop):
-    """``loop`` compiled by numba, which is imported on the first call."""
+def compiled(loop):
+    """``loop`` compiled by numba, which is imported on the first call (here, or for ``audit.sequence``'s
+    walks)."""
     jitted = _JITTED.get(loop)
     if jitted is None:
         with _JIT_LOCK:
@@ -122,7 +123,7 @@ def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
 def _place_cells(values, validity, offset: int, first: int, blank: int, out: np.ndarray) -> None:
     """out[i] = first + values[i], or ``blank`` where the cell is missing (validity bit 0)."""
     if compile_now(len(values)):
-        _compiled(_place)(values, validity, offset, first, blank, out)
+        compiled(_place)(values, validity, offset, first, blank, out)
     elif not len(validity):
         np.add(values, first, out=out, casting="unsafe")
     else:
@@ -214,7 +215,7 @@ def or_cell_bits(acc: np.ndarray, table: np.ndarray, codes: np.ndarray) -> None:
         if not column.any():
             continue
         if compile_now(len(codes)):
-            _compiled(_or_word)(acc[w], column, codes)
+            compiled(_or_word)(acc[w], column, codes)
         else:  # -1 (missing) takes the last row, as numpy's negative indices do
             acc[w] |= column[codes]
 
@@ -230,7 +231,7 @@ def bit_set(words: np.ndarray, bit: int) -> np.ndarray:
     """bool (n,): whether ``bit`` (0-63) is set in each of the uint64 ``words``."""
     if compiled_loaded(len(words)):
         out = np.empty(len(words), dtype=bool)
-        _compiled(_bit_set)(words, np.uint64(bit), out)
+        compiled(_bit_set)(words, np.uint64(bit), out)
         return out
     return (words & (np.uint64(1) << np.uint64(bit))) != 0
 
@@ -244,7 +245,7 @@ def place_rows(remap: np.ndarray, codes: np.ndarray, out: np.ndarray, lengths: n
                position: int) -> None:
     """``out[i] = remap[codes[i]]`` (code -1: the last entry), and ``lengths[i] = position + 1`` where that
     is a code (not -1): one position of an episodes' code matrix, compiled (large chunks only)."""
-    _compiled(_place_rows)(remap, codes, out, lengths, position)
+    compiled(_place_rows)(remap, codes, out, lengths, position)
 
 
 def _place_rows(remap, codes, out, lengths, position):
@@ -266,7 +267,7 @@ def text_hashes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         arr = values.cast(pa.large_string())
     data, offsets = arrow_text(arr)
     hashes, lengths = np.empty(len(arr), dtype=np.uint64), np.empty(len(arr), dtype=np.int64)
-    _compiled(_hash_texts)(data, offsets, arrow_validity(arr), arr.offset, hashes, lengths)
+    compiled(_hash_texts)(data, offsets, arrow_validity(arr), arr.offset, hashes, lengths)
     return hashes, lengths
 
 
@@ -313,6 +314,11 @@ class HashIndex:
         self.used = 0
 
     @classmethod
+    def holding(cls, hashes: int) -> HashIndex:
+        """An empty index with room for ``hashes`` (at least 65,536 slots) made at once."""
+        return cls(max(1 << 16, cls.slots_for(hashes)))
+
+    @classmethod
     def slots_for(cls, hashes: int) -> int:
         """The slots (a power of two) that hold ``hashes`` without growing."""
         slots = 16
@@ -331,10 +337,10 @@ class HashIndex:
             keys, old_lines = self.keys, self.lines
             self.keys, self.lines = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.uint32)
             present = keys != 0
-            _compiled(_insert)(keys[present], old_lines[present], self.keys, self.lines,
+            compiled(_insert)(keys[present], old_lines[present], self.keys, self.lines,
                                np.empty(self.used, np.uint32), _shift(slots))
         out = np.empty(len(hashes), dtype=np.uint32)
-        self.used += _compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out,
+        self.used += compiled(_insert)(hashes, lines.astype(np.uint32), self.keys, self.lines, out,
                                         _shift(len(self.keys)))
         return out.astype(np.int64)
 
@@ -404,7 +410,7 @@ class TextInterner:
         out = np.empty(sum(len(p) for p in pieces), dtype=width)
         order = np.empty(min(len(out), int(np.iinfo(width).max)) + 1, dtype=np.int32)  # local -> value
         n_local, base, longs = 0, 0, 0
-        intern = _compiled(_intern)
+        intern = compiled(_intern)
         shift, limit = _shift(len(self._keys)), int(self.MAX_LOAD * len(self._keys))
         try:
             for piece in pieces:
@@ -474,7 +480,7 @@ class TextInterner:
         slots = 2 * len(self._keys)
         keys, ids = np.zeros(slots, dtype=np.uint64), np.zeros(slots, dtype=np.int32)
         present = self._keys != 0
-        _compiled(_rehash)(self._keys[present], self._ids[present], keys, ids, _shift(slots))
+        compiled(_rehash)(self._keys[present], self._ids[present], keys, ids, _shift(slots))
         self._keys, self._ids = keys, ids
         self._local = np.concatenate([self._local, np.full(slots - len(self._local), -1, dtype=np.int32)])
         self._first = np.zeros(slots, dtype=np.int64)
@@ -498,7 +504,7 @@ def _intern(data, offsets, start, keys, ids, shift, used, limit, local, order, n
     # For cells start.. of one piece: out[i] = the cell's index in the column's dictionary, giving
     # new values ids (used, used + 1, ...) and each value met for the first time in the column the
     # next local index. Stops early, returning where, when the table is full or the local indices
-    # run out; cells over 7 bytes get -1 and are counted, for the caller.
+    # run out; cells over _PACKED bytes get -1 and are counted, for the caller.
     mask = np.uint64(keys.shape[0] - 1)
     longs = 0
     blank = local[0]
@@ -515,7 +521,7 @@ def _intern(data, offsets, start, keys, ids, shift, used, limit, local, order, n
                 n_local += 1
             out[i] = blank
             continue
-        if length > 7:
+        if length > _PACKED:
             out[i] = -1
             longs += 1
             continue

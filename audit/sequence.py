@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from audit.kernels import compiled
+
 TARGET = np.uint8(1)  # the cell holds a code the relation looks for
 NONEMPTY = np.uint8(2)  # the cell holds a code (well-formed or not)
 MAIN = np.uint8(4)  # an OPCS-4 main code (a valid code that is not Y or Z): it starts a block
@@ -95,10 +97,8 @@ def code_test_walk(index: np.ndarray, lengths: np.ndarray, rows: np.ndarray, fla
     ``PASSES`` and the relation's flags above), ``allowed`` bool per position. An anchor is decided when
     it fails (``every``) or passes (some); it passes when it is at an allowed position, passes its
     checks and, with a relation, stands in it to a target (``relation_columns``)."""
-    from audit.kernels import _compiled
-
     decided, some_anchor = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
-    _compiled(_walk_code_test)(index, lengths, rows, flags, allowed, _RELATIONS[relation], within_block,
+    compiled(_walk_code_test)(index, lengths, rows, flags, allowed, _RELATIONS[relation], within_block,
                                every, decided, some_anchor)
     return decided, some_anchor
 
@@ -164,10 +164,8 @@ def block_walk(index: np.ndarray, lengths: np.ndarray, rows: np.ndarray, flags: 
     bits; ``contains`` / ``must`` are the masks of the bits a selected block needs / must hold. A block
     is a main code and the qualifiers after it up to the next main code; qualifiers before the first
     main code are in no block. Some: a selected block exists; every: each selected block holds ``must``."""
-    from audit.kernels import _compiled
-
     out = np.zeros(len(rows), dtype=bool)
-    _compiled(_walk_blocks)(index, lengths, rows, flags, np.uint64(contains), np.uint64(must), every, out)
+    compiled(_walk_blocks)(index, lengths, rows, flags, np.uint64(contains), np.uint64(must), every, out)
     return out
 
 

@@ -96,12 +96,17 @@ def read_extract(
     yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)))
 
 
+def _chunks(source: Source, plan: Plan, chunk_rows: int) -> Iterator[RawChunk]:
+    """The plan's columns of the source, ``chunk_rows`` rows at a time."""
+    return source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column,
+                         plan.single_code_columns)
+
+
 def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
     """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
     seen = SeenIds(expected=source.rows or 0)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
-    for raw in source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column,
-                      plan.single_code_columns):
+    for raw in _chunks(source, plan, chunk_rows):
         ids = dates.text_values(raw.frame[plan.id_column])
         reasons = _defects_first(raw.defects, checker.problems(raw.frame))
         first = seen.first_lines(ids, raw.lines)
@@ -126,8 +131,7 @@ def _read_long(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     carried into the next. A file whose episodes' rows are not together is read
     whole (a note says so); sort it by episode id to stream it.
     """
-    chunks = source.chunks(plan.read_columns, plan.dictionary_columns, chunk_rows, plan.id_column,
-                      plan.single_code_columns)
+    chunks = _chunks(source, plan, chunk_rows)
     if not _grouped(source, plan, chunk_rows):
         plan.notes.append(
             f"the rows of some episodes in {source.path.name} are not together: the file was read "

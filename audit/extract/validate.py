@@ -302,7 +302,7 @@ class SeenIds:
         self._few_lines = np.empty(0, dtype=np.int64)
         self._few_text: list[np.ndarray] = []  # the ids themselves, hashed again if the table takes over
         if expected > FEW_IDS:
-            self._index = HashIndex(max(1 << 16, HashIndex.slots_for(expected)))
+            self._index = HashIndex.holding(expected)
 
     def first_lines(self, ids, lines: np.ndarray) -> np.ndarray:
         """For each non-blank id, the line it was first seen at (0 for a first sight); then remember them.
@@ -346,7 +346,7 @@ class SeenIds:
 
     def _grow(self) -> None:
         """From the few ids' index to the hash table, every id with its first line (in line order)."""
-        self._index = HashIndex(max(1 << 16, HashIndex.slots_for(max(self._expected, 4 * FEW_IDS))))
+        self._index = HashIndex.holding(max(self._expected, 4 * FEW_IDS))
         if len(self._few_lines):
             text = pa.array(np.concatenate(self._few_text), pa.large_string())
             self._index.first_lines(text_hashes(text)[0], self._few_lines)

@@ -18,7 +18,7 @@ from audit.episodes import ID
 from audit.errors import InputFileError
 from audit.extract import dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
-from audit.extract.formats import RawChunk, Source, open_source
+from audit.extract.formats import RawChunk, Source, joined_defects, open_source
 from audit.extract.layouts import Plan, concatenated_frame, long_frame, long_rows, plan_layout, wide_frame
 from audit.extract.validate import RowChecker, SeenIds, join
 
@@ -108,14 +108,16 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int)
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in _chunks(source, plan, chunk_rows):
         ids = dates.text_values(raw.frame[plan.id_column])
-        reasons = _defects_first(raw.defects, checker.problems(raw.frame))
+        reasons = _defects_first(raw.defects, checker.problems(raw.frame))  # None: no row has one
         first = seen.first_lines(ids, raw.lines)
         dup = first > 0
         if dup.any():
             said = "duplicate episode id (first at line " + pd.Series(first[dup]).astype(str) + ")"
+            if reasons is None:
+                reasons = np.full(len(raw.lines), "", dtype=object)
             reasons[dup] = join(said.to_numpy(dtype=object), reasons[dup])
-        keep = reasons == ""
-        if keep.all():  # the usual chunk: nothing set aside, nothing to copy
+        keep = None if reasons is None else reasons == ""
+        if keep is None or keep.all():  # the usual chunk: nothing set aside, nothing to copy
             episodes, rejected = to_frame(raw.frame, ids, plan), empty_rejects()
         else:
             kept = raw.frame[keep].reset_index(drop=True)
@@ -158,7 +160,8 @@ def _long_batch(raw: RawChunk, ids: pd.Series, plan: Plan, checker: RowChecker) 
     """A long chunk's episodes and rejects; ``ids`` is its id column as ``dates.text_values`` gives it."""
     id_values = ids.to_numpy(dtype=object)
     rows = long_rows(raw.frame, ids, raw.lines, plan)
-    reasons = join(_defects_first(raw.defects, checker.problems(raw.frame)), rows.reasons)
+    checked = _defects_first(raw.defects, checker.problems(raw.frame))
+    reasons = rows.reasons if checked is None else join(checked, rows.reasons)
     lone = id_values == ""  # a row without an episode id is set aside on its own
     defective = (reasons != "") & ~lone
     # An episode with any defective row is set aside whole: auditing it without that code could mislead.
@@ -189,10 +192,12 @@ def _long_batch(raw: RawChunk, ids: pd.Series, plan: Plan, checker: RowChecker) 
     return Batch(episodes, rejected, read)
 
 
-def _defects_first(defects: np.ndarray, reasons: np.ndarray) -> np.ndarray:
-    """Each row's reasons, a format defect (a row the file's format could not read) taking precedence."""
-    defective = defects != ""
-    return np.where(defective, defects, reasons) if defective.any() else reasons
+def _defects_first(defects: np.ndarray | None, reasons: np.ndarray | None) -> np.ndarray | None:
+    """Each row's reasons (None: no row has one), a format defect (a row the file's format could not read)
+    taking precedence."""
+    if defects is None or not (defective := defects != "").any():
+        return reasons
+    return np.where(defective, defects, "" if reasons is None else reasons)
 
 
 def _grouped(source: Source, plan: Plan, chunk_rows: int) -> bool:
@@ -227,7 +232,9 @@ def _trailing_episode(ids: np.ndarray) -> int:
 
 def _slice(raw: RawChunk, start: int, stop: int | None) -> RawChunk:
     return RawChunk(
-        raw.frame.iloc[start:stop].reset_index(drop=True), raw.lines[start:stop], raw.defects[start:stop]
+        raw.frame.iloc[start:stop].reset_index(drop=True),
+        raw.lines[start:stop],
+        None if raw.defects is None else raw.defects[start:stop],
     )
 
 
@@ -236,14 +243,14 @@ def _concat(parts: list[RawChunk | None]) -> RawChunk:
     if len(parts) == 1:
         return parts[0]
     if not parts:
-        return RawChunk(pd.DataFrame(), np.empty(0, dtype=np.int64), np.empty(0, dtype=object))
+        return RawChunk(pd.DataFrame(), np.empty(0, dtype=np.int64), None)
     columns = {
         col: pd.concat([p.frame[col] for p in parts], ignore_index=True) for col in parts[0].frame.columns
     }
     return RawChunk(
         pd.DataFrame(columns),
         np.concatenate([p.lines for p in parts]),
-        np.concatenate([p.defects for p in parts]),
+        joined_defects([p.defects for p in parts], [len(p.lines) for p in parts]),
     )
 
 

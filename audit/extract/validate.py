@@ -87,26 +87,30 @@ def _per_value(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd
 
 
 def _text(s: pd.Series) -> pa.Array | None:
-    """``_values`` as one Arrow large_string array (an Arrow dictionary's values without going to pandas)."""
+    """``_values`` as one Arrow string or large_string array (an Arrow dictionary's values, or Arrow-backed
+    text, without a copy)."""
     if (dictionary := dates.arrow_dictionary(s)) is not None:
-        return dictionary.dictionary.cast(pa.large_string())
-    values = _values(s)
-    if values is None:
+        values = dictionary.dictionary
+    elif (values := _values(s)) is None:
         return None
-    text = pa.array(values, type=pa.large_string())
-    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    else:
+        values = pa.array(values.array) if isinstance(values.dtype, pd.StringDtype) else pa.array(values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.large_string())
+    return values
 
 
-def _all_pass(test: Callable[[pd.Series], pd.Series], texts: list[pa.Array]) -> bool:
+def _all_pass(test: Callable[[pd.Series], pd.Series], text: pa.Array) -> bool:
     """Whether every value passes ``test``; a test in ``_BYTE_TESTS`` first looks at all the bytes at once."""
-    text = texts[0] if len(texts) == 1 else pa.concat_arrays(texts)
     if test in _BYTE_TESTS and not _BYTE_TESTS[test](*_bytes(text)):
         return True
     return bool(test(pd.Series(pd.array(text, dtype="str"))).all())
 
 
 def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A large_string array's UTF-8 bytes, and where each value's bytes start and end (n + 1 offsets)."""
+    """A text array's UTF-8 bytes, and where each value's bytes start and end (n + 1 offsets)."""
     if not len(text):
         return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
     data, offsets = arrow_text(text)
@@ -214,25 +218,26 @@ class RowChecker:
                 strict=False, coerce=False)
         return self._schema
 
-    def problems(self, frame: pd.DataFrame) -> np.ndarray:
-        """Why each row cannot be audited ("" if it can): every failing check, in column then check order."""
-        reasons = np.full(len(frame), "", dtype=object)
+    def problems(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Why each row cannot be audited ("" if it can): every failing check, in column then check order.
+        None when every row can (the usual chunk: no array of blanks made and compared)."""
         if not len(frame):
-            return reasons
+            return None
         # The checks run directly first; pandera then validates only the columns with a failing value and
         # collects every failure. A clean chunk, the usual case, so costs the checks and not pandera's
         # per-check overhead.
         failing = self._failing_columns(frame)
         missing = [c for c in self.columns if c not in frame]
         if not failing and not missing:
-            return reasons
+            return None
         from pandera.errors import SchemaErrors
 
         try:
             self.schema.select_columns(failing + missing).validate(frame, lazy=True, inplace=True)
-            return reasons
+            return None
         except SchemaErrors as exc:
             failures = exc.failure_cases
+        reasons = np.full(len(frame), "", dtype=object)
         failures = failures[failures["index"].notna()]
         for key, rule in self.rules.items():  # a loop over checks, each vectorised over the failing rows
             rows = failures.loc[failures["check"] == key, "index"].to_numpy(dtype=np.int64)
@@ -246,16 +251,13 @@ class RowChecker:
     def _failing_columns(self, frame: pd.DataFrame) -> list[str]:
         """The columns with a value failing a check.
 
-        Each check runs once, on the values of all the columns it applies to together (a code
-        column's distinct values, another column's cells); only when some value fails is each
-        of those columns checked on its own.
+        Each check runs on each column's values (a code column's distinct values, another
+        column's cells) where they are, without a copy; most checks first look at the bytes.
         """
         texts = {c: t for c in self.columns if c in frame and (t := _text(frame[c])) is not None}
         failing: set[str] = set()
         for test, columns in self._tests.items():
-            columns = [c for c in columns if c in texts and c not in failing]
-            if columns and not _all_pass(test, [texts[c] for c in columns]):
-                failing.update(c for c in columns if not _all_pass(test, [texts[c]]))
+            failing.update(c for c in columns if c in texts and c not in failing and not _all_pass(test, texts[c]))
         return [c for c in self.columns if c in failing]
 
 

@@ -64,7 +64,7 @@ def test_big_cells_and_line_breaks():
 
 def test_dates_already_typed_pass():
     f = frame(ID=["1"], END=pd.to_datetime(["2024-01-01"]), DX=["C787"], KIND=["d"], POS=["1"])
-    assert list(checker().problems(f)) == [""]
+    assert checker().problems(f) is None  # every row passes
 
 
 def test_seen_ids_across_chunks():

@@ -404,7 +404,7 @@ class CsvSource(Source):
                 # Rows the handler skipped are numbered by pyarrow; valid rows take the other lines in order.
                 pending = sorted(n for n, _, _ in invalid if n > last)
                 candidates = np.arange(last + 1, last + 1 + k + len(pending), dtype=np.int64)
-                lines = candidates[~np.isin(candidates, pending)][:k]
+                lines = candidates[~np.isin(candidates, pending)][:k] if pending else candidates
                 if k:
                     last = int(lines[-1])
                 here = [r for r in invalid if r[0] <= last] if k else []

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 
 from audit.engine import TITLES
@@ -29,7 +32,91 @@ def write_text(text: str, output: Path | None) -> None:
 
 def write_csv_frame(frame: pd.DataFrame, output: Path | None) -> None:
     """A frame as CSV (no index, newline line ends), formula-looking text neutralised for spreadsheets."""
-    write_text(neutralise_frame(frame).to_csv(index=False, lineterminator="\n"), output)
+    frame = neutralise_frame(frame)
+    parts = csv_parts(frame)
+    if parts is None:  # a column neither text nor whole numbers (the comparison's rates): pandas writes it
+        write_text(frame.to_csv(index=False, lineterminator="\n"), output)
+    else:
+        write_bytes(parts, output)
+
+
+_NEEDS_QUOTES = r'[,"\r\n]'
+_CSV_ROWS = 65_536  # rows built at a time: Arrow's intermediates stay small whatever the number of findings
+
+
+def csv_parts(frame: pd.DataFrame) -> Iterator | None:
+    """Text and whole-number columns as CSV, a header and then a line a row (LF): a value is quoted only
+    when it holds a comma, a quote or a line break, its quotes doubled (pandas' ``to_csv``, also quoting a
+    lone CR), built in Arrow a column at a time: a million findings in a fraction of a second where
+    ``to_csv`` took seconds. The header, then each batch of rows as bytes-like parts, the rows where
+    Arrow built them (no copy); None when some column is of another type."""
+    kinds = []
+    for name in frame.columns:
+        s = frame[name]
+        if pd.api.types.is_integer_dtype(s) and not s.hasnans:
+            kinds.append("int")
+        elif s.dtype != object and pd.api.types.is_string_dtype(s):
+            kinds.append("str")
+        elif s.dtype == object and pd.api.types.infer_dtype(s) in ("string", "empty"):
+            kinds.append("object")
+        else:
+            return None
+    if not kinds:
+        return None
+    return _csv_batches(frame, kinds)
+
+
+def _csv_batches(frame: pd.DataFrame, kinds: list[str]) -> Iterator:
+    lone = len(kinds) == 1
+    names = _csv_cells(pa.array([str(c) for c in frame.columns], pa.string()), lone)
+    yield (",".join(names.to_pylist()) + "\n").encode("utf-8")
+    for start in range(0, len(frame), _CSV_ROWS):
+        part = frame.iloc[start:start + _CSV_ROWS]
+        columns = []
+        for (_, s), kind in zip(part.items(), kinds):
+            if kind == "int":
+                arr = pa.array(s.to_numpy()).cast(pa.string())
+            else:
+                arr = pa.array(s.array if kind == "str" else s.to_numpy(dtype=object), pa.string(), from_pandas=True)
+            columns.append(_csv_cells(pc.fill_null(arr, ""), lone))
+        rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "", "\n")  # row + LF
+        yield _text_bytes(rows)
+
+
+def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:
+    """Each value as a CSV field; with ``lone`` (a one-column file) an empty value is written "" (as the
+    csv module does), so that its line is not blank."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if lone:
+        needs = pc.or_(pc.match_substring_regex(values, _NEEDS_QUOTES), pc.equal(pc.binary_length(values), 0))
+    elif not _has_quote_bytes(values):  # the usual column (ids, codes, dates): nothing to quote, no regex
+        return values
+    else:
+        needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, values)
+
+
+def _has_quote_bytes(values: pa.Array) -> bool:
+    """Whether some value holds a byte of ``_NEEDS_QUOTES`` (in UTF-8 these bytes are never part of another
+    character): a look at the data buffer at once."""
+    data = values.buffers()[2]
+    if data is None:
+        return False
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + values.offset + 1)
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[values.offset]:offsets[-1]]
+    return bool(np.isin(raw, _QUOTE_BYTES).any())
+
+
+_QUOTE_BYTES = np.frombuffer(b',"\r\n', dtype=np.uint8)
+
+
+def _text_bytes(text: pa.Array) -> pa.Buffer | bytes:
+    """A string array's values end to end: its data buffer between the first and last offsets, not copied."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=len(text) + text.offset + 1)[text.offset:]
+    data = text.buffers()[2]
+    return b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def write_console(render: Callable[[Console], None], output: Path | None) -> None:
@@ -41,11 +128,16 @@ def write_console(render: Callable[[Console], None], output: Path | None) -> Non
         render(Console(file=f, width=140, no_color=True, highlight=False))
 
 
-def write_bytes(data: bytes, output: Path | None) -> None:
-    """Binary data (Parquet, XLSX) to ``output``; to standard output only when it is not a terminal."""
+def write_bytes(data, output: Path | None) -> None:
+    """Binary data (Parquet, XLSX; or bytes-like parts, written in turn) to ``output``, or to standard
+    output."""
+    parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     if output is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        for part in parts:
+            sys.stdout.buffer.write(part)
         sys.stdout.buffer.flush()
     else:
-        Path(output).write_bytes(data)
+        with open(output, "wb") as f:
+            for part in parts:
+                f.write(part)

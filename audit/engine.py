@@ -510,11 +510,11 @@ class _Chunk:
             out[kind] = involved
         return out
 
-    def found(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pd.Series:
+    def found(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pa.Array:
         """The codes of each flagged episode the rule is about, in order: diagnoses, then procedures."""
         return self._show(involved, cells, {kind: self.codes[kind].values.display for kind in Kind}, " ")
 
-    def found_titles(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pd.Series:
+    def found_titles(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pa.Array:
         """The same codes, each with its title from the reference tables ("; " between codes)."""
         return self._show(involved, cells, {kind: self._titled(kind) for kind in Kind}, "; ")
 
@@ -535,24 +535,44 @@ class _Chunk:
 
     @staticmethod
     def _show(involved: dict[Kind, np.ndarray], cells: dict[Kind, CodeMatrix], shown: dict[Kind, np.ndarray],
-              sep: str) -> pd.Series:
-        """Join the shown form of the involved cells of each flagged episode, in position order."""
-        pieces, owners, order = [], [], []
-        n = cells[Kind.DIAGNOSIS].n_episodes
-        for kind_order, kind in enumerate(Kind):
-            r, col = np.nonzero(involved[kind])
-            pieces.append(shown[kind][cells[kind].index[r, col]])
-            owners.append(r)
-            order.append(kind_order * 10_000 + col)
-        text, owner, position = np.concatenate(pieces), np.concatenate(owners), np.concatenate(order)
-        keep = text != ""
-        sort = np.lexsort((position[keep], owner[keep]))
-        # One list of pieces per flagged episode, joined in C++: no Python call per finding.
-        offsets = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=n))])
-        lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(text[keep][sort], pa.string()))
-        return pd.Series(pc.binary_join(lists, sep).to_numpy(zero_copy_only=False), dtype=object)
+              sep: str) -> pa.Array:
+        """Join the shown form of the involved cells of each flagged episode, in position order (Arrow text).
 
-    def episode_codes(self, rows: np.ndarray) -> pd.Series:
+        Each distinct value shown is made Arrow text once; the cells are placed in order with integer
+        arithmetic (no sort) and each episode's list is joined in C++: nothing per finding in Python."""
+        table = np.concatenate([shown[kind] for kind in Kind])  # diagnoses' values, then procedures'
+        n = cells[Kind.DIAGNOSIS].n_episodes
+        owners, values, base = [], [], 0
+        for kind in Kind:
+            # Row-major: each kind's cells come by episode, then position.
+            r, col = np.nonzero(involved[kind])
+            rows = cells[kind].index[r, col]
+            values.append(np.where(rows < 0, rows + len(shown[kind]), rows) + base)  # -1 (EMPTY): the last value
+            owners.append(r)
+            base += len(shown[kind])
+        used = np.zeros(len(table), dtype=bool)
+        for v in values:
+            used[v] = True
+        distinct = np.flatnonzero(used)
+        text = table[distinct]
+        place, nonblank = np.cumsum(used, dtype=np.int64) - 1, text != ""  # a value's place among the distinct
+        local = [place[v] for v in values]
+        keep = [nonblank[v] for v in local]
+        owners, local = [o[k] for o, k in zip(owners, keep)], [v[k] for v, k in zip(local, keep)]
+        counts = [np.bincount(o, minlength=n) for o in owners]
+        offsets = np.concatenate([[0], np.cumsum(sum(counts))])
+        # Each episode's diagnoses, then its procedures: a cell's slot is where its episode's list starts,
+        # after the episode's cells of the kinds before, plus its rank among its episode's cells of its kind.
+        ordered = np.empty(int(offsets[-1]), dtype=np.int64)
+        before = np.zeros(n, dtype=np.int64)
+        for o, v, count in zip(owners, local, counts):
+            first = np.concatenate([[0], np.cumsum(count)])[:-1]
+            ordered[offsets[:-1][o] + before[o] + np.arange(len(o)) - first[o]] = v
+            before += count
+        pieces = pa.array(text, pa.string()).take(pa.array(ordered))
+        return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pieces), sep)
+
+    def episode_codes(self, rows: np.ndarray) -> pa.Array:
         """All codes of each of these episodes in order, as displayed: "diagnoses | procedures"."""
         shown = {kind: self.codes[kind].values.display for kind in Kind}
         cells = self.flagged(rows)
@@ -561,7 +581,7 @@ class _Chunk:
             only = {k: (cells[k].index != EMPTY) if k is kind else
                     np.zeros((len(rows), len(cells[k].columns)), dtype=bool) for k in Kind}
             groups.append(self._show(only, cells, shown, " "))
-        return (groups[0] + " | " + groups[1]).str.strip()
+        return pc.utf8_trim_whitespace(pc.binary_join_element_wise(groups[0], groups[1], " | "))
 
 
 def _not_for_sex(m: CodeMatrix, facts: CodeFacts) -> dict[int, np.ndarray]:
@@ -585,16 +605,20 @@ def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:
     return inside if test.allowed else ~inside
 
 
-def _render(template: str, found: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """Fill ``{found}`` / ``{expected}`` for many findings at once (object arrays of text)."""
-    out = np.full(len(found), "", dtype=object)
+def _render(template: str, found: pa.Array, expected: pa.Array) -> pa.Array:
+    """Fill ``{found}`` / ``{expected}`` for many findings at once (Arrow text, joined in C++)."""
+    pieces: list = []
     for literal, name, _, _ in string.Formatter().parse(template):
-        out = out + literal
+        if literal:
+            pieces.append(literal)
         if name == "found":
-            out = out + np.where(found != "", found, "none")
+            pieces.append(pc.if_else(pc.equal(found, ""), "none", found))
         elif name == "expected":
-            out = out + expected
-    return out
+            pieces.append(expected)
+    arrays = [p for p in pieces if not isinstance(p, str)]
+    if not arrays:  # no placeholder: the same text for every finding
+        return pa.array(["".join(pieces)] * len(found), pa.string()) if len(found) else pa.array([], pa.string())
+    return pc.binary_join_element_wise(*pieces, "")
 
 
 def _applies(episodes: pd.DataFrame, rule: Rule) -> np.ndarray | None:
@@ -615,12 +639,12 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     """Findings for one chunk of episodes, sorted by input order then rule id."""
     chunk = _Chunk(episodes, compiled)
     titles = compiled.reference is not None
-    parts: dict[str, list[np.ndarray]] = {}  # each finding column, one array per rule: joined once at the end
+    rows_of, rule_of, parts = [], [], {}  # per rule with findings: its rows, its number, its text columns
 
-    def add(column: str, values: np.ndarray) -> None:
+    def add(column: str, values: pa.Array) -> None:
         parts.setdefault(column, []).append(values)
 
-    for rule, targets in zip(compiled.rules, compiled.targets):  # rules are few; each over all episodes
+    for number, (rule, targets) in enumerate(zip(compiled.rules, compiled.targets)):  # rules are few
         fail = ~chunk.evaluate(rule.require)
         if rule.when is not None:
             fail &= chunk.evaluate(rule.when)
@@ -630,43 +654,60 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         rows = np.flatnonzero(fail)
         if rows.size == 0:
             continue
-        severity = np.full(rows.size, rule.severity, dtype=object)
-        message = np.full(rows.size, rule.message, dtype=object)
-        expected = np.full(rows.size, rule.expected, dtype=object)
-        assigned = np.zeros(rows.size, dtype=bool)
-        for v in rule.variants:  # first matching variant wins
-            hit = chunk.evaluate(v.when)[rows] & ~assigned
-            severity[hit], message[hit], expected[hit] = v.severity, v.message, v.expected
-            assigned |= hit
+        # Each finding's variant: 0 the rule's own severity, message and expected; i the rule's variant i.
+        variant = np.zeros(rows.size, dtype=np.int8)
+        for i, v in enumerate(rule.variants, start=1):  # first matching variant wins
+            variant[chunk.evaluate(v.when)[rows] & (variant == 0)] = i
+        forms = [rule, *rule.variants]
+        choose = pa.array(variant)
         cells = chunk.flagged(rows)
         involved = chunk.involved(targets, rows, cells)
-        found = chunk.found(cells, involved).to_numpy()
-        rendered = np.empty(rows.size, dtype=object)
-        for template in np.unique(message):
-            sel = message == template
-            rendered[sel] = _render(template, found[sel], expected[sel])
-        add("_row", rows)
-        add("rule_id", np.full(rows.size, rule.id, dtype=object))
-        add("severity", severity)
-        add("message", rendered)
-        add("guidance", np.full(rows.size, rule.source.guidance, dtype=object))
+        found = chunk.found(cells, involved)
+        expected = pa.array([f.expected for f in forms], pa.string()).take(choose)
+        templates = list(dict.fromkeys(f.message for f in forms))
+        rendered = [_render(t, found, expected) for t in templates]
+        which = pa.array(np.array([templates.index(f.message) for f in forms], dtype=np.int8)[variant])
+        rows_of.append(rows)
+        rule_of.append(np.full(rows.size, number, dtype=np.int32))
+        add("severity", pa.array([f.severity for f in forms], pa.string()).take(choose))
+        add("message", rendered[0] if len(rendered) == 1 else pc.choose(which, *rendered))
         add("expected", expected)
         add("found", found)
         if titles:
-            add(TITLES, chunk.found_titles(cells, involved).to_numpy())
+            add(TITLES, chunk.found_titles(cells, involved))
     attributes = attribute_columns(episodes)
-    if not parts:
+    if not rows_of:
         return empty_findings(attributes, titles=titles)
-    columns = {name: np.concatenate(arrays) for name, arrays in parts.items()}
-    order = np.lexsort((columns["rule_id"].astype(str), columns["_row"]))  # input order, then rule id
-    row = columns.pop("_row")[order]
-    columns = {name: values[order] for name, values in columns.items()}
-    columns["episode_id"] = episodes[ID].iloc[row].astype(str).to_numpy()
+    row, rule_number = np.concatenate(rows_of), np.concatenate(rule_of)
+    ids = np.array([r.id for r in compiled.rules], dtype=object)
+    _, rank = np.unique(ids, return_inverse=True)  # rule ids' sort order, so findings sort by rule id
+    order = np.lexsort((rank[rule_number], row))  # input order, then rule id
+    row, rule_number = row[order], rule_number[order]
+    take = pa.array(order)
+    columns = {name: pa.concat_arrays(arrays).take(take) for name, arrays in parts.items()}
+    numbers = pa.array(rule_number)
+    columns["rule_id"] = pa.array(ids.tolist(), pa.string()).take(numbers)
+    columns["guidance"] = pa.array([r.source.guidance for r in compiled.rules], pa.string()).take(numbers)
+    columns["episode_id"] = _text_column(episodes[ID], row)
     flagged, position = np.unique(row, return_inverse=True)  # every code of the flagged episodes only
-    columns["codes"] = chunk.episode_codes(flagged).to_numpy()[position]
+    columns["codes"] = chunk.episode_codes(flagged).take(pa.array(position))
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
-        columns[col] = episodes[col].iloc[row].to_numpy()
-    return pd.DataFrame({col: columns[col] for col in finding_columns(attributes, titles)})
+        columns[col] = _text_column(episodes[col], row) if _arrow_text(episodes[col]) else \
+            episodes[col].iloc[row].to_numpy()
+    out = {col: pd.array(v, dtype="str") if isinstance(v, (pa.Array, pa.ChunkedArray)) else v
+           for col, v in columns.items()}
+    return pd.DataFrame({col: out[col] for col in finding_columns(attributes, titles)})
+
+
+def _arrow_text(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
+
+
+def _text_column(column: pd.Series, rows: np.ndarray) -> pa.Array:
+    """The cells ``rows`` of a column as Arrow text (an Arrow-backed one taken where it is)."""
+    if _arrow_text(column):
+        return pa.array(column.array).take(pa.array(rows)).cast(pa.string())
+    return pa.array(column.iloc[rows].astype(str).to_numpy(dtype=object), pa.string())
 
 
 def attribute_columns(episodes: pd.DataFrame) -> list[str]:

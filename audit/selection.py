@@ -165,8 +165,8 @@ def gated_findings(findings: pd.DataFrame, fail_on: str) -> int:
     """How many findings are at or above the ``fail_on`` severity."""
     if fail_on == "never" or not len(findings):
         return 0
-    ranks = findings["severity"].map(_RANK)
-    return int((ranks <= _RANK[fail_on]).sum())
+    counts = findings["severity"].value_counts()  # a count per severity, not a rank per finding
+    return int(sum(int(n) for severity, n in counts.items() if _RANK.get(severity, len(_RANK)) <= _RANK[fail_on]))
 
 
 def exit_code(findings: pd.DataFrame, settings: Settings, exit_zero: bool = False) -> int:

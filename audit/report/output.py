@@ -101,22 +101,15 @@ def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:
 def _has_quote_bytes(values: pa.Array) -> bool:
     """Whether some value holds a byte of ``_NEEDS_QUOTES`` (in UTF-8 these bytes are never part of another
     character): a look at the data buffer at once."""
-    data = values.buffers()[2]
-    if data is None:
-        return False
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + values.offset + 1)
-    raw = np.frombuffer(data, dtype=np.uint8)[offsets[values.offset]:offsets[-1]]
-    return bool(np.isin(raw, _QUOTE_BYTES).any())
+    text = _text_bytes(values).to_pybytes() if len(values) else b""
+    return any(byte in text for byte in (b",", b'"', b"\r", b"\n"))  # each a memchr over the bytes
 
 
-_QUOTE_BYTES = np.frombuffer(b',"\r\n', dtype=np.uint8)
-
-
-def _text_bytes(text: pa.Array) -> pa.Buffer | bytes:
+def _text_bytes(text: pa.Array) -> pa.Buffer:
     """A string array's values end to end: its data buffer between the first and last offsets, not copied."""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=len(text) + text.offset + 1)[text.offset:]
     data = text.buffers()[2]
-    return b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    return pa.py_buffer(b"") if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def write_console(render: Callable[[Console], None], output: Path | None) -> None:

@@ -88,17 +88,22 @@ def apply(result: RunResult, baseline: dict, path: Path) -> None:
         made = "with" if baseline.get("redacted") else "without"
         raise UserError(f"{path}: the baseline was made {made} --redact; run {made} it (and the same key) too")
     known = {e["fingerprint"]: e for e in baseline["entries"]}
-    fps = fingerprints(result.findings)
-    in_baseline = fps.isin(list(known)).to_numpy(dtype=bool)
-    seen = set(fps[in_baseline])
+    keys = list(known)
+    seen: set[str] = set()
+    matched = new = 0
+    for frame in result.all_findings.batches():  # a chunk's findings at a time
+        fps = fingerprints(frame)
+        in_baseline = fps.isin(keys).to_numpy(dtype=bool)
+        seen.update(fps[in_baseline])
+        matched, new = matched + int(in_baseline.sum()), new + int((~in_baseline).sum())
     stale = [known[fp] for fp in sorted(known, key=lambda k: (known[k]["rule_id"], known[k]["episode_id"], k))
              if fp not in seen]
     result.baseline = {
         "file": Path(path).name,
         "entries": len(known),
-        "matched": int(in_baseline.sum()),
-        "new": int((~in_baseline).sum()),
+        "matched": matched,
+        "new": new,
         "stale": len(stale),
         "stale_entries": [{k: e.get(k, "") for k in ENTRY_KEYS} for e in stale],
     }
-    result.findings = result.findings.loc[~in_baseline].reset_index(drop=True)
+    result.all_findings.transform(lambda f: f.loc[~fingerprints(f).isin(keys).to_numpy(dtype=bool)])

@@ -253,7 +253,7 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
     if statistics:
         write_statistics(result, None)
     _fail_if_nothing_audited(extract, result)
-    sys.exit(exit_code(result.findings, settings, exit_zero))
+    sys.exit(exit_code(result.all_findings.tally(), settings, exit_zero))
 
 
 @main.group()

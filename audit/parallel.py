@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
@@ -33,23 +34,26 @@ MAX_IN_FLIGHT = 2  # chunks per worker handed over and not yet evaluated: bounds
 
 
 class ChunkEvaluator:
-    """``submit`` chunks in file order; ``results`` gives their findings in the same order.
+    """``submit`` chunks in file order; each chunk's findings go to ``sink`` in the same order, as soon as
+    they and those of the chunks before are ready (by default kept: ``results`` gives them).
 
     With ``workers`` 0 each chunk is evaluated at once, in the caller's thread. The rules are compiled
     where they are evaluated: once in the caller with no workers, else once in each worker thread."""
 
-    def __init__(self, rules: RuleSet, reference: ReferenceTables | None, workers: int):
+    def __init__(self, rules: RuleSet, reference: ReferenceTables | None, workers: int,
+                 sink: Callable[[pd.DataFrame], None] | None = None):
         self.rules, self.reference = rules, reference
         self.workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._pending: deque[Future | pd.DataFrame] = deque()
         self.done: list[pd.DataFrame] = []
+        self._sink = sink if sink is not None else self.done.append
         self.chunks_in_workers = 0
 
     def submit(self, episodes: pd.DataFrame) -> None:
         if self.workers < 1:
-            self._pending.append(self._evaluate(episodes))  # compiled once, in the caller's thread
+            self._sink(self._evaluate(episodes))  # compiled once, in the caller's thread
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit-evaluate")
@@ -66,10 +70,10 @@ class ChunkEvaluator:
 
     def _collect_oldest(self) -> None:
         item = self._pending.popleft()
-        self.done.append(item.result() if isinstance(item, Future) else item)
+        self._sink(item.result() if isinstance(item, Future) else item)
 
     def results(self) -> list[pd.DataFrame]:
-        """Every chunk's findings, in the order the chunks were submitted."""
+        """Wait for every chunk; their findings, in the order submitted (empty when a ``sink`` took them)."""
         try:
             while self._pending:
                 self._collect_oldest()

@@ -11,6 +11,7 @@ import pandas as pd
 from audit.engine import empty_findings
 from audit.episodes import END_DATE
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
+from audit.findings import Findings
 from audit.parallel import ChunkEvaluator
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
@@ -19,11 +20,14 @@ from audit.rules.options import attribute_notes, select_rules
 
 @dataclass
 class RunResult:
-    """Everything a report needs: findings, rows set aside, the reconciliation and the rules."""
+    """Everything a report needs: findings, rows set aside, the reconciliation and the rules.
+
+    The findings are an ``audit.findings.Findings``: ``findings`` reads them whole, ``all_findings.batches()``
+    a chunk at a time; the counts (``count``, ``by_rule``, ``summary``) are tallied a chunk at a time."""
 
     source: str
     rules: RuleSet
-    findings: pd.DataFrame
+    all_findings: Findings  # or a findings DataFrame, held as one
     rejected: pd.DataFrame
     episodes_read: int = 0
     episodes_audited: int = 0
@@ -32,17 +36,31 @@ class RunResult:
     baseline: dict | None = None  # set by audit.baseline.apply: the file, matched and stale entries
     redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
 
+    def __post_init__(self):
+        if isinstance(self.all_findings, pd.DataFrame):
+            frame, self.all_findings = self.all_findings, Findings(self.all_findings.iloc[0:0])
+            self.all_findings.replace(frame)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """Every finding, as one frame."""
+        return self.all_findings.frame()
+
+    @findings.setter
+    def findings(self, frame: pd.DataFrame) -> None:
+        self.all_findings.replace(frame)
+
     @property
     def episodes_rejected(self) -> int:
         return len(self.rejected)
 
     def count(self, severity: str) -> int:
-        return int((self.findings["severity"] == severity).sum())
+        return int(self.all_findings.tally().loc[lambda t: t["severity"] == severity, "findings"].sum())
 
     def by_rule(self) -> pd.DataFrame:
         """Findings per rule and severity, every rule of the run listed (zero counts too)."""
-        grouped = self.findings.groupby(["rule_id", "severity"])["episode_id"]
-        counts, episodes = grouped.size(), grouped.nunique()  # one pass each, looked up per rule below
+        tally = self.all_findings.tally().set_index(["rule_id", "severity"])
+        counts, episodes = tally["findings"], tally["episodes"]  # looked up per rule below
         rows = []
         for rule in self.rules:
             for severity in rule.severities:
@@ -61,11 +79,11 @@ class RunResult:
             "episodes_rejected": self.episodes_rejected,
             "episodes_without_end_date": self.episodes_without_end_date,
             "rules": len(self.rules),
-            "findings": len(self.findings),
+            "findings": int(self.all_findings.tally()["findings"].sum()),
             "errors": self.count("error"),
             "warnings": self.count("warning"),
             "info": self.count("info"),
-            "episodes_with_findings": int(self.findings["episode_id"].nunique()),
+            "episodes_with_findings": self.all_findings.episodes(),
             "notes": list(self.notes),
             **({"redacted": True} if self.redacted else {}),
             **({"baseline": self.baseline} if self.baseline is not None else {}),
@@ -83,7 +101,9 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     sheet, separator, delimiter). With ``workers`` >= 1, chunks are evaluated in that many worker
     threads while the next chunks are read (``audit.parallel``); 0 evaluates each as it is read."""
     rules, selection_notes = select_rules(rules, options, reference)
-    evaluator = ChunkEvaluator(rules, reference, workers)  # compiles the rules where they are evaluated
+    findings = Findings(empty_findings(titles=reference is not None))
+    # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
+    evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
     rejected, notes = [], []
     read = audited = no_end_date = 0
     columns: set[str] = set()
@@ -102,12 +122,9 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
             rejected.append(batch.rejected)
         if progress is not None:
             progress(batch.read)
-    findings = evaluator.results()
-    frames = [f for f in findings if len(f)]
-    all_findings = pd.concat(frames, ignore_index=True) if frames else \
-        (findings[0] if findings else empty_findings(titles=reference is not None))
+    evaluator.results()
     all_rejected = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=REJECT_COLUMNS)
-    result = RunResult(Path(path).name, rules, all_findings, all_rejected, read, audited, no_end_date)
+    result = RunResult(Path(path).name, rules, findings, all_rejected, read, audited, no_end_date)
     if result.episodes_read != result.episodes_audited + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, rejected {len(all_rejected)}")
     result.notes.extend(notes)

@@ -44,7 +44,7 @@ def pseudonymise(ids: pd.Series, key: str) -> pd.Series:
 
 def redact_result(result: RunResult, key: str) -> None:
     """Replace the episode ids of the findings and of the rows set aside, in place."""
-    result.findings = result.findings.assign(episode_id=pseudonymise(result.findings["episode_id"], key))
+    result.all_findings.transform(lambda f: f.assign(episode_id=pseudonymise(f["episode_id"], key)))
     if len(result.rejected):
         result.rejected = result.rejected.assign(episode_id=pseudonymise(result.rejected["episode_id"], key))
     result.redacted = True

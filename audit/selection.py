@@ -161,16 +161,17 @@ def apply_settings(rules: RuleSet, settings: Settings) -> RuleSet:
     return RuleSet(active)
 
 
-def gated_findings(findings: pd.DataFrame, fail_on: str) -> int:
-    """How many findings are at or above the ``fail_on`` severity."""
-    if fail_on == "never" or not len(findings):
+def gated_findings(tally: pd.DataFrame, fail_on: str) -> int:
+    """How many findings are at or above the ``fail_on`` severity (``tally``: severity and findings
+    columns, as ``audit.findings.Findings.tally`` gives them)."""
+    if fail_on == "never" or not len(tally):
         return 0
-    counts = findings["severity"].value_counts()  # a count per severity, not a rank per finding
-    return int(sum(int(n) for severity, n in counts.items() if _RANK.get(severity, len(_RANK)) <= _RANK[fail_on]))
+    gated = tally["severity"].map(lambda s: _RANK.get(s, len(_RANK)) <= _RANK[fail_on]).to_numpy(dtype=bool)
+    return int(tally["findings"].to_numpy()[gated].sum())
 
 
-def exit_code(findings: pd.DataFrame, settings: Settings, exit_zero: bool = False) -> int:
+def exit_code(tally: pd.DataFrame, settings: Settings, exit_zero: bool = False) -> int:
     """0, or 1 when more than ``max_findings`` findings are at or above ``fail_on``."""
     if exit_zero:
         return 0
-    return 1 if gated_findings(findings, settings.fail_on) > settings.max_findings else 0
+    return 1 if gated_findings(tally, settings.fail_on) > settings.max_findings else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -32,12 +32,25 @@ def write_text(text: str, output: Path | None) -> None:
 
 def write_csv_frame(frame: pd.DataFrame, output: Path | None) -> None:
     """A frame as CSV (no index, newline line ends), formula-looking text neutralised for spreadsheets."""
-    frame = neutralise_frame(frame)
-    parts = csv_parts(frame)
-    if parts is None:  # a column neither text nor whole numbers (the comparison's rates): pandas writes it
-        write_text(frame.to_csv(index=False, lineterminator="\n"), output)
-    else:
-        write_bytes(parts, output)
+    write_csv_frames([frame], output)
+
+
+def write_csv_frames(frames: Iterable[pd.DataFrame], output: Path | None) -> None:
+    """Frames of the same columns as one CSV, written as they come (the header from the first)."""
+    def parts():
+        first = True
+        for frame in frames:
+            frame = neutralise_frame(frame)
+            body = csv_parts(frame)
+            if body is None:  # a column neither text nor whole numbers (the comparison's rates): pandas writes it
+                yield frame.to_csv(index=False, header=first, lineterminator="\n").encode("utf-8")
+            else:
+                header = next(body)
+                if first:
+                    yield header
+                yield from body
+            first = False
+    write_bytes(parts(), output)
 
 
 _NEEDS_QUOTES = r'[,"\r\n]'

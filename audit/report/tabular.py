@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audit.pipeline import RunResult
-from audit.report.output import write_bytes, write_csv_frame, write_text
+from audit.report.output import write_bytes, write_csv_frames
 
 
 def iso_dates(findings: pd.DataFrame) -> pd.DataFrame:
@@ -25,18 +25,27 @@ def iso_dates(findings: pd.DataFrame) -> pd.DataFrame:
 
 def findings_rows(result: RunResult) -> pd.DataFrame:
     """The findings as plain text columns (dates as ISO dates), ready for any flat format."""
-    return iso_dates(result.findings).fillna("").astype(str)
+    return text_rows(result.findings)
+
+
+def text_rows(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings as plain text columns (dates as ISO dates)."""
+    return iso_dates(findings).fillna("").astype(str)
 
 
 def write_csv(result: RunResult, output: Path | None) -> None:
-    """One row per finding: episode_id, rule_id, severity, message, guidance, expected, found, attributes."""
-    write_csv_frame(findings_rows(result), output)
+    """One row per finding: episode_id, rule_id, severity, message, guidance, expected, found, attributes.
+    Written a chunk's findings at a time."""
+    write_csv_frames((text_rows(f) for f in result.all_findings.frames()), output)
 
 
 def write_jsonl(result: RunResult, output: Path | None) -> None:
-    """One JSON object per line and per finding, the same fields as the CSV."""
-    records = findings_rows(result).to_dict(orient="records")
-    write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
+    """One JSON object per line and per finding, the same fields as the CSV; a chunk's findings at a time."""
+    write_bytes((_json_lines(text_rows(f)) for f in result.all_findings.frames()), output)
+
+
+def _json_lines(rows: pd.DataFrame) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.to_dict(orient="records")).encode()
 
 
 def _contiguous(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -57,7 +66,11 @@ def _text_array(s: pd.Series) -> pa.Array:
 
 def findings_table(result: RunResult) -> pa.Table:
     """The findings as an Arrow table: text columns as strings, dates as dates, numbers as numbers."""
-    f = result.findings
+    return arrow_findings(result.findings)
+
+
+def arrow_findings(f: pd.DataFrame) -> pa.Table:
+    """A findings frame as ``findings_table`` gives it."""
     columns = {}
     for col in f.columns:
         s = f[col]
@@ -70,8 +83,29 @@ def findings_table(result: RunResult) -> pa.Table:
     return pa.table(columns)
 
 
+ROW_GROUP = 1_000_000  # findings a Parquet row group
+
+
 def write_parquet(result: RunResult, output: Path | None) -> None:
-    """The findings as one Parquet file (zstd), one row per finding."""
+    """The findings as one Parquet file (zstd), one row per finding, read a chunk's findings at a time
+    and written a row group of up to ``ROW_GROUP`` findings at a time."""
     buffer = io.BytesIO()
-    pq.write_table(findings_table(result), buffer, compression="zstd")
+    writer, group, rows = None, [], 0
+
+    def flush():
+        table = arrow_findings(pd.concat(group, ignore_index=True) if len(group) > 1 else group[0])
+        nonlocal writer
+        if writer is None:
+            writer = pq.ParquetWriter(buffer, table.schema, compression="zstd")
+        writer.write_table(table.cast(writer.schema), row_group_size=max(1, len(table)))
+
+    for frame in result.all_findings.frames():
+        group.append(frame)
+        rows += len(frame)
+        if rows >= ROW_GROUP:
+            flush()
+            group, rows = [], 0
+    if group or writer is None:
+        flush()
+    writer.close()
     write_bytes(buffer.getvalue(), output)

@@ -1,0 +1,171 @@
+"""A run's findings, written as each chunk's arrive: held in memory while few, spilled to disk when many.
+
+A national extract can give millions of findings (a broad rule, or a data problem
+every episode shares). They are not held as one frame: each chunk's findings are
+added as they are evaluated, and past ``SPILL_ROWS`` held in memory they go to a
+temporary Arrow IPC file, a record batch a chunk. Flat reports (CSV, JSON Lines,
+Parquet) and the counts read them back a chunk at a time, so memory stays that of a
+chunk whatever the number of findings; reports that need them all (HTML, Excel...)
+read them whole. Baseline filtering and redaction are applied to each chunk as it is
+read (``transform``), in the order given.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+SPILL_ROWS = 1_000_000  # findings held in memory; past this every chunk's findings go to disk
+
+
+class Findings:
+    """Findings in chunk order: ``add`` a chunk's, then read them by ``batches`` or whole (``frame``)."""
+
+    def __init__(self, empty: pd.DataFrame, spill_rows: int | None = None):
+        """``empty``: the columns (and types) a run without findings reports; ``spill_rows``: findings held
+        in memory before they go to disk (default ``SPILL_ROWS``)."""
+        self._empty = empty
+        self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
+        self._held: list[pd.DataFrame] = []
+        self._held_rows = 0
+        self._file = None  # the temporary Arrow IPC file, once spilled
+        self._writer: pa.RecordBatchFileWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._dtypes: pd.Series | None = None
+        self._transforms: list[Callable[[pd.DataFrame], pd.DataFrame]] = []
+        self._whole: pd.DataFrame | None = None
+        self._finished = False
+        self._chunks = 0
+        self._tally: tuple[pd.DataFrame, int] | None = None
+        self.spilled = False
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """One chunk's findings (chunks in file order)."""
+        if not self._chunks:
+            self._empty = frame.iloc[0:0]  # a run without findings reports the first chunk's columns
+        self._chunks += 1
+        if not len(frame):
+            return
+        if self._finished:  # internal: findings are added during the run, read after it
+            raise RuntimeError("findings added after they were read")
+        if self._dtypes is None:
+            self._dtypes = frame.dtypes
+        if self._writer is None and self._held_rows + len(frame) <= self._spill_rows:
+            self._held.append(frame)
+            self._held_rows += len(frame)
+            return
+        if self._writer is None:
+            self._open()
+            for held in self._held:
+                self._write(held)
+            self._held, self._held_rows = [], 0
+        self._write(frame)
+
+    def transform(self, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+        """Apply ``fn`` to every chunk's findings from now on (a filter, a column replaced)."""
+        self._transforms.append(fn)
+        self._whole, self._tally = None, None
+
+    def tally(self) -> pd.DataFrame:
+        """Findings and distinct episodes per rule and severity (rule_id, severity, findings, episodes),
+        counted a chunk at a time: a chunk holds each of its episodes whole, so counts per chunk add up."""
+        return self._counts()[0]
+
+    def episodes(self) -> int:
+        """Distinct episodes with a finding."""
+        return self._counts()[1]
+
+    def _counts(self) -> tuple[pd.DataFrame, int]:
+        if self._tally is None:
+            parts, episodes = [], 0
+            for frame in [self._whole] if self._whole is not None else self.batches():
+                grouped = frame.groupby(["rule_id", "severity"])["episode_id"]
+                parts.append(pd.DataFrame({"findings": grouped.size(), "episodes": grouped.nunique()}))
+                episodes += int(frame["episode_id"].nunique())
+            tally = pd.concat(parts).groupby(level=[0, 1]).sum() if parts else \
+                pd.DataFrame({"findings": [], "episodes": []}, index=pd.MultiIndex.from_arrays([[], []]))
+            tally.index.names = ["rule_id", "severity"]
+            self._tally = (tally.reset_index().astype({"findings": "int64", "episodes": "int64"}), episodes)
+        return self._tally
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        """Each chunk's findings, transformed, in order; chunks left with no finding are skipped."""
+        for frame in self._raw_batches():
+            for fn in self._transforms:
+                frame = fn(frame)
+            if len(frame):
+                yield frame.reset_index(drop=True)
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """``batches``, or the run's empty findings (its columns) when there is no finding: at least one frame."""
+        if self._whole is not None:
+            yield self._whole
+            return
+        empty = True
+        for frame in self.batches():
+            empty = False
+            yield frame
+        if empty:
+            yield self.frame()
+
+    def frame(self) -> pd.DataFrame:
+        """Every finding as one frame (read once, then kept)."""
+        if self._whole is None:
+            frames = list(self.batches())
+            if not frames:
+                empty = self._empty
+                for fn in self._transforms:
+                    empty = fn(empty)
+                self._whole = empty.reset_index(drop=True)
+            else:
+                self._whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return self._whole
+
+    def replace(self, frame: pd.DataFrame) -> None:
+        """Every finding replaced by ``frame`` (held in memory from now on)."""
+        self._close()
+        self._held, self._held_rows, self._transforms = [frame], len(frame), []
+        self._whole, self._tally = frame, None
+        self._empty = frame.iloc[0:0]
+
+    def close(self) -> None:
+        """Remove the temporary file, if any."""
+        self._close()
+        self._held = []
+
+    # -- the spill file ----------------------------------------------------
+    def _open(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="audit-findings-")
+        self.spilled = True
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        # One record batch a chunk: the counts rely on a batch holding its episodes' findings together.
+        table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = pa.ipc.new_file(self._file, self._schema)
+        self._writer.write_table(table.cast(self._schema), max_chunksize=len(table))
+
+    def _raw_batches(self) -> Iterator[pd.DataFrame]:
+        if self._writer is None:
+            yield from self._held
+            return
+        self._finish()
+        self._file.seek(0)
+        reader = pa.ipc.open_file(self._file)
+        for i in range(reader.num_record_batches):
+            frame = reader.get_batch(i).to_pandas()
+            yield frame.astype(self._dtypes.to_dict()) if self._dtypes is not None else frame
+
+    def _finish(self) -> None:
+        if self._writer is not None and not self._finished:
+            self._writer.close()
+            self._finished = True
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file, self._writer, self._finished = None, None, False

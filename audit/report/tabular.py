@@ -83,20 +83,20 @@ def arrow_findings(f: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
-ROW_GROUP = 1_000_000  # findings a Parquet row group
+ROW_GROUP = 250_000  # findings a Parquet row group (at least; a chunk's findings are not split)
 
 
 def write_parquet(result: RunResult, output: Path | None) -> None:
     """The findings as one Parquet file (zstd), one row per finding, read a chunk's findings at a time
-    and written a row group of up to ``ROW_GROUP`` findings at a time."""
-    buffer = io.BytesIO()
+    and written a row group of about ``ROW_GROUP`` findings at a time, straight to the file."""
+    buffer = io.BytesIO() if output is None else None
     writer, group, rows = None, [], 0
 
     def flush():
         table = arrow_findings(pd.concat(group, ignore_index=True) if len(group) > 1 else group[0])
         nonlocal writer
         if writer is None:
-            writer = pq.ParquetWriter(buffer, table.schema, compression="zstd")
+            writer = pq.ParquetWriter(buffer if output is None else output, table.schema, compression="zstd")
         writer.write_table(table.cast(writer.schema), row_group_size=max(1, len(table)))
 
     for frame in result.all_findings.frames():
@@ -108,4 +108,5 @@ def write_parquet(result: RunResult, output: Path | None) -> None:
     if group or writer is None:
         flush()
     writer.close()
-    write_bytes(buffer.getvalue(), output)
+    if buffer is not None:
+        write_bytes(buffer.getvalue(), None)

@@ -35,18 +35,36 @@ def per_value(raw: pd.Series, fn, missing) -> np.ndarray | None:
     return np.append(table, np.array([missing], dtype=table.dtype))[codes]  # code -1 (missing): the last
 
 
+_PARSED: dict[str, np.datetime64] = {}  # date text already parsed (a few thousand in an extract), run-wide
+_PARSED_MAX = 100_000  # values remembered; past this the memo starts again
+_NOT_YET = np.datetime64("0001-01-01", "us")  # a value not in the memo (no extract's date)
+
+
 def _parse_text(text: pd.Series) -> pd.Series:
     """``parse_dates`` of text already stripped, blank for missing (``text_values``)."""
     codes, values = pd.factorize(text)  # each distinct date once
-    values = pd.Series(values, dtype=object).astype(str)
+    values = [str(v) for v in values]
+    # The same dates come back in every chunk: each is parsed once a run (a loop over distinct values).
+    table = np.array([_PARSED.get(v, _NOT_YET) for v in values] + [np.datetime64("NaT")], dtype=DATE_DTYPE)
+    new = np.flatnonzero(table[:-1] == _NOT_YET)
+    if len(new):
+        fresh = _parse_formats(pd.Series([values[i] for i in new], dtype=object)).to_numpy()
+        table[new] = fresh
+        if len(_PARSED) + len(new) > _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED.update(zip((values[i] for i in new), fresh))
+    return pd.Series(table[codes], index=text.index, dtype=DATE_DTYPE)
+
+
+def _parse_formats(values: pd.Series) -> pd.Series:
+    """Distinct date texts tried against each of ``DATE_FORMATS`` in turn; NaT where none fits."""
     out = pd.Series(pd.NaT, index=values.index, dtype=DATE_DTYPE)
     for fmt in DATE_FORMATS:
         missing = out.isna() & (values != "")
         if not missing.any():
             break
         out[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce").astype(DATE_DTYPE)
-    table = np.concatenate([out.to_numpy(), np.array([np.datetime64("NaT")], dtype=DATE_DTYPE)])
-    return pd.Series(table[codes], index=text.index, dtype=DATE_DTYPE)
+    return out
 
 
 def unparseable(values: pd.Series) -> pd.Series:

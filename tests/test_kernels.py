@@ -13,6 +13,7 @@ from audit.kernels import (
     TextInterner,
     dictionary_indices,
     joined_dictionary,
+    line_feeds,
     or_cell_bits,
     text_hashes,
 )
@@ -139,3 +140,11 @@ def test_text_interner_widens_indices_past_16_bits_and_fills_missing_cells():
     again = interner.encode(pa.chunked_array([pa.array(["00007", None, "long value 3"])]))
     assert again.indices.type == pa.int16()
     assert again.dictionary_decode().to_pylist() == ["00007", "", "long value 3"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_line_feeds_counts_what_bytes_count_counts(path, data):
+    if path == "compiled":
+        audit.kernels.load()
+    assert line_feeds(np.frombuffer(data, dtype=np.uint8)) == data.count(b"\n")

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from audit.errors import InputFileError, UserError
 from audit.extract.readahead import read_ahead
-from audit.kernels import TextInterner, compiling_pays, joined_dictionary, load_in_background
+from audit.kernels import TextInterner, compiling_pays, joined_dictionary, line_feeds, load_in_background
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
@@ -552,8 +552,8 @@ def _after_last_line_feed(block) -> int:
 
 
 def _line_feeds(block, end: int) -> int:
-    # Counted with numpy: nearly three times as fast as bytes.count.
-    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8, count=end) == 10))
+    # Counted with numpy, or compiled once numba is loaded: both several times as fast as bytes.count.
+    return line_feeds(np.frombuffer(block, dtype=np.uint8, count=end))
 
 
 def _sniff_delimiter(header: str) -> str:

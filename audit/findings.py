@@ -138,7 +138,7 @@ class Findings:
 
     # -- the spill file ----------------------------------------------------
     def _open(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="audit-findings-")
+        self._file = tempfile.TemporaryFile(prefix="audit-findings-")  # noqa: SIM115 - open for the run, closed by _close
         self.spilled = True
 
     def _write(self, frame: pd.DataFrame) -> None:

@@ -2,11 +2,11 @@
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO_ROOT
 
 from audit import findings
 from audit.pipeline import run_audit
 from audit.rules import load_rules
-from conftest import REPO_ROOT
 
 STRESS = REPO_ROOT / "benchmarks" / "rules" / "every-episode.yaml"
 

@@ -235,13 +235,15 @@ class CsvSource(Source):
         if compression is None and magic.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
         source = cls(path, [], compression=compression)
-        if path.stat().st_size >= _LARGE_TEXT:
-            load_in_background()  # numba loads while the first pass below reads the file
         with source._stream() as stream:
             try:
                 scan = _scan(stream, check_utf8=encoding is None)
             except (OSError, pa.ArrowException, EOFError) as exc:
                 raise InputFileError(path, f"cannot read the file ({_first_line(exc)})") from None
+        if path.stat().st_size >= _LARGE_TEXT:
+            # numba loads while the first blocks are parsed: importing it holds the GIL most of the time,
+            # as the first pass does, while pyarrow's parser lets go of it.
+            load_in_background()
         if encoding is not None:
             source.encoding = _encoding_name(encoding, path)
         elif not scan.utf8:

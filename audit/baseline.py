@@ -96,6 +96,7 @@ def apply(result: RunResult, baseline: dict, path: Path) -> None:
         in_baseline = fps.isin(keys).to_numpy(dtype=bool)
         seen.update(fps[in_baseline])
         matched, new = matched + int(in_baseline.sum()), new + int((~in_baseline).sum())
+    # Held findings are filtered once, now; spilled ones as each chunk is read back.
     stale = [known[fp] for fp in sorted(known, key=lambda k: (known[k]["rule_id"], known[k]["episode_id"], k))
              if fp not in seen]
     result.baseline = {

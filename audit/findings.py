@@ -6,8 +6,8 @@ added as they are evaluated, and past ``SPILL_ROWS`` held in memory they go to a
 temporary Arrow IPC file, a record batch a chunk. Flat reports (CSV, JSON Lines,
 Parquet) and the counts read them back a chunk at a time, so memory stays that of a
 chunk whatever the number of findings; reports that need them all (HTML, Excel...)
-read them whole. Baseline filtering and redaction are applied to each chunk as it is
-read (``transform``), in the order given.
+read them whole. Baseline filtering and redaction (``transform``) are applied once to
+findings held in memory, and to spilled ones as each chunk is read back.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Findings:
         self.spilled = False
 
     def add(self, frame: pd.DataFrame) -> None:
-        """One chunk's findings (chunks in file order)."""
+        """One chunk's findings (chunks in file order, during the run: ``transform`` comes after it)."""
         if not self._chunks:
             self._empty = frame.iloc[0:0]  # a run without findings reports the first chunk's columns
         self._chunks += 1
@@ -64,9 +64,21 @@ class Findings:
             self._held, self._held_rows = [], 0
         self._write(frame)
 
+    @classmethod
+    def held(cls, frame: pd.DataFrame) -> Findings:
+        """Findings given whole (a frame a test or another engine made), held in memory."""
+        findings = cls(frame.iloc[0:0])
+        findings._chunks, findings._held, findings._held_rows = 1, [frame], len(frame)
+        return findings
+
     def transform(self, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
-        """Apply ``fn`` to every chunk's findings from now on (a filter, a column replaced)."""
-        self._transforms.append(fn)
+        """Apply ``fn`` to every chunk's findings (a filter, a column replaced): at once to those held in
+        memory, to spilled ones each time they are read back."""
+        if self._writer is None:
+            self._held = [fn(frame) for frame in self._held]
+            self._empty = fn(self._empty)
+        else:
+            self._transforms.append(fn)
         self._whole, self._tally = None, None
 
     def tally(self) -> pd.DataFrame:
@@ -124,21 +136,16 @@ class Findings:
                 self._whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return self._whole
 
-    def replace(self, frame: pd.DataFrame) -> None:
-        """Every finding replaced by ``frame`` (held in memory from now on)."""
-        self._close()
-        self._held, self._held_rows, self._transforms = [frame], len(frame), []
-        self._whole, self._tally = frame, None
-        self._empty = frame.iloc[0:0]
-
     def close(self) -> None:
         """Remove the temporary file, if any."""
-        self._close()
-        self._held = []
+        if self._file is not None:
+            self._file.close()
+        self._file, self._writer, self._held = None, None, []
 
     # -- the spill file ----------------------------------------------------
     def _open(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="audit-findings-")  # noqa: SIM115 - open for the run, closed by _close
+        # Open for the run (unlinked at once on POSIX): closed by ``close`` or when the run ends.
+        self._file = tempfile.TemporaryFile(prefix="audit-findings-")  # noqa: SIM115
         self.spilled = True
 
     def _write(self, frame: pd.DataFrame) -> None:
@@ -164,8 +171,3 @@ class Findings:
         if self._writer is not None and not self._finished:
             self._writer.close()
             self._finished = True
-
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        self._file, self._writer, self._finished = None, None, False

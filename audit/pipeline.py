@@ -38,17 +38,12 @@ class RunResult:
 
     def __post_init__(self):
         if isinstance(self.all_findings, pd.DataFrame):
-            frame, self.all_findings = self.all_findings, Findings(self.all_findings.iloc[0:0])
-            self.all_findings.replace(frame)
+            self.all_findings = Findings.held(self.all_findings)
 
     @property
     def findings(self) -> pd.DataFrame:
         """Every finding, as one frame."""
         return self.all_findings.frame()
-
-    @findings.setter
-    def findings(self, frame: pd.DataFrame) -> None:
-        self.all_findings.replace(frame)
 
     @property
     def episodes_rejected(self) -> int:

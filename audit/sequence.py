@@ -93,7 +93,7 @@ def code_test_walk(index: np.ndarray, lengths: np.ndarray, rows: np.ndarray, fla
     """A code test over the episodes ``rows``, one episode at a time: (decided, some anchor) per row.
 
     ``index`` is int32 (positions, episodes) of value rows (-1: no code) and ``lengths`` the positions
-    up to each episode's last code (``audit.kernels.positions``); ``flags`` uint8 per value (``ANCHOR``,
+    up to each episode's last code (``CodeMatrix.by_position``); ``flags`` uint8 per value (``ANCHOR``,
     ``PASSES`` and the relation's flags above), ``allowed`` bool per position. An anchor is decided when
     it fails (``every``) or passes (some); it passes when it is at an allowed position, passes its
     checks and, with a relation, stands in it to a target (``relation_columns``)."""

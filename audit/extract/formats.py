@@ -489,14 +489,9 @@ def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, obje
     if stream.seekable():
         yield from _seekable_line_blocks(stream, skip_lines, size)
         return
-    rest, line = b"", 1
-    while skip_lines:  # the header (and blank lines above it)
-        data = stream.read(size)
-        if not data:
-            return
-        rest += data
-        while skip_lines and (end := rest.find(b"\n")) >= 0:
-            rest, line, skip_lines = rest[end + 1:], line + 1, skip_lines - 1
+    if (skipped := _skip_lines(stream, skip_lines, size)) is None:
+        return
+    rest, line = skipped[1], 1 + skip_lines
     while True:
         data = stream.read(size)
         if not data:
@@ -514,15 +509,9 @@ def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, obje
 
 
 def _seekable_line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, pa.Buffer]]:
-    position, line = 0, 1
-    while skip_lines:  # the header (and blank lines above it)
-        data = stream.read(1 << 16)
-        if not data:
-            return
-        at = 0
-        while skip_lines and (end := data.find(b"\n", at)) >= 0:
-            at, line, skip_lines = end + 1, line + 1, skip_lines - 1
-        position += len(data) if skip_lines else at
+    if (skipped := _skip_lines(stream, skip_lines, 1 << 16)) is None:
+        return
+    position, line = skipped[0], 1 + skip_lines
     while True:
         stream.seek(position)
         block = stream.read_buffer(size)
@@ -537,6 +526,20 @@ def _seekable_line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[
         yield line, block.slice(0, end)  # no copy of the block's bytes
         line += _line_feeds(block, end)
         position += end
+
+
+def _skip_lines(stream, lines: int, size: int) -> tuple[int, bytes] | None:
+    """Read past the first ``lines`` lines (the header, and blank lines above it), ``size`` bytes at a time:
+    (the stream offset after them, the bytes read beyond it); None when the stream ends first."""
+    data, at = b"", 0
+    while lines:
+        more = stream.read(size)
+        if not more:
+            return None
+        data += more
+        while lines and (end := data.find(b"\n", at)) >= 0:
+            at, lines = end + 1, lines - 1
+    return at, data[at:]
 
 
 def _after_last_line_feed(block) -> int:
@@ -617,8 +620,9 @@ class ParquetSource(Source):
 
 
 def _batch_rows(metadata: pq.FileMetaData, chunk_rows: int) -> int:
-    """Rows a Parquet batch: at most the largest row group's, so that a batch seldom holds the end of one and the start
-    of the next (pyarrow would then decode the group's dictionaries twice: 15% more CPU at 10M)."""
+    """Rows a Parquet batch: at most the largest row group's, so that a batch seldom holds the end of one
+    group and the start of the next (pyarrow would then decode the group's dictionaries twice: 15% more
+    CPU at 10M)."""
     largest = max((metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)), default=0)
     return max(1, min(chunk_rows, largest or chunk_rows))
 
@@ -793,9 +797,10 @@ def _rechunk(pieces, chunk_rows: int):
             table = pa.concat_tables([p[0] for p in buffer])
             lines = np.concatenate([p[1] for p in buffer])
             defects = joined_defects([p[2] for p in buffer], [len(p[1]) for p in buffer])
-            yield table.slice(0, chunk_rows), lines[:chunk_rows], _cut(defects, 0, chunk_rows)
+            yield table.slice(0, chunk_rows), lines[:chunk_rows], defect_rows(defects, slice(0, chunk_rows))
             rest = table.num_rows - chunk_rows
-            buffer = [(table.slice(chunk_rows), lines[chunk_rows:], _cut(defects, chunk_rows, None))] if rest else []
+            tail = slice(chunk_rows, None)
+            buffer = [(table.slice(chunk_rows), lines[tail], defect_rows(defects, tail))] if rest else []
             size = rest
     if size:
         yield (
@@ -812,11 +817,12 @@ def joined_defects(parts: list[np.ndarray | None], rows: list[int]) -> np.ndarra
     return np.concatenate([np.full(n, "", dtype=object) if p is None else p for p, n in zip(parts, rows)])
 
 
-def _cut(defects: np.ndarray | None, start: int, stop: int | None) -> np.ndarray | None:
-    return None if defects is None else defects[start:stop]
+def defect_rows(defects: np.ndarray | None, rows) -> np.ndarray | None:
+    """Some rows' defects (``RawChunk.defects``; ``rows`` a slice or a mask): None stays None."""
+    return None if defects is None else defects[rows]
 
 
-def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray, interner: TextInterner | None = None,
+def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray | None, interner: TextInterner | None = None,
                interned: set[str] = frozenset()) -> RawChunk:
     """Rows with nothing in them dropped (worked out in Arrow), then to pandas with missing text blank;
     ``interned`` text columns dictionary-encoded by ``interner``."""
@@ -832,7 +838,7 @@ def _raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray, interner
         blank &= _blank_cells(col)
     keep = ~blank
     if not keep.all():
-        table, lines, defects = table.filter(pa.array(keep)), lines[keep], (None if defects is None else defects[keep])
+        table, lines, defects = table.filter(pa.array(keep)), lines[keep], defect_rows(defects, keep)
     frame = pd.DataFrame(
         {name: _to_pandas(col, interner if name in interned else None)
          for name, col in zip(table.column_names, table.columns)}, copy=False

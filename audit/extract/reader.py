@@ -18,7 +18,7 @@ from audit.episodes import ID
 from audit.errors import InputFileError
 from audit.extract import dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
-from audit.extract.formats import RawChunk, Source, joined_defects, open_source
+from audit.extract.formats import RawChunk, Source, defect_rows, joined_defects, open_source
 from audit.extract.layouts import Plan, concatenated_frame, long_frame, long_rows, plan_layout, wide_frame
 from audit.extract.validate import RowChecker, SeenIds, join
 
@@ -234,7 +234,7 @@ def _slice(raw: RawChunk, start: int, stop: int | None) -> RawChunk:
     return RawChunk(
         raw.frame.iloc[start:stop].reset_index(drop=True),
         raw.lines[start:stop],
-        None if raw.defects is None else raw.defects[start:stop],
+        defect_rows(raw.defects, slice(start, stop)),
     )
 
 

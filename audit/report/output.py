@@ -6,13 +6,13 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from rich.console import Console
 
 from audit.engine import TITLES
+from audit.kernels import arrow_text
 from audit.report.safety import neutralise_frame
 
 
@@ -114,13 +114,13 @@ def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:
 def _has_quote_bytes(values: pa.Array) -> bool:
     """Whether some value holds a byte of ``_NEEDS_QUOTES`` (in UTF-8 these bytes are never part of another
     character): a look at the data buffer at once."""
-    text = _text_bytes(values).to_pybytes() if len(values) else b""
+    text = _text_bytes(values).to_pybytes()
     return any(byte in text for byte in (b",", b'"', b"\r", b"\n"))  # each a memchr over the bytes
 
 
 def _text_bytes(text: pa.Array) -> pa.Buffer:
     """A string array's values end to end: its data buffer between the first and last offsets, not copied."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=len(text) + text.offset + 1)[text.offset:]
+    _, offsets = arrow_text(text)
     data = text.buffers()[2]
     return pa.py_buffer(b"") if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 

@@ -89,24 +89,26 @@ ROW_GROUP = 250_000  # findings a Parquet row group (at least; a chunk's finding
 def write_parquet(result: RunResult, output: Path | None) -> None:
     """The findings as one Parquet file (zstd), one row per finding, read a chunk's findings at a time
     and written a row group of about ``ROW_GROUP`` findings at a time, straight to the file."""
-    buffer = io.BytesIO() if output is None else None
-    writer, group, rows = None, [], 0
-
-    def flush():
+    sink = io.BytesIO() if output is None else output
+    writer = None
+    for group in _row_groups(result.all_findings.frames(), ROW_GROUP):
         table = arrow_findings(pd.concat(group, ignore_index=True) if len(group) > 1 else group[0])
-        nonlocal writer
         if writer is None:
-            writer = pq.ParquetWriter(buffer if output is None else output, table.schema, compression="zstd")
+            writer = pq.ParquetWriter(sink, table.schema, compression="zstd")
         writer.write_table(table.cast(writer.schema), row_group_size=max(1, len(table)))
+    writer.close()  # frames() gives at least one frame, so there is a writer
+    if output is None:
+        write_bytes(sink.getvalue(), None)
 
-    for frame in result.all_findings.frames():
+
+def _row_groups(frames, rows: int):
+    """Consecutive frames gathered until they hold at least ``rows`` rows (the last group may hold fewer)."""
+    group, held = [], 0
+    for frame in frames:
         group.append(frame)
-        rows += len(frame)
-        if rows >= ROW_GROUP:
-            flush()
-            group, rows = [], 0
-    if group or writer is None:
-        flush()
-    writer.close()
-    if buffer is not None:
-        write_bytes(buffer.getvalue(), None)
+        held += len(frame)
+        if held >= rows:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group

@@ -45,9 +45,12 @@ def fingerprints(findings: pd.DataFrame) -> pd.Series:
     """The fingerprint of every finding of a findings frame (or of JSON findings rows)."""
     if not len(findings):
         return pd.Series([], dtype=object, index=findings.index)
-    cols = findings[["rule_id", "episode_id", "found"]].astype(object).fillna("").astype(str)
-    return pd.Series([fingerprint(r, e, f) for r, e, f in cols.itertuples(index=False, name=None)],
-                     index=findings.index, dtype=object)
+    rule, episode, found = (findings[c].astype(object).fillna("").astype(str).to_numpy(dtype=object)
+                            for c in ("rule_id", "episode_id", "found"))
+    # As ``fingerprint`` does, with each distinct found text's codes sorted once.
+    codes = {text: " ".join(sorted(code_tokens(text))) for text in pd.unique(found)}
+    return pd.Series([hashlib.sha256(f"{r}\x1f{e}\x1f{codes[f]}".encode()).hexdigest()[:32]
+                      for r, e, f in zip(rule, episode, found)], index=findings.index, dtype=object)
 
 
 def create(result: RunResult, previous: dict | None = None) -> dict:

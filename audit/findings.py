@@ -136,6 +136,18 @@ class Findings:
                 self._whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return self._whole
 
+    def head(self, n: int) -> pd.DataFrame:
+        """The first ``n`` findings (``frame().head(n)``), reading only the chunks that hold them."""
+        if self._whole is not None:
+            return self._whole.head(n)
+        got, rows = [], 0
+        for frame in self.frames():
+            got.append(frame.head(n - rows))
+            rows += len(got[-1])
+            if rows >= n:
+                break
+        return got[0].reset_index(drop=True) if len(got) == 1 else pd.concat(got, ignore_index=True)
+
     def close(self) -> None:
         """Remove the temporary file, if any."""
         if self._file is not None:

@@ -41,6 +41,15 @@ def test_batches_and_frame_come_back_as_added(spill_rows):
     store.close()
 
 
+@pytest.mark.parametrize("spill_rows", [0, 100])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 10])
+def test_head_reads_only_the_first_findings(spill_rows, n):
+    store = Findings(_chunk([]), spill_rows=spill_rows)
+    for ids in (["1", "2"], [], ["3"], ["4", "5", "6"]):
+        store.add(_chunk(ids))
+    pd.testing.assert_frame_equal(store.head(n), store.frame().head(n))
+
+
 def test_transforms_apply_to_each_chunk_in_order():
     store = Findings(_chunk([]), spill_rows=1)
     store.add(_chunk(["1", "2"]))

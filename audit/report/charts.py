@@ -71,18 +71,34 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "\u2026"
 
 
-def counts(findings: pd.DataFrame, column: str, order: str = "count") -> pd.DataFrame:
-    """Findings per category and severity: one row per category, a column per severity, sorted."""
+def tally(findings: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Findings per category (blank ones "(blank)") and severity, unsorted: tallies of chunks of the
+    findings add up (``added``)."""
     if not len(findings):
         return pd.DataFrame(columns=list(SEVERITY_ORDER))
     key = findings[column].astype(object).where(findings[column].notna(), "(blank)").astype(str)
     key = key.where(key.str.strip() != "", "(blank)")
-    table = pd.crosstab(key, findings["severity"]).reindex(columns=list(SEVERITY_ORDER), fill_value=0)
+    return pd.crosstab(key, findings["severity"]).reindex(columns=list(SEVERITY_ORDER), fill_value=0)
+
+
+def added(tallies: list[pd.DataFrame]) -> pd.DataFrame:
+    """``tally`` tables of chunks of the findings as one."""
+    filled = [t for t in tallies if len(t)]
+    if not filled:
+        return pd.DataFrame(columns=list(SEVERITY_ORDER))
+    return filled[0] if len(filled) == 1 else pd.concat(filled).groupby(level=0, sort=False).sum()
+
+
+def ranked(table: pd.DataFrame, order: str = "count") -> pd.DataFrame:
+    """A ``tally`` sorted by total (then label), the categories past ``TOP`` summed into one; or, with
+    ``order="label"``, by label."""
+    if not len(table):
+        return pd.DataFrame(columns=list(SEVERITY_ORDER))
     total = table.sum(axis=1)
     if order == "label":
         return table.sort_index()
-    ranked = sorted(table.index, key=lambda k: (-int(total[k]), str(k)))  # a loop over categories
-    table = table.loc[ranked]
+    ranked_labels = sorted(table.index, key=lambda k: (-int(total[k]), str(k)))  # a loop over categories
+    table = table.loc[ranked_labels]
     if len(table) > TOP:
         rest = table.iloc[TOP - 1:].sum()
         hidden = len(table) - (TOP - 1)

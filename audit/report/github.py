@@ -7,10 +7,11 @@ as the workflow command syntax requires, so no data can start a command.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from audit.pipeline import RunResult
-from audit.report.output import found_titles, write_text
+from audit.report.output import found_titles, write_bytes
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -26,20 +27,26 @@ def escape_property(text: str) -> str:
 
 
 def lines(result: RunResult) -> list[str]:
-    out = []
-    f = result.findings
+    """Every workflow command, as a list."""
+    return [line for part in _line_parts(result) for line in part]
+
+
+def _line_parts(result: RunResult) -> Iterator[list[str]]:
+    """The workflow commands a chunk of findings at a time, then the rows set aside."""
     source = escape_property(result.source)
-    for episode_id, rule_id, severity, message, guidance, code_titles in zip(
-            f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], found_titles(f)):
-        title = escape_property(f"{rule_id} ({guidance})")
-        text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
-        out.append(f"::{LEVEL.get(severity, 'warning')} file={source},title={title}::"
-                   f"{escape_data(text)}")
+    for f in result.all_findings.frames():
+        part = []
+        for episode_id, rule_id, severity, message, guidance, code_titles in zip(
+                f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], found_titles(f)):
+            title = escape_property(f"{rule_id} ({guidance})")
+            text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
+            part.append(f"::{LEVEL.get(severity, 'warning')} file={source},title={title}::{escape_data(text)}")
+        yield part
     if len(result.rejected):
-        out.append(f"::warning file={source},title=rows set aside::"
-                   f"{escape_data(f'{len(result.rejected)} rows could not be audited (see the JSON report)')}")
-    return out
+        said = escape_data(f"{len(result.rejected)} rows could not be audited (see the JSON report)")
+        yield [f"::warning file={source},title=rows set aside::{said}"]
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    write_text("".join(line + "\n" for line in lines(result)), output)
+    """The commands, written a chunk of findings at a time."""
+    write_bytes(("".join(line + "\n" for line in part).encode("utf-8") for part in _line_parts(result)), output)

@@ -57,38 +57,52 @@ def _groups(codes: str, found: str) -> list[tuple[str, list[tuple[str, bool]]]]:
             for name, part in (("Dx", diagnoses), ("Px", procedures))]
 
 
-def _month_chart(findings: pd.DataFrame) -> charts.Chart | None:
-    if "end_date" not in findings.columns or not len(findings):
-        return None
+def _months(findings: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Findings per month of episode end and severity (a ``charts.tally``), and those with no end date."""
     end = pd.to_datetime(findings["end_date"], errors="coerce")
-    if end.notna().sum() == 0:
-        return None
     frame = pd.DataFrame({"month": end.dt.strftime("%Y-%m").where(end.notna(), None),
                           "severity": findings["severity"].to_numpy()}).dropna()
-    table = charts.counts(frame, "month", order="label")
-    missing = int(end.isna().sum())
+    return charts.tally(frame, "month"), int(end.isna().sum())
+
+
+def _month_chart(months: pd.DataFrame, missing: int) -> charts.Chart | None:
+    if not len(months):
+        return None
     note = f"{missing} findings on episodes without an end date are not shown" if missing else ""
-    return charts.columns("chart-month", "Findings per month of episode end", table, note)
+    return charts.columns("chart-month", "Findings per month of episode end", charts.ranked(months, "label"), note)
 
 
-def _charts(result: RunResult) -> list[charts.Chart]:
-    f = result.findings
-    out = [charts.hbar("chart-rule", "Findings per rule", charts.counts(f, "rule_id")),
-           charts.hbar("chart-severity", "Findings per severity",
-                       charts.counts(f, "severity").reindex(list(charts.SEVERITY_ORDER)).dropna().astype(int))]
+def _tallies(result: RunResult) -> tuple[list[charts.Chart], pd.Series]:
+    """The charts, and the episodes with findings per rule: counted a chunk of findings at a time (a chunk
+    holds its episodes' findings together), never all the findings at once."""
+    columns = ["rule_id", "severity"]
+    tallies: dict[str, list[pd.DataFrame]] = {}
+    months, missing, episodes = [], 0, []
+    for f in result.all_findings.frames():
+        for column in columns + [c for c, _ in DIMENSIONS if c in f.columns]:
+            tallies.setdefault(column, []).append(charts.tally(f, column))
+        if "end_date" in f.columns and len(f):
+            month, none = _months(f)
+            months.append(month)
+            missing += none
+        episodes.append(f.groupby("rule_id")["episode_id"].nunique())
+    by = {column: charts.added(parts) for column, parts in tallies.items()}
+    severity = charts.ranked(by["severity"]).reindex(list(charts.SEVERITY_ORDER)).dropna().astype(int)
+    out = [charts.hbar("chart-rule", "Findings per rule", charts.ranked(by["rule_id"])),
+           charts.hbar("chart-severity", "Findings per severity", severity)]
     for column, title in DIMENSIONS:
-        if column in f.columns:
-            out.append(charts.hbar(f"chart-{column}", title, charts.counts(f, column)))
-    month = _month_chart(f)
+        if column in by:
+            out.append(charts.hbar(f"chart-{column}", title, charts.ranked(by[column])))
+    month = _month_chart(charts.added(months), missing)
     if month is not None:
         out.append(month)
-    return [c for c in out if c.bars]
+    per_rule = pd.concat(episodes).groupby(level=0).sum() if episodes else pd.Series(dtype="int64")
+    return [c for c in out if c.bars], per_rule
 
 
-def _rules(result: RunResult) -> list[dict]:
+def _rules(result: RunResult, episodes_per_rule: pd.Series) -> list[dict]:
     per = result.by_rule()
     audited = result.episodes_audited
-    episodes_per_rule = result.findings.groupby("rule_id")["episode_id"].nunique()
     out = []
     for rule in result.rules:
         rows = per[per["rule_id"] == rule.id]
@@ -116,7 +130,7 @@ def _attribute_text(value) -> str:
 
 
 def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
-    f = result.findings.head(MAX_ROWS)
+    f = result.all_findings.head(MAX_ROWS)
     titles = {r["id"]: r for r in rules}
     attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
     out = []
@@ -139,7 +153,8 @@ def render(result: RunResult) -> str:
     """The report as one HTML document."""
     s = result.summary()
     audited = s["episodes_audited"]
-    rules = _rules(result)
+    chart_list, episodes_per_rule = _tallies(result)
+    rules = _rules(result, episodes_per_rule)
     style, script = _asset("report.css"), _asset("report.js")
     csp = ("default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
            f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}")
@@ -149,9 +164,9 @@ def render(result: RunResult) -> str:
         "s": s, "version": __version__, "csp": csp, "style": style, "script": script,
         "reconciled": s["episodes_read"] == audited + s["episodes_rejected"],
         "rate": f"{1000 * s['findings'] / audited:,.2f}" if audited else "0.00",
-        "charts": _charts(result), "rules": rules, "rows": _rows(result, rules),
+        "charts": chart_list, "rules": rules, "rows": _rows(result, rules),
         "rule_ids": sorted({r["id"] for r in rules if r["findings"]}),
-        "total_findings": len(result.findings),
+        "total_findings": s["findings"],
         "rejected": [{"line": int(r.line), "episode_id": str(r.episode_id), "reason": str(r.reason)}
                      for r in rejected.itertuples()],
         "total_rejected": len(result.rejected),

@@ -4,23 +4,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
-from audit.report.output import write_text
-from audit.report.tabular import findings_rows
+from audit.report.jsonstream import (
+    ITEMS,
+    Template,
+    items_depth,
+    json_values,
+    peek,
+    rendered,
+    slot,
+    streamed_json,
+)
+from audit.report.output import write_bytes, write_text
+from audit.report.tabular import findings_rows, text_rows
 
 
-def document(result: RunResult) -> dict:
-    """``{"summary": {...}, "rules": [...], "findings": [...], "rejected": [...]}``."""
+def document(result: RunResult, findings: object = None) -> dict:
+    """``{"summary": {...}, "rules": [...], "findings": [...], "rejected": [...]}`` (``findings``: what to
+    put there instead of the findings' rows)."""
     rejected = result.rejected.astype(object).where(result.rejected.notna(), None)
     return {
         "summary": result.summary(),
         "rules": result.by_rule().to_dict(orient="records"),
-        "findings": findings_rows(result).to_dict(orient="records"),
+        "findings": findings_rows(result).to_dict(orient="records") if findings is None else findings,
         "rejected": [{"line": int(r["line"]), "episode_id": r["episode_id"], "reason": r["reason"]}
                      for r in rejected.to_dict(orient="records")],
     }
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    write_text(json_text(document(result)), output)
+    """The document, its findings written a chunk at a time (the same bytes as ``json_text(document)``)."""
+    skeleton = document(result, findings=ITEMS)
+    first, frames = peek(result.all_findings.frames())
+    columns = [str(c) for c in first.columns]
+    if not columns:  # no finding columns at all: nothing to stream
+        write_text(json_text(document(result)), output)
+        return
+    template = Template({c: slot(i) for i, c in enumerate(columns)}, items_depth(skeleton))
+
+    def values(part: pd.DataFrame) -> list:
+        rows = text_rows(part)
+        return [json_values(rows[c]) for c in rows.columns]
+
+    write_bytes(streamed_json(skeleton, rendered(template, frames, values)), output)

@@ -10,7 +10,10 @@ not be audited.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from audit.pipeline import RunResult
 from audit.report.output import found_titles, write_text
@@ -19,13 +22,46 @@ MAX_LISTED = 1000  # episodes listed per test case; the count is always complete
 _FAILING = ("error", "warning")
 
 
-def _lines(rows) -> str:
-    shown = rows.head(MAX_LISTED)
-    items = [f"{e}: [{sev}] {msg}" + (f" ({t})" if t else "") for e, sev, msg, t in
-             zip(shown["episode_id"], shown["severity"], shown["message"], found_titles(shown))]
-    if len(rows) > MAX_LISTED:
-        items.append(f"... and {len(rows) - MAX_LISTED} more (see the CSV, JSON or XLSX report)")
-    return "\n".join(items)
+@dataclass
+class _Listed:
+    """A rule's findings of one kind (failing, or info), gathered a chunk of findings at a time: how many,
+    in how many episodes (a chunk holds its episodes' findings together), and the first ``MAX_LISTED``."""
+
+    rows: int = 0
+    episodes: int = 0
+    errors: bool = False
+    shown: list[pd.DataFrame] = field(default_factory=list)
+    held: int = 0
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if not len(rows):
+            return
+        self.rows += len(rows)
+        self.episodes += int(rows["episode_id"].nunique())
+        self.errors = self.errors or bool((rows["severity"] == "error").any())
+        if self.held < MAX_LISTED:
+            self.shown.append(rows.head(MAX_LISTED - self.held))
+            self.held += len(self.shown[-1])
+
+    def text(self) -> str:
+        shown = pd.concat(self.shown, ignore_index=True)
+        items = [f"{e}: [{sev}] {msg}" + (f" ({t})" if t else "") for e, sev, msg, t in
+                 zip(shown["episode_id"], shown["severity"], shown["message"], found_titles(shown))]
+        if self.rows > MAX_LISTED:
+            items.append(f"... and {self.rows - MAX_LISTED} more (see the CSV, JSON or XLSX report)")
+        return "\n".join(items)
+
+
+def _per_rule(result: RunResult) -> dict[str, tuple[_Listed, _Listed]]:
+    """Each rule's failing and info findings (``_Listed``), read a chunk at a time."""
+    out: dict[str, tuple[_Listed, _Listed]] = {}
+    for f in result.all_findings.frames():
+        for rule_id, rows in f.groupby("rule_id", sort=True):
+            failing, info = out.setdefault(rule_id, (_Listed(), _Listed()))
+            bad = rows["severity"].isin(_FAILING)
+            failing.add(rows[bad])
+            info.add(rows[~bad])
+    return out
 
 
 def document(result: RunResult) -> ET.Element:
@@ -33,25 +69,22 @@ def document(result: RunResult) -> ET.Element:
     suite_name = f"coding audit: {result.source}"
     suite = ET.Element("testsuite", name=suite_name)
     failures = 0
-    by_rule = {rid: rows for rid, rows in result.findings.groupby("rule_id", sort=True)}
+    by_rule = _per_rule(result)
     for rule in result.rules:
         case = ET.SubElement(suite, "testcase", classname=f"audit.{rule.ruleset or rule.id}",
                              name=f"{rule.id}: {rule.title}")
-        rows = by_rule.get(rule.id)
-        if rows is None:
+        if rule.id not in by_rule:
             continue
-        failing = rows[rows["severity"].isin(_FAILING)]
-        if len(failing):
+        failing, info = by_rule[rule.id]
+        if failing.rows:
             failures += 1
-            worst = "error" if (failing["severity"] == "error").any() else "warning"
-            f = ET.SubElement(case, "failure", type=worst,
-                              message=f"{len(failing)} findings in {failing['episode_id'].nunique()} episodes "
+            f = ET.SubElement(case, "failure", type="error" if failing.errors else "warning",
+                              message=f"{failing.rows} findings in {failing.episodes} episodes "
                                       f"({rule.source.guidance})")
-            f.text = _lines(failing)
-        info = rows[~rows["severity"].isin(_FAILING)]
-        if len(info):
+            f.text = failing.text()
+        if info.rows:
             out = ET.SubElement(case, "system-out")
-            out.text = _lines(info)
+            out.text = info.text()
     case = ET.SubElement(suite, "testcase", classname="audit.input", name="input: rows set aside")
     if len(result.rejected):
         failures += 1

@@ -93,7 +93,7 @@ def _csv_batches(frame: pd.DataFrame, kinds: list[str]) -> Iterator:
                 arr = pa.array(s.array if kind == "str" else s.to_numpy(dtype=object), pa.string(), from_pandas=True)
             columns.append(_csv_cells(pc.fill_null(arr, ""), lone))
         rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "", "\n")  # row + LF
-        yield _text_bytes(rows)
+        yield text_bytes(rows)
 
 
 def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:
@@ -114,11 +114,11 @@ def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:
 def _has_quote_bytes(values: pa.Array) -> bool:
     """Whether some value holds a byte of ``_NEEDS_QUOTES`` (in UTF-8 these bytes are never part of another
     character): a look at the data buffer at once."""
-    text = _text_bytes(values).to_pybytes()
+    text = text_bytes(values).to_pybytes()
     return any(byte in text for byte in (b",", b'"', b"\r", b"\n"))  # each a memchr over the bytes
 
 
-def _text_bytes(text: pa.Array) -> pa.Buffer:
+def text_bytes(text: pa.Array) -> pa.Buffer:
     """A string array's values end to end: its data buffer between the first and last offsets, not copied."""
     _, offsets = arrow_text(text)
     data = text.buffers()[2]

@@ -10,18 +10,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
-from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
-from audit.report.output import write_text
+from audit.report.jsonstream import (
+    ITEMS,
+    Template,
+    items_depth,
+    json_values,
+    peek,
+    rendered,
+    slot,
+    streamed_json,
+)
+from audit.report.output import write_bytes
 from audit.report.tabular import iso_dates
 from audit.rules.model import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 FINGERPRINT_KEY = "codingAuditFinding/v1"
+_ATTRIBUTE = "attribute:"  # an attribute's column in ``_values`` (never one of the fixed names)
 
 
 def _rule(rule: Rule) -> dict:
@@ -53,32 +65,65 @@ def _property(value: object) -> object:
     return value if value is None or isinstance(value, (int, float, str)) else str(value)
 
 
-def document(result: RunResult) -> dict:
-    """The SARIF log as a dict."""
-    rules = list(result.rules)
-    index = {r.id: i for i, r in enumerate(rules)}
-    f = result.findings
-    attributes = [c for c in f.columns if c not in FINDING_COLUMNS]
+def _values(f: pd.DataFrame, index: dict[str, int]) -> pd.DataFrame:
+    """What a finding's result shows, a column each (missing values missing): its rule's index, its
+    level, the fingerprint, the episode's name, and its fields and attributes as JSON values."""
     rows = iso_dates(f)
-    rows = rows.astype(object).where(rows.notna(), None)
-    results = []
-    for fp, row in zip(fingerprints(f).tolist(), rows.to_dict(orient="records")):
-        props = {"episode_id": row["episode_id"], "expected": row["expected"], "found": row["found"],
-                 "codes": row["codes"] or "", "guidance": row["guidance"]}
-        for col in attributes:
-            props[col] = _property(row[col])
-        results.append({
-            "ruleId": row["rule_id"],
-            "ruleIndex": index.get(row["rule_id"], -1),
-            "level": LEVEL.get(row["severity"], "warning"),
-            "message": {"text": row["message"]},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": result.source, "index": 0}},
-                "logicalLocations": [{"name": str(row["episode_id"]), "kind": "object"}],
-            }],
-            "partialFingerprints": {FINGERPRINT_KEY: fp},
-            "properties": props,
-        })
+    out = pd.DataFrame({
+        "rule_id": rows["rule_id"],
+        "rule_index": rows["rule_id"].map(index).fillna(-1).astype("int64"),
+        "level": rows["severity"].map(LEVEL).fillna("warning"),
+        "message": rows["message"],
+        "name": rows["episode_id"].astype(object).fillna("None").astype(str),
+        "fingerprint": fingerprints(f).to_numpy(dtype=object),
+        "episode_id": rows["episode_id"],
+        "expected": rows["expected"],
+        "found": rows["found"],
+        "codes": rows["codes"].fillna(""),
+        "guidance": rows["guidance"],
+    }, index=rows.index)
+    for col in _attributes(f):
+        values = rows[col]
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            values = [_property(v) for v in values.astype(object).where(values.notna(), None)]
+        out[_ATTRIBUTE + col] = values
+    return out
+
+
+def _attributes(f: pd.DataFrame) -> list[str]:
+    return [c for c in f.columns if c not in FINDING_COLUMNS]
+
+
+def _result(v: dict, source: str, attributes: list[str]) -> dict:
+    """One finding's SARIF result, from its ``_values`` (or placeholders for them)."""
+    props = {"episode_id": v["episode_id"], "expected": v["expected"], "found": v["found"],
+             "codes": v["codes"], "guidance": v["guidance"]}
+    for col in attributes:
+        props[col] = v[_ATTRIBUTE + col]
+    return {
+        "ruleId": v["rule_id"],
+        "ruleIndex": v["rule_index"],
+        "level": v["level"],
+        "message": {"text": v["message"]},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": source, "index": 0}},
+            "logicalLocations": [{"name": v["name"], "kind": "object"}],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: v["fingerprint"]},
+        "properties": props,
+    }
+
+
+def document(result: RunResult, results: object = None) -> dict:
+    """The SARIF log as a dict (``results``: what to put there instead of the findings' results)."""
+    rules = list(result.rules)
+    if results is None:
+        f = result.findings
+        attributes = _attributes(f)
+        index = {r.id: i for i, r in enumerate(rules)}
+        values = _values(f, index).astype(object)
+        results = [_result(v, result.source, attributes)
+                   for v in values.where(values.notna(), None).to_dict(orient="records")]
     run = {
         "tool": {"driver": {
             "name": "coding-audit",
@@ -101,4 +146,17 @@ def document(result: RunResult) -> dict:
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    write_text(json_text(document(result)), output)
+    """The log, its results written a chunk of findings at a time (the same bytes as ``json_text(document)``)."""
+    skeleton = document(result, results=ITEMS)
+    first, frames = peek(result.all_findings.frames())
+    attributes = _attributes(first)
+    index = {r.id: i for i, r in enumerate(result.rules)}
+    names = list(_values(first.head(0), index).columns)
+    template = Template(_result({n: slot(i) for i, n in enumerate(names)}, result.source, attributes),
+                        items_depth(skeleton))
+
+    def values(part: pd.DataFrame) -> list:
+        v = _values(part, index)
+        return [json_values(v[n]) for n in names]
+
+    write_bytes(streamed_json(skeleton, rendered(template, frames, values)), output)

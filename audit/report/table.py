@@ -49,8 +49,8 @@ def _print(result: RunResult, console: Console) -> None:
                          escape(row.title), style=style)
     console.print(per_rule)
 
-    if len(result.findings):
-        shown = result.findings.head(SHOW_FINDINGS)
+    if s["findings"]:
+        shown = result.all_findings.head(SHOW_FINDINGS)
         findings = Table(title="Findings", title_justify="left")
         titles = TITLES in shown.columns  # with --reference: the codes with their titles
         for col in ("Episode", "Rule", "Severity", "Message", *(["Codes"] if titles else [])):
@@ -60,8 +60,8 @@ def _print(result: RunResult, console: Console) -> None:
             findings.add_row(escape(str(row.episode_id)), escape(row.rule_id), row.severity,
                              escape(str(row.message)), *extra, style=_STYLE.get(row.severity, ""))
         console.print(findings)
-        if len(result.findings) > SHOW_FINDINGS:
-            console.print(f"... and {len(result.findings) - SHOW_FINDINGS} more findings "
+        if s["findings"] > SHOW_FINDINGS:
+            console.print(f"... and {s['findings'] - SHOW_FINDINGS} more findings "
                           "(use --format csv or json for all of them)")
     if len(result.rejected):
         console.print(f"{len(result.rejected)} rows set aside (use --format json for lines and reasons); first: "

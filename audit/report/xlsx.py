@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
+import shutil
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +30,7 @@ from audit.report.safety import spreadsheet_text
 
 MAX_ROWS = 1_048_575  # Excel's limit, less the header row
 MAX_WIDTH = 60
+_WIDTH_ROWS = 2000  # rows a column's width is worked out from
 FIXED_TIME = dt.datetime(2000, 1, 1)  # document dates: the same bytes for the same input
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="005EB8")
@@ -58,19 +62,22 @@ def _cell(value):
 def _widths(frame: pd.DataFrame) -> list[float]:
     out = []
     for col in frame.columns:
-        head = frame[col].head(2000)
+        head = frame[col].head(_WIDTH_ROWS)
         sample = head.astype(object).where(head.notna(), "").astype(str)
         longest = max([len(str(col)), *sample.str.len().tolist()]) if len(sample) else len(str(col))
         out.append(min(MAX_WIDTH, max(8, longest + 2)))
     return out
 
 
-def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, severity_col: str | None = None) -> None:
+def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, severity_col: str | None = None,
+           rows: int | None = None, more: Iterable[pd.DataFrame] = ()) -> None:
+    """A sheet of ``frame`` and then the frames of ``more`` (``rows`` in all; the widths from the first
+    frame), up to Excel's ``MAX_ROWS``, written a frame at a time."""
     ws = wb.create_sheet(title)
     for i, width in enumerate(_widths(frame), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
-    n_rows = min(len(frame), MAX_ROWS)
+    n_rows = min(len(frame) if rows is None else rows, MAX_ROWS)
     last_col = get_column_letter(max(1, len(frame.columns)))
     ws.auto_filter.ref = f"A1:{last_col}{n_rows + 1}"
     if severity_col in frame.columns and n_rows:
@@ -85,9 +92,14 @@ def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, severity_col: str | No
         cell.alignment = Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
-    head = frame.head(n_rows)
-    for row in zip(*(_column_values(head[c]) for c in head.columns)):  # writing is row by row by nature
-        ws.append(row)
+    left = n_rows
+    for part in itertools.chain([frame], more):
+        head = part.head(left)
+        for row in zip(*(_column_values(head[c]) for c in head.columns)):  # writing is row by row by nature
+            ws.append(row)
+        left -= len(head)
+        if not left:
+            break
 
 
 def _summary(result: RunResult) -> pd.DataFrame:
@@ -114,7 +126,7 @@ def _summary(result: RunResult) -> pd.DataFrame:
         b = s["baseline"]
         rows += [("Baseline file", b["file"]), ("Findings in the baseline (not listed)", b["matched"]),
                  ("Baseline entries no longer found", b["stale"])]
-    if len(result.findings) > MAX_ROWS:
+    if s["findings"] > MAX_ROWS:
         rows.append(("Note", f"the Findings sheet holds the first {MAX_ROWS} findings; use CSV or Parquet for all"))
     rows += [("Note", note) for note in s["notes"]]
     rows.append(("Written by", f"coding-audit {__version__}"))
@@ -133,14 +145,16 @@ def _deterministic(data: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            content = src.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                                 rb"\g<1>2000-01-01T00:00:00Z\g<3>", content)
             info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, content)
+            if item.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                                 rb"\g<1>2000-01-01T00:00:00Z\g<3>", src.read(item.filename))
+                dst.writestr(info, content)
+                continue
+            with src.open(item) as part, dst.open(info, "w") as copy:  # a sheet may be large: in pieces
+                shutil.copyfileobj(part, copy, 1 << 20)
     return out.getvalue()
 
 
@@ -150,7 +164,12 @@ def workbook_bytes(result: RunResult) -> bytes:
     wb.properties.creator = "coding-audit"
     wb.properties.created = FIXED_TIME
     _sheet(wb, "Summary", _summary(result))
-    _sheet(wb, "Findings", result.findings, severity_col="severity")
+    frames = result.all_findings.frames()  # a chunk's findings at a time: never all of them in memory
+    first = [next(frames)]
+    while sum(map(len, first)) < _WIDTH_ROWS and (following := next(frames, None)) is not None:
+        first.append(following)  # the widths come from the first rows, as many as there are in one piece
+    head = pd.concat(first, ignore_index=True) if len(first) > 1 else first[0]
+    _sheet(wb, "Findings", head, severity_col="severity", rows=result.summary()["findings"], more=frames)
     _sheet(wb, "Rejected", result.rejected)
     _sheet(wb, "Rules", _rules(result), severity_col="severity")
     buffer = io.BytesIO()

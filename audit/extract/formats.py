@@ -16,10 +16,13 @@ import csv
 import datetime as dt
 import io
 import itertools
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,7 @@ _MIN_BLOCK = 1 << 20  # a CSV read block: rows up to this long need no special c
 _MAX_BLOCK = 256 << 20  # a line longer than this is not an episode row
 _SPLIT_BLOCK = 16 << 20  # text parsed by one thread at a time (quote-free files, see CsvSource.splittable)
 _PARSERS = 2  # threads parsing blocks at once (this machine has two cores)
+_AHEAD_WHILE_SCANNING = 8  # blocks parsed ahead while the first pass finishes (CsvSource.open)
 _TEXT = pa.string()
 _CODES = pa.dictionary(pa.int32(), pa.string())
 _MAX_HEADER = 16 << 20
@@ -139,47 +143,80 @@ class _Scan:
 def _scan(stream, check_utf8: bool) -> _Scan:
     """One pass over the bytes: is it UTF-8, how many lines, how long is the longest line (or a bound
     under 512 KB on it: ``_longest_between``)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, longest, lines, current = check_utf8, 0, 0, 0
-    splittable, after_cr = True, False
-    while True:
-        block = stream.read(_SCAN_BLOCK)
-        if not block:
-            break
+    scanner = _Scanner(check_utf8)
+    while block := stream.read(_SCAN_BLOCK):
+        scanner.feed(block)
+    return scanner.result()
+
+
+def _scan_rest(stream, scanner: _Scanner) -> _Scan:
+    """The rest of the first pass (``open``: in the background), then numba loaded for what follows."""
+    try:
+        while block := stream.read(_SCAN_BLOCK):
+            scanner.feed(block)
+        return scanner.result()
+    finally:
+        stream.close()
+        load_in_background()  # importing numba holds the GIL, as the pass did: after it
+
+
+def _in_background(work: Callable[[], object], name: str) -> Future:
+    """``work()`` run in a thread of its own: its result or exception in the future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+class _Scanner:
+    """``_scan`` a block at a time: ``result`` says what the blocks fed so far show."""
+
+    def __init__(self, check_utf8: bool):
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.utf8, self.longest, self.lines, self.current = check_utf8, 0, 0, 0
+        self.splittable, self.after_cr = True, False
+
+    def feed(self, block: bytes) -> None:
         arr = np.frombuffer(block, dtype=np.uint8)
         has_cr = b"\r" in block
-        splittable = splittable and b'"' not in block
-        if splittable and (has_cr or after_cr):
+        self.splittable = self.splittable and b'"' not in block
+        if self.splittable and (has_cr or self.after_cr):
             # A carriage return only in CR LF (Windows line ends, perhaps across two blocks) ends lines
             # where LF does.
             cr = arr == 13
             paired = np.count_nonzero(cr[:-1] & (arr[1:] == 10)) + int(cr[-1])
-            splittable = (block[0] == 10 or not after_cr) and np.count_nonzero(cr) == paired
-        after_cr = block[-1] == 13
-        if utf8 and not block.isascii():
+            self.splittable = (block[0] == 10 or not self.after_cr) and np.count_nonzero(cr) == paired
+        self.after_cr = block[-1] == 13
+        if self.utf8 and not block.isascii():
             try:
-                decoder.decode(block)
+                self.decoder.decode(block)
             except UnicodeDecodeError:
-                utf8 = False
-        lines += _line_feeds(block, len(block))
+                self.utf8 = False
+        self.lines += _line_feeds(block, len(block))
         ends = b"\n\r" if has_cr else b"\n"  # a lone CR ends a line for the parser too
         first = min((i for end in ends if (i := block.find(end)) >= 0), default=-1)
         if first < 0:
-            current += len(block)
-            continue
+            self.current += len(block)
+            return
         last = max(block.rfind(end) for end in ends)
-        longest = max(longest, current + first + 1, _longest_between(block, first, last, ends))
-        current = len(block) - last - 1
-    if current:
-        lines += 1
-    longest = max(longest, current)
-    splittable = bool(splittable and not after_cr)
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return _Scan(utf8, longest, lines, splittable)
+        self.longest = max(self.longest, self.current + first + 1, _longest_between(block, first, last, ends))
+        self.current = len(block) - last - 1
+
+    def result(self) -> _Scan:
+        utf8 = self.utf8
+        if utf8:
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(self.decoder.getstate()[0], final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+        return _Scan(utf8, max(self.longest, self.current), self.lines + (1 if self.current else 0),
+                     bool(self.splittable and not self.after_cr))
 
 
 def _longest_between(block: bytes, first: int, last: int, ends: bytes) -> int:
@@ -226,6 +263,8 @@ class CsvSource(Source):
     block_size: int = _MIN_BLOCK
     splittable: bool = False  # see _Scan: parsed in blocks on two threads
     _id_index: int = 0
+    _given_encoding: str | None = None  # --encoding
+    _verdict: Future | None = None  # the first pass, finishing in the background (a large file: ``open``)
 
     @classmethod
     def open(cls, path: Path, encoding: str | None, delimiter: str | None) -> CsvSource:
@@ -235,32 +274,73 @@ class CsvSource(Source):
         if compression is None and magic.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
         source = cls(path, [], compression=compression)
-        with source._stream() as stream:
-            try:
+        source._given_encoding = encoding
+        stream = source._stream()
+        try:
+            if compression is not None or path.stat().st_size < _LARGE_TEXT:
                 scan = _scan(stream, check_utf8=encoding is None)
-            except (OSError, pa.ArrowException, EOFError) as exc:
-                raise InputFileError(path, f"cannot read the file ({_first_line(exc)})") from None
+            else:
+                scanner = _Scanner(check_utf8=encoding is None)
+                prefix = stream.read(_SCAN_BLOCK)
+                scanner.feed(prefix)
+                guess = scanner.result()
+                if guess.splittable and (encoding is not None or prefix.isascii()):
+                    # A large file that starts as plain text: its first blocks are parsed while the rest
+                    # of the pass runs in the background; nothing is handed on before it confirms the
+                    # guess (``_settle``).
+                    estimate = guess.lines * path.stat().st_size // max(1, len(prefix)) + 1
+                    source._apply(replace(guess, lines=estimate), encoding)
+                    source._verdict = _in_background(partial(_scan_rest, stream, scanner), "audit-scan")
+                    stream = None  # the background pass reads on, and closes it
+                    source._read_header(delimiter)
+                    return source
+                while block := stream.read(_SCAN_BLOCK):
+                    scanner.feed(block)
+                scan = scanner.result()
+        except (OSError, pa.ArrowException, EOFError) as exc:
+            raise InputFileError(path, f"cannot read the file ({_first_line(exc)})") from None
+        finally:
+            if stream is not None:
+                stream.close()
         if path.stat().st_size >= _LARGE_TEXT:
             # numba loads while the first blocks are parsed: importing it holds the GIL most of the time,
             # as the first pass does, while pyarrow's parser lets go of it.
             load_in_background()
-        if encoding is not None:
-            source.encoding = _encoding_name(encoding, path)
-        elif not scan.utf8:
-            source.encoding = "cp1252"
-            source.notes.append(
-                f"{path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
-            )
-        source.rows = scan.lines  # the header's line included: an upper bound (the id index's size, notes)
-        source.splittable = scan.splittable
-        expand = 1 if source.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
-        if scan.longest * expand > _MAX_BLOCK:
-            raise InputFileError(
-                path, f"a line is {scan.longest >> 20} MB long: not an extract of episode rows"
-            )
-        source.block_size = max(_MIN_BLOCK, scan.longest * expand + 1)
+        source._apply(scan, encoding)
         source._read_header(delimiter)
         return source
+
+    def _apply(self, scan: _Scan, encoding: str | None) -> None:
+        """What the first pass found: the encoding, the rows, whether blocks split, the parser's block size."""
+        if encoding is not None:
+            self.encoding = _encoding_name(encoding, self.path)
+        elif not scan.utf8:
+            self.encoding = "cp1252"
+            self.notes.append(
+                f"{self.path.name} is not UTF-8: read as Windows-1252 (give --encoding if it is not)"
+            )
+        self.rows = scan.lines  # the header's line included: an upper bound (the id index's size, notes)
+        self.splittable = scan.splittable
+        expand = 1 if self.encoding == "utf8" else 3  # transcoded to UTF-8: up to 3 bytes a character
+        if scan.longest * expand > _MAX_BLOCK:
+            raise InputFileError(
+                self.path, f"a line is {scan.longest >> 20} MB long: not an extract of episode rows"
+            )
+        self.block_size = max(_MIN_BLOCK, scan.longest * expand + 1)
+
+    def _settle(self) -> bool:
+        """Wait for the first pass running in the background and apply what it found (the exact line count
+        too): whether the guesses made from the file's first block (encoding, splitting, block size) hold."""
+        verdict, self._verdict = self._verdict, None
+        if verdict is None:
+            return True
+        try:
+            scan = verdict.result()
+        except (OSError, pa.ArrowException, EOFError) as exc:
+            raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
+        guessed = (self.encoding, self.splittable, self.block_size)
+        self._apply(scan, self._given_encoding)
+        return (self.encoding, self.splittable, self.block_size) == guessed
 
     def _stream(self):
         try:
@@ -322,8 +402,12 @@ class CsvSource(Source):
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         self._id_index = self.header.index(id_column) if id_column in self.header else -1
         if self.splittable:
-            yield from self._blocks_in_parallel(columns, dictionary)
-            return
+            if (yield from self._blocks_in_parallel(columns, dictionary)):
+                return
+            # The first pass overturned a guess from the first block: nothing was handed on; start again.
+            if self.splittable:
+                yield from self._blocks_in_parallel(columns, dictionary)
+                return
         stream = self._stream()
         placed = 0
         for piece in self._parse(stream, columns, dictionary, self.skip_rows + 1, header=True):
@@ -338,7 +422,9 @@ class CsvSource(Source):
 
     def _blocks_in_parallel(self, columns, dictionary):
         """Quote-free text whose lines end in LF or CR LF: every line is a record, so the text is cut after
-        line feeds into blocks that two threads parse at once (pyarrow's streaming parser uses one)."""
+        line feeds into blocks that two threads parse at once (pyarrow's streaming parser uses one).
+        Returns False, having handed on nothing, when the first pass finishing in the background finds
+        that the file is not what its first block suggested (``_settle``)."""
         from concurrent.futures import ThreadPoolExecutor
 
         def parse(block: tuple[int, bytes]) -> list:
@@ -352,10 +438,18 @@ class CsvSource(Source):
             try:
                 for block in _line_blocks(stream, self.skip_rows + 1, _SPLIT_BLOCK):
                     ahead.append(pool.submit(parse, block))
+                    if self._verdict is not None:  # the first pass still running: parse on, up to a point
+                        if not self._verdict.done() and len(ahead) < _AHEAD_WHILE_SCANNING:
+                            continue
+                        if not self._settle():
+                            return False
                     if len(ahead) > _PARSERS:
                         yield from ahead.popleft().result()
+                if not self._settle():
+                    return False
                 while ahead:
                     yield from ahead.popleft().result()
+                return True
             except (OSError, pa.ArrowException, EOFError) as exc:
                 raise InputFileError(self.path, f"cannot read the file ({_first_line(exc)})") from None
             finally:

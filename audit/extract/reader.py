@@ -104,9 +104,11 @@ def _chunks(source: Source, plan: Plan, chunk_rows: int) -> Iterator[RawChunk]:
 
 def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
     """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
-    seen = SeenIds(expected=source.rows or 0)
+    seen = None
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in _chunks(source, plan, chunk_rows):
+        if seen is None:  # made at the first chunk: a CSV's rows are counted by then (CsvSource.open)
+            seen = SeenIds(expected=source.rows or 0)
         ids = dates.text_values(raw.frame[plan.id_column])
         reasons = _defects_first(raw.defects, checker.problems(raw.frame))  # None: no row has one
         first = seen.first_lines(ids, raw.lines)

@@ -136,6 +136,33 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     assert list(split[1]["line"]) == [9, 101, 203] and "Zoë" in set(split[0]["coder"])
 
 
+@pytest.mark.parametrize("later", ["plain", "quote", "cp1252", "long line"])
+def test_a_large_file_is_parsed_while_its_first_pass_finishes(tmp_path, monkeypatch, later):
+    """Its first block's guesses (UTF-8, no quotes, short lines) are acted on at once, and nothing is handed
+    on until the rest of the pass confirms them: the same episodes, rows set aside and notes as when the
+    pass comes first, whatever the rest of the file turns out to be."""
+    from audit.extract import formats
+
+    lines = ["EPIKEY,DIAG_01,DIAG_02,CODER"] + [f"{i},C787,C187,x" for i in range(1, 300)]
+    lines[250] = {"plain": "250,C787,C187,y", "quote": '250,C787,C187,"y, z"', "cp1252": "250,C787,C187,Renée",
+                  "long line": "250,C787,C187," + "y" * (1 << 20)}[later]
+    lines[120] = "5,C787,C187,x"  # a duplicate id: set aside
+    path = tmp_path / "e.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252" if later == "cp1252" else "utf-8"))
+    monkeypatch.setattr(formats, "_SPLIT_BLOCK", 300)  # many blocks, parsed ahead while the pass runs
+    first = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
+    monkeypatch.setattr(formats, "_LARGE_TEXT", 1000)
+    monkeypatch.setattr(formats, "_SCAN_BLOCK", 2000)  # the first block: some 100 lines
+    source = open_source(path)
+    assert source._verdict is not None and source.splittable and source.encoding == "utf8"
+    list(source.chunks(["EPIKEY"], [], 37, "EPIKEY"))
+    assert source.rows == len(lines) and source.splittable == (later != "quote")
+    meanwhile = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
+    assert _rows(meanwhile[0]) == _rows(first[0]) and meanwhile[1].equals(first[1]) and meanwhile[2] == first[2]
+    assert list(first[1]["line"]) == [121] and len(first[0]) == len(lines) - 2
+    assert ("not UTF-8" in " ".join(first[2])) == (later == "cp1252")
+
+
 @pytest.mark.parametrize("text", ['EPIKEY,DIAG_01\n1,"C787"\n', "EPIKEY,DIAG_01\r1,C787\r",
                                   "EPIKEY,DIAG_01\n1,C787\r\n2,C18\r3,C19\n"])
 def test_quotes_or_lone_carriage_returns_are_parsed_in_one_stream(tmp_path, text):

@@ -8,16 +8,7 @@ import pandas as pd
 
 from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
-from audit.report.jsonstream import (
-    ITEMS,
-    Template,
-    items_depth,
-    json_values,
-    peek,
-    rendered,
-    slot,
-    streamed_json,
-)
+from audit.report import jsonstream
 from audit.report.output import write_bytes, write_text
 from audit.report.tabular import findings_rows, text_rows
 
@@ -37,16 +28,15 @@ def document(result: RunResult, findings: object = None) -> dict:
 
 def write(result: RunResult, output: Path | None) -> None:
     """The document, its findings written a chunk at a time (the same bytes as ``json_text(document)``)."""
-    skeleton = document(result, findings=ITEMS)
-    first, frames = peek(result.all_findings.frames())
+    first, frames = jsonstream.peek(result.all_findings.frames())
     columns = [str(c) for c in first.columns]
     if not columns:  # no finding columns at all: nothing to stream
         write_text(json_text(document(result)), output)
         return
-    template = Template({c: slot(i) for i, c in enumerate(columns)}, items_depth(skeleton))
 
     def values(part: pd.DataFrame) -> list:
         rows = text_rows(part)
-        return [json_values(rows[c]) for c in rows.columns]
+        return [jsonstream.json_values(rows[c]) for c in rows.columns]
 
-    write_bytes(streamed_json(skeleton, rendered(template, frames, values)), output)
+    shape = {c: jsonstream.slot(i) for i, c in enumerate(columns)}
+    write_bytes(jsonstream.streamed(document(result, findings=jsonstream.ITEMS), shape, frames, values), output)

@@ -89,21 +89,24 @@ def _json_strings(text: pa.Array) -> pa.Array:
     return pc.fill_null(out, "null")
 
 
+def _split(document: dict) -> tuple[str, str, int]:
+    """``json_text(document)`` before and after its ``ITEMS`` value, and the indent of that value's line."""
+    text = json_text(document)
+    placeholder = json.dumps(ITEMS)
+    at = text.index(placeholder)
+    line = text[text.rfind("\n", 0, at) + 1:at]
+    return text[:at], text[at + len(placeholder):], len(line) - len(line.lstrip(" "))
+
+
 def items_depth(document: dict) -> int:
     """How deep in ``document`` the objects of its ``ITEMS`` list are (a ``Template``'s depth)."""
-    text = json_text(document)
-    line = text[text.rfind("\n", 0, text.index(json.dumps(ITEMS))) + 1:]
-    return (len(line) - len(line.lstrip(" "))) // 2 + 1
+    return _split(document)[2] // 2 + 1
 
 
 def streamed_json(document: dict, items: Iterable[bytes | pa.Buffer]) -> Iterator[bytes | pa.Buffer]:
     """``json_text(document)`` in parts, where the value ``ITEMS`` in the document is a list whose objects
     ``items`` gives, already rendered (``Template.render``: the first without its leading comma)."""
-    text = json_text(document)
-    at = text.index(json.dumps(ITEMS))
-    line_start = text.rfind("\n", 0, at) + 1
-    indent = len(text[line_start:]) - len(text[line_start:].lstrip(" "))
-    head, tail = text[:at], text[at + len(json.dumps(ITEMS)):]
+    head, tail, indent = _split(document)
     yield head.encode("utf-8")
     empty = True
     for part in items:
@@ -113,6 +116,12 @@ def streamed_json(document: dict, items: Iterable[bytes | pa.Buffer]) -> Iterato
             empty = False
             yield part
     yield (b"[]" if empty else ("\n" + " " * indent + "]").encode("utf-8")) + tail.encode("utf-8")
+
+
+def streamed(document: dict, shape: object, frames: Iterable[pd.DataFrame], columns) -> Iterator[bytes | pa.Buffer]:
+    """``streamed_json`` of ``document`` with a ``shape`` object (``Template``) a row of ``frames`` in its
+    ``ITEMS`` list; ``columns(frame)`` gives the value columns (``json_values``) in slot order."""
+    return streamed_json(document, rendered(Template(shape, items_depth(document)), frames, columns))
 
 
 def peek(frames: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:

@@ -16,16 +16,7 @@ from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
 from audit.pipeline import RunResult
-from audit.report.jsonstream import (
-    ITEMS,
-    Template,
-    items_depth,
-    json_values,
-    peek,
-    rendered,
-    slot,
-    streamed_json,
-)
+from audit.report import jsonstream
 from audit.report.output import write_bytes
 from audit.report.tabular import iso_dates
 from audit.rules.model import Rule
@@ -147,16 +138,13 @@ def document(result: RunResult, results: object = None) -> dict:
 
 def write(result: RunResult, output: Path | None) -> None:
     """The log, its results written a chunk of findings at a time (the same bytes as ``json_text(document)``)."""
-    skeleton = document(result, results=ITEMS)
-    first, frames = peek(result.all_findings.frames())
-    attributes = _attributes(first)
+    first, frames = jsonstream.peek(result.all_findings.frames())
     index = {r.id: i for i, r in enumerate(result.rules)}
     names = list(_values(first.head(0), index).columns)
-    template = Template(_result({n: slot(i) for i, n in enumerate(names)}, result.source, attributes),
-                        items_depth(skeleton))
 
     def values(part: pd.DataFrame) -> list:
         v = _values(part, index)
-        return [json_values(v[n]) for n in names]
+        return [jsonstream.json_values(v[n]) for n in names]
 
-    write_bytes(streamed_json(skeleton, rendered(template, frames, values)), output)
+    shape = _result({n: jsonstream.slot(i) for i, n in enumerate(names)}, result.source, _attributes(first))
+    write_bytes(jsonstream.streamed(document(result, results=jsonstream.ITEMS), shape, frames, values), output)

@@ -201,17 +201,18 @@ def measure(cmd: list[str], timeout: float) -> Run:
                cpu=usage.ru_utime + usage.ru_stime, tree_rss_mb=peak[0] / 2**20)
 
 
-def best_of(cmd: list[str], repeat: int, timeout: float, accepted: tuple[int, ...] = (0,)) -> Run:
-    """Fastest successful run of `repeat` (the first failure is returned at once)."""
-    best = None
+def best_of_rounds(plans: list[tuple[Result, list[str], tuple[int, ...]]], repeat: int, timeout: float) -> None:
+    """Each plan's (result, command, accepted exit codes) fastest successful run of ``repeat``, run in rounds
+    (every variant once, then again): this VM's speed drifts by 20-30% within the hour, and rounds give
+    each variant, and so each ratio to the floor, the same minutes. A variant's first failure is kept."""
     for _ in range(repeat):
-        run = measure(cmd, timeout)
-        run.accepted = accepted
-        if not run.succeeded:
-            return run
-        if best is None or run.wall < best.wall:
-            best = run
-    return best
+        for result, cmd, accepted in plans:
+            if result.run is not None and not result.run.succeeded:
+                continue
+            run = measure(cmd, timeout)
+            run.accepted = accepted
+            if not run.succeeded or result.run is None or run.wall < result.run.wall:
+                result.run = run
 
 
 def worker_cmd(variant: str, path: str, out: str, csv_reader: str) -> list[str]:
@@ -260,6 +261,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
     episodes = expected["episodes"] if expected else hes.count_episodes(path)
     results = []
     with tempfile.TemporaryDirectory(prefix="hes-bench-") as tmp:
+        plans, outs = [], {}
         for variant in variants:
             result = Result(variant, path, episodes)
             results.append(result)
@@ -272,15 +274,19 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
                     continue
             else:
                 cmd = worker_cmd(variant, path, out, args.csv_reader)
-            result.run = best_of(cmd, args.repeat, args.timeout, (0, 1) if variant == "engine" else (0,))
+            plans.append((result, cmd, (0, 1) if variant == "engine" else (0,)))
+            outs[variant] = out
+        best_of_rounds(plans, args.repeat, args.timeout)
+        for result, _, _ in plans:
+            out = outs[result.variant]
             if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
-            if variant == "floor":
+            if result.variant == "floor":
                 rows = json.loads(Path(out).read_text())["rows"]
                 result.ok = rows == episodes
                 result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
-            elif variant == "duckdb":
+            elif result.variant == "duckdb":
                 result.counts = json.loads(Path(out).read_text())["counts"]
                 check_counts(result, expected)
             else:
@@ -374,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default="floor,duckdb,engine", help="comma-separated: floor,duckdb,engine"
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the best (fastest) is kept")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per variant, in rounds (each variant once a round); the best (fastest) is kept")
     parser.add_argument(
         "--engine-cmd",
         default=DEFAULT_ENGINE_CMD,

@@ -116,3 +116,21 @@ def test_tree_rss_counts_child_processes():
     finally:
         os.killpg(parent.pid, 9)  # the grandchild too
         parent.wait()
+
+
+def test_variants_run_in_rounds_and_keep_their_best(monkeypatch):
+    """Each variant once a round (the same minutes of the machine for every ratio); a failure is kept."""
+    walls = {"floor": [3.0, 1.0, 2.0], "engine": [5.0, 6.0, 4.0], "duckdb": [1.0, 9.0, 9.0]}
+    calls = []
+
+    def fake_measure(cmd, timeout):
+        calls.append(cmd[0])
+        wall = walls[cmd[0]].pop(0)
+        return run.Run(wall, 1.0, 2 if wall == 9.0 else 0)
+
+    monkeypatch.setattr(run, "measure", fake_measure)
+    results = {v: run.Result(v, "f", 1) for v in walls}
+    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 3, 10)
+    assert calls == ["floor", "engine", "duckdb"] * 2 + ["floor", "engine"]  # duckdb failed in round 2
+    assert results["floor"].run.wall == 1.0 and results["engine"].run.wall == 4.0
+    assert not results["duckdb"].run.succeeded

@@ -3,11 +3,11 @@
 A national extract can give millions of findings (a broad rule, or a data problem
 every episode shares). They are not held as one frame: each chunk's findings are
 added as they are evaluated, and past ``SPILL_ROWS`` held in memory they go to a
-temporary Arrow IPC file, a record batch a chunk. Flat reports (CSV, JSON Lines,
-Parquet) and the counts read them back a chunk at a time, so memory stays that of a
-chunk whatever the number of findings; reports that need them all (HTML, Excel...)
-read them whole. Baseline filtering and redaction (``transform``) are applied once to
-findings held in memory, and to spilled ones as each chunk is read back.
+temporary Arrow IPC file, a record batch a chunk. Every report and the counts read
+them back a chunk at a time (``frames``, ``tally``, ``head``), so memory stays that of
+a chunk whatever the number of findings. Baseline filtering and redaction
+(``transform``) are applied once to findings held in memory, and to spilled ones as
+each chunk is read back.
 """
 
 from __future__ import annotations
@@ -138,8 +138,6 @@ class Findings:
 
     def head(self, n: int) -> pd.DataFrame:
         """The first ``n`` findings (``frame().head(n)``), reading only the chunks that hold them."""
-        if self._whole is not None:
-            return self._whole.head(n)
         got, rows = [], 0
         for frame in self.frames():
             got.append(frame.head(n - rows))

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.jsonfiles import json_text
 from audit.pipeline import RunResult
 from audit.report import jsonstream
-from audit.report.output import write_bytes, write_text
-from audit.report.tabular import findings_rows, text_rows
+from audit.report.output import write_bytes
+from audit.report.tabular import text_rows
 
 
 def document(result: RunResult, findings: object = None) -> dict:
@@ -20,7 +19,7 @@ def document(result: RunResult, findings: object = None) -> dict:
     return {
         "summary": result.summary(),
         "rules": result.by_rule().to_dict(orient="records"),
-        "findings": findings_rows(result).to_dict(orient="records") if findings is None else findings,
+        "findings": text_rows(result.findings).to_dict(orient="records") if findings is None else findings,
         "rejected": [{"line": int(r["line"]), "episode_id": r["episode_id"], "reason": r["reason"]}
                      for r in rejected.to_dict(orient="records")],
     }
@@ -30,9 +29,6 @@ def write(result: RunResult, output: Path | None) -> None:
     """The document, its findings written a chunk at a time (the same bytes as ``json_text(document)``)."""
     first, frames = jsonstream.peek(result.all_findings.frames())
     columns = [str(c) for c in first.columns]
-    if not columns:  # no finding columns at all: nothing to stream
-        write_text(json_text(document(result)), output)
-        return
 
     def values(part: pd.DataFrame) -> list:
         rows = text_rows(part)

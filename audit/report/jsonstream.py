@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.jsonfiles import json_text
-from audit.report.output import text_bytes
+from audit.report.output import text_array, text_bytes
 
 ITEMS = "\x00items\x00"  # where the document's streamed list goes (``streamed_json``)
 _SLOT = re.compile(r'"\\u0000slot(\d+)\\u0000"')  # a placeholder as json writes it
@@ -62,17 +62,8 @@ class Template:
 def json_values(values: pd.Series) -> pa.Array:
     """Each value as JSON text, as ``json.dumps(ensure_ascii=False)`` writes it (missing values null):
     text escaped in Arrow a column at a time, other values one at a time."""
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        try:
-            arrow = values.dtype != object and pd.api.types.is_string_dtype(values)  # no copy as objects
-            text = pa.array(values.array if arrow else values.to_numpy(dtype=object), pa.string(),
-                            from_pandas=True)
-            if isinstance(text, pa.ChunkedArray):
-                text = text.combine_chunks()
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-            text = None
-        if text is not None:
-            return _json_strings(text)
+    if (text := text_array(values)) is not None:
+        return _json_strings(text)
     if pd.api.types.is_integer_dtype(values) and not values.hasnans:  # a rule's index: Arrow's decimal text
         return pa.array(values.to_numpy()).cast(pa.string())
     plain = values.astype(object).where(values.notna(), None)

@@ -90,10 +90,28 @@ def _csv_batches(frame: pd.DataFrame, kinds: list[str]) -> Iterator:
             if kind == "int":
                 arr = pa.array(s.to_numpy()).cast(pa.string())
             else:
-                arr = pa.array(s.array if kind == "str" else s.to_numpy(dtype=object), pa.string(), from_pandas=True)
+                arr = _strings(s)
             columns.append(_csv_cells(pc.fill_null(arr, ""), lone))
         rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "", "\n")  # row + LF
         yield text_bytes(rows)
+
+
+def text_array(s: pd.Series) -> pa.Array | None:
+    """A column holding only text (missing values null) as one Arrow string array; None when it holds
+    anything else, or text Arrow cannot hold."""
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return None
+    try:
+        text = _strings(s)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _strings(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow strings: Arrow-backed text as it is held, other text through its objects."""
+    arrow_backed = s.dtype != object and pd.api.types.is_string_dtype(s)
+    return pa.array(s.array if arrow_backed else s.to_numpy(dtype=object), pa.string(), from_pandas=True)
 
 
 def _csv_cells(values: pa.Array, lone: bool) -> pa.Array:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audit.pipeline import RunResult
-from audit.report.output import write_bytes, write_csv_frames
+from audit.report.output import text_array, write_bytes, write_csv_frames
 
 
 def iso_dates(findings: pd.DataFrame) -> pd.DataFrame:
@@ -21,11 +21,6 @@ def iso_dates(findings: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
     return out
-
-
-def findings_rows(result: RunResult) -> pd.DataFrame:
-    """The findings as plain text columns (dates as ISO dates), ready for any flat format."""
-    return text_rows(result.findings)
 
 
 def text_rows(findings: pd.DataFrame) -> pd.DataFrame:
@@ -55,22 +50,14 @@ def _contiguous(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _text_array(s: pd.Series) -> pa.Array:
     """A column as Arrow strings (missing values as nulls), every other value as its ``str``."""
-    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # only text: convert in one go
-        try:
-            return _contiguous(pa.array(s, type=pa.string(), from_pandas=True))
-        except pa.ArrowTypeError:
-            pass
+    if (text := text_array(s)) is not None:  # only text: converted in one go
+        return text
     text = s.astype(object).where(s.notna(), None)  # bytes, numbers, mixed values: str() each one
     return pa.array([None if v is None else str(v) for v in text], type=pa.string())
 
 
-def findings_table(result: RunResult) -> pa.Table:
-    """The findings as an Arrow table: text columns as strings, dates as dates, numbers as numbers."""
-    return arrow_findings(result.findings)
-
-
 def arrow_findings(f: pd.DataFrame) -> pa.Table:
-    """A findings frame as ``findings_table`` gives it."""
+    """A findings frame as an Arrow table: text columns as strings, dates as dates, numbers as numbers."""
     columns = {}
     for col in f.columns:
         s = f[col]

@@ -17,6 +17,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from audit.errors import UserError
@@ -93,21 +94,24 @@ def apply(result: RunResult, baseline: dict, path: Path) -> None:
     known = {e["fingerprint"]: e for e in baseline["entries"]}
     keys = list(known)
     seen: set[str] = set()
-    matched = new = 0
-    for frame in result.all_findings.batches():  # a chunk's findings at a time
+    counted = {"matched": 0, "new": 0}
+
+    def new_findings(frame: pd.DataFrame) -> np.ndarray:  # each chunk's findings once, in order
         fps = fingerprints(frame)
         in_baseline = fps.isin(keys).to_numpy(dtype=bool)
         seen.update(fps[in_baseline])
-        matched, new = matched + int(in_baseline.sum()), new + int((~in_baseline).sum())
-    # Held findings are filtered once, now; spilled ones as each chunk is read back.
+        counted["matched"] += int(in_baseline.sum())
+        counted["new"] += int((~in_baseline).sum())
+        return ~in_baseline
+
+    result.all_findings.keep(new_findings)
     stale = [known[fp] for fp in sorted(known, key=lambda k: (known[k]["rule_id"], known[k]["episode_id"], k))
              if fp not in seen]
     result.baseline = {
         "file": Path(path).name,
         "entries": len(known),
-        "matched": matched,
-        "new": new,
+        "matched": counted["matched"],
+        "new": counted["new"],
         "stale": len(stale),
         "stale_entries": [{k: e.get(k, "") for k in ENTRY_KEYS} for e in stale],
     }
-    result.all_findings.transform(lambda f: f.loc[~fingerprints(f).isin(keys).to_numpy(dtype=bool)])

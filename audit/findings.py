@@ -5,9 +5,9 @@ every episode shares). They are not held as one frame: each chunk's findings are
 added as they are evaluated, and past ``SPILL_ROWS`` held in memory they go to a
 temporary Arrow IPC file, a record batch a chunk. Every report and the counts read
 them back a chunk at a time (``frames``, ``tally``, ``head``), so memory stays that of
-a chunk whatever the number of findings. Baseline filtering and redaction
-(``transform``) are applied once to findings held in memory, and to spilled ones as
-each chunk is read back.
+a chunk whatever the number of findings. Redaction (``transform``) is applied once to
+findings held in memory, and to spilled ones as each chunk is read back; baseline
+filtering (``keep``) decides each finding once and keeps the answer (a byte a finding).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -35,7 +36,9 @@ class Findings:
         self._writer: pa.RecordBatchFileWriter | None = None
         self._schema: pa.Schema | None = None
         self._dtypes: pd.Series | None = None
-        self._transforms: list[Callable[[pd.DataFrame], pd.DataFrame]] = []
+        # Applied in order to each spilled chunk as it is read back: a function, or the masks ``keep``
+        # decided, one a chunk (by its number in the file).
+        self._transforms: list[Callable[[pd.DataFrame], pd.DataFrame] | list[np.ndarray]] = []
         self._whole: pd.DataFrame | None = None
         self._finished = False
         self._chunks = 0
@@ -81,6 +84,16 @@ class Findings:
             self._transforms.append(fn)
         self._whole, self._tally = None, None
 
+    def keep(self, decide: Callable[[pd.DataFrame], np.ndarray]) -> None:
+        """Keep only the findings for which ``decide`` (bool, one a finding of the chunk given) is true.
+        ``decide`` sees each chunk's findings exactly once, in order, so it may also count them; the
+        answers are kept for spilled findings, which are not decided again each time they are read."""
+        if self._writer is None:
+            self._held = [frame.loc[_mask(decide, frame)] for frame in self._held]
+        else:
+            self._transforms.append([_mask(decide, frame) for frame in self._transformed()])
+        self._whole, self._tally = None, None
+
     def tally(self) -> pd.DataFrame:
         """Findings and distinct episodes per rule and severity (rule_id, severity, findings, episodes),
         counted a chunk at a time: a chunk holds each of its episodes whole, so counts per chunk add up."""
@@ -105,11 +118,16 @@ class Findings:
 
     def batches(self) -> Iterator[pd.DataFrame]:
         """Each chunk's findings, transformed, in order; chunks left with no finding are skipped."""
-        for frame in self._raw_batches():
-            for fn in self._transforms:
-                frame = fn(frame)
+        for frame in self._transformed():
             if len(frame):
                 yield frame.reset_index(drop=True)
+
+    def _transformed(self) -> Iterator[pd.DataFrame]:
+        # Every chunk, even one left empty: a mask of ``keep`` belongs to a chunk by its number.
+        for i, frame in enumerate(self._raw_batches()):
+            for step in self._transforms:
+                frame = frame.loc[step[i]] if isinstance(step, list) else step(frame)
+            yield frame
 
     def frames(self) -> Iterator[pd.DataFrame]:
         """``batches``, or the run's empty findings (its columns) when there is no finding: at least one frame."""
@@ -129,8 +147,8 @@ class Findings:
             frames = list(self.batches())
             if not frames:
                 empty = self._empty
-                for fn in self._transforms:
-                    empty = fn(empty)
+                for step in self._transforms:
+                    empty = empty if isinstance(step, list) else step(empty)
                 self._whole = empty.reset_index(drop=True)
             else:
                 self._whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -181,3 +199,10 @@ class Findings:
         if self._writer is not None and not self._finished:
             self._writer.close()
             self._finished = True
+
+
+def _mask(decide: Callable[[pd.DataFrame], np.ndarray], frame: pd.DataFrame) -> np.ndarray:
+    mask = np.asarray(decide(frame), dtype=bool)
+    if mask.shape != (len(frame),):  # internal: a decision a finding
+        raise ValueError(f"keep: {mask.shape} answers for {len(frame)} findings")
+    return mask

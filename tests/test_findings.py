@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from audit import baseline as baseline_module
 from audit import findings as findings_module
 from audit.cli import main
 from audit.findings import Findings
@@ -60,6 +61,36 @@ def test_transforms_apply_to_each_chunk_in_order():
     assert int(store.tally()["findings"].sum()) == 2
 
 
+@pytest.mark.parametrize("spill_rows", [0, 100])
+def test_keep_decides_each_chunk_once_and_remembers(spill_rows):
+    store = Findings(_chunk([]), spill_rows=spill_rows)
+    for ids in (["1", "2"], ["3"], ["4", "5"]):
+        store.add(_chunk(ids))
+    store.transform(lambda f: f.assign(episode_id="x" + f["episode_id"]))
+    asked = []
+
+    def decide(frame):
+        asked.append(frame["episode_id"].tolist())
+        return frame["episode_id"].isin(["x1", "x4", "x5"]).to_numpy()
+
+    store.keep(decide)
+    store.transform(lambda f: f.assign(episode_id=f["episode_id"] + "!"))
+    assert asked == [["x1", "x2"], ["x3"], ["x4", "x5"]]
+    for _ in range(2):  # read twice (counts, then a report): decided once
+        assert store.frame()["episode_id"].tolist() == ["x1!", "x4!", "x5!"]
+        assert [len(f) for f in store.batches()] == [1, 2]  # the chunk left empty is skipped
+        store._whole = None
+    assert int(store.tally()["findings"].sum()) == 3
+    assert len(asked) == 3
+
+
+def test_keep_wants_an_answer_a_finding():
+    store = Findings(_chunk([]), spill_rows=0)
+    store.add(_chunk(["1", "2"]))
+    with pytest.raises(ValueError, match="answers"):
+        store.keep(lambda f: [True])
+
+
 def test_no_findings_reports_the_first_chunks_columns():
     store = Findings(_chunk([]).drop(columns="end_date"))
     store.add(_chunk([]))
@@ -93,9 +124,14 @@ def test_a_baseline_filters_spilled_findings(tmp_path, monkeypatch):
     base = tmp_path / "baseline.json"
     assert runner.invoke(main, ["baseline", "create", str(extract), "--output", str(base)]).exit_code == 0
     monkeypatch.setattr(findings_module, "SPILL_ROWS", 1)
+    fingerprinted = []
+    real = baseline_module.fingerprints
+    monkeypatch.setattr(baseline_module, "fingerprints", lambda f: fingerprinted.append(len(f)) or real(f))
     result = runner.invoke(main, ["run", str(extract), "--chunk-size", "3", "--baseline", str(base),
                                   "--format", "json", "--output", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["findings"] == [] and doc["summary"]["findings"] == 0
     assert doc["summary"]["baseline"]["matched"] == doc["summary"]["baseline"]["entries"] > 0
+    # each finding fingerprinted once, not again each time the spilled findings are read
+    assert sum(fingerprinted) == doc["summary"]["baseline"]["entries"]

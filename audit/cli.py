@@ -117,6 +117,7 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     """Load and select the rules, run the audit (with a progress bar on a terminal), deal with rows set
     aside, redact when asked."""
     from audit.extract.columns import parse_column_options, settings_columns
+    from audit.extract.reader import READ_SETTINGS, settings_read_options
     from audit.pipeline import run_audit
     from audit.progress import progress_reporter
     from audit.redact import redact_result
@@ -129,8 +130,8 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     shipped = option_names(load_rules()) if rule_paths else []
     options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped)
     rules = apply_settings(loaded, settings)
-    read_options = {**_extract_settings(raw),
-                    **{k: inputs[k] for k in _EXTRACT_SETTINGS if inputs[k] is not None}}
+    read_options = {**settings_read_options(raw),
+                    **{k: inputs[k] for k in READ_SETTINGS if inputs[k] is not None}}
     columns = {**settings_columns(raw), **parse_column_options(inputs["column_items"])}
     keep_freed_memory()  # chunk after chunk: freed arrays reused
     with progress_reporter(extract) as progress:
@@ -314,24 +315,6 @@ def compare(old: Path, new: Path, fmt: str, output: Path | None):
     from audit.compare import compare as compare_runs
 
     WRITERS[fmt](compare_runs(load_result(old), load_result(new)), output)
-
-
-_EXTRACT_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")
-
-
-def _extract_settings(settings: dict) -> dict:
-    """``[tool.audit.extract]``: defaults for --layout, --encoding, --delimiter, --sheet, --separator."""
-    table = settings.get("extract", {})
-    if not isinstance(table, dict):
-        raise UserError("[tool.audit.extract] must be a table")
-    unknown = sorted(set(table) - set(_EXTRACT_SETTINGS))
-    if unknown:
-        raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
-                        f"(settings: {', '.join(_EXTRACT_SETTINGS)})")
-    if "layout" in table and table["layout"] not in LAYOUTS:
-        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of "
-                        f"{', '.join(LAYOUTS)}")
-    return {k: str(v) for k, v in table.items()}
 
 
 @main.group()

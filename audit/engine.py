@@ -454,17 +454,13 @@ class _Chunk:
         if facts is None:
             return np.zeros(self.n, dtype=bool)
         m = self.codes[cond.kind]
-        if cond.check == "invalid_code":
-            return m.any_cell(m.values.valid & facts.invalid)
-        if cond.check == "sex_conflict":
-            not_for = _not_for_sex(m, facts)
-            return _by_sex(self.attribute("sex"), m.any_cell(not_for[MALE]), m.any_cell(not_for[FEMALE]))
-        # age_conflict
+        if cond.check != "age_conflict":
+            return _offending(cond, facts, m, m.any_cell, self.attribute("sex"))
+        # only the episodes with an age and a code that has age limits are compared cell by cell
         limited = m.values.valid & facts.known & (~np.isnan(facts.min_age) | ~np.isnan(facts.max_age))
-        age = self.attribute("age")
-        rows = np.flatnonzero(~np.isnan(age) & m.any_cell(limited))
+        rows = np.flatnonzero(~np.isnan(self.attribute("age")) & m.any_cell(limited))
         out = np.zeros(self.n, dtype=bool)
-        out[rows] = self._age_conflict(m.rows(rows), age[rows], facts).any(axis=1)
+        out[rows] = self.reference_cells(cond, m.rows(rows), rows).any(axis=1)
         return out
 
     def reference_cells(self, cond: c.ReferenceCheck, mr: CodeMatrix, rows: np.ndarray) -> np.ndarray | None:
@@ -473,12 +469,9 @@ class _Chunk:
         facts = self.facts(cond.kind)
         if facts is None:
             return None
-        if cond.check == "invalid_code":
-            return mr.take(mr.values.valid & facts.invalid, False)
-        if cond.check == "sex_conflict":
-            not_for = _not_for_sex(mr, facts)
-            return _by_sex(self.attribute("sex")[rows][:, None], mr.take(not_for[MALE], False),
-                           mr.take(not_for[FEMALE], False))
+        if cond.check != "age_conflict":
+            return _offending(cond, facts, mr, lambda per_value: mr.take(per_value, False),
+                              self.attribute("sex")[rows][:, None])
         return self._age_conflict(mr, self.attribute("age")[rows], facts)
 
     @staticmethod
@@ -582,6 +575,15 @@ class _Chunk:
                     np.zeros((len(rows), len(cells[k].columns)), dtype=bool) for k in Kind}
             groups.append(self._show(only, cells, shown, " "))
         return pc.utf8_trim_whitespace(pc.binary_join_element_wise(groups[0], groups[1], " | "))
+
+
+def _offending(cond: c.ReferenceCheck, facts: CodeFacts, m: CodeMatrix, lift, sex: np.ndarray) -> np.ndarray:
+    """The episodes (``lift`` = ``m.any_cell``) or cells (``lift`` takes per cell) whose code the reference
+    table rules out: not a valid code (``invalid_code``), or not for the episode's ``sex``."""
+    if cond.check == "invalid_code":
+        return lift(m.values.valid & facts.invalid)
+    not_for = _not_for_sex(m, facts)
+    return _by_sex(sex, lift(not_for[MALE]), lift(not_for[FEMALE]))
 
 
 def _not_for_sex(m: CodeMatrix, facts: CodeFacts) -> dict[int, np.ndarray]:

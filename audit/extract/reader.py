@@ -15,11 +15,19 @@ import numpy as np
 import pandas as pd
 
 from audit.episodes import ID
-from audit.errors import InputFileError
+from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
 from audit.extract.formats import RawChunk, Source, defect_rows, joined_defects, open_source
-from audit.extract.layouts import Plan, concatenated_frame, long_frame, long_rows, plan_layout, wide_frame
+from audit.extract.layouts import (
+    LAYOUTS,
+    Plan,
+    concatenated_frame,
+    long_frame,
+    long_rows,
+    plan_layout,
+    wide_frame,
+)
 from audit.extract.validate import RowChecker, SeenIds, join
 
 DEFAULT_CHUNK_ROWS = 250_000
@@ -35,6 +43,24 @@ class Batch:
     rejected: pd.DataFrame  # line, episode_id, reason
     read: int  # rows (long layout: episodes) read from the file in this chunk
     notes: list[str] = field(default_factory=list)  # for the run's summary (the last batch carries them)
+
+
+READ_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")  # [tool.audit.extract]
+
+
+def settings_read_options(settings: Mapping) -> dict[str, str]:
+    """The ``[tool.audit.extract]`` table of the settings, checked: defaults for ``read_extract``'s
+    layout, encoding, delimiter, sheet and separator (--layout, --encoding... on the command line)."""
+    table = settings.get("extract", {})
+    if not isinstance(table, Mapping):
+        raise UserError("[tool.audit.extract] must be a table")
+    unknown = sorted(set(table) - set(READ_SETTINGS))
+    if unknown:
+        raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
+                        f"(settings: {', '.join(READ_SETTINGS)})")
+    if "layout" in table and table["layout"] not in LAYOUTS:
+        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+    return {k: str(v) for k, v in table.items()}
 
 
 def read_extract(

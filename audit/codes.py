@@ -9,10 +9,10 @@ never once per cell.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Iterable
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class NormalisedValues:
         return self.valid & ~self.qualifier
 
     @classmethod
-    def concat(cls, a: "NormalisedValues", b: "NormalisedValues") -> "NormalisedValues":
+    def concat(cls, a: NormalisedValues, b: NormalisedValues) -> NormalisedValues:
         return cls(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in cls.__dataclass_fields__))
 
 

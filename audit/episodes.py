@@ -113,7 +113,7 @@ class CodeMatrix:
 
     @classmethod
     def from_columns(cls, columns: list[pd.Series], kind: Kind, vocabulary: Vocabulary | None = None,
-                     n: int | None = None) -> "CodeMatrix":
+                     n: int | None = None) -> CodeMatrix:
         """Encode ordered code columns (strings, categoricals or Arrow dictionaries) against the vocabulary.
 
         ``n`` is the number of episodes; it is needed when there are no columns (no codes of this kind)."""
@@ -173,7 +173,7 @@ class CodeMatrix:
                 out |= hit[col.codes]
         return out
 
-    def rows(self, rows: np.ndarray) -> "CodeMatrix":
+    def rows(self, rows: np.ndarray) -> CodeMatrix:
         """The same codes for a subset of episodes (row numbers)."""
         columns = [_Column(col.codes[rows], col.remap) for col in self.columns]
         return CodeMatrix(self.kind, columns, self.values, len(rows))
@@ -193,7 +193,7 @@ class Blocks:
     owner: np.ndarray  # int (n, k): position of the main code of the cell's block; -1 before any main
 
     @classmethod
-    def of(cls, procedures: CodeMatrix) -> "Blocks":
+    def of(cls, procedures: CodeMatrix) -> Blocks:
         """Work out the blocks of a (usually small, already filtered) set of episodes."""
         values = procedures.values
         is_main = procedures.take(values.main, False)

@@ -45,8 +45,7 @@ class _Item:
 def _canonical(token: str, kind: Kind, text: str) -> str:
     """A single code or category token, undotted; category tokens may be written ``Y53.-``."""
     token = token.strip().upper()
-    if token.endswith(".-"):
-        token = token[:-2]
+    token = token.removesuffix(".-")
     if _CATEGORY[kind].fullmatch(token):
         return token
     try:
@@ -68,7 +67,7 @@ class Pattern:
     items: tuple[_Item, ...]
 
     @classmethod
-    def parse(cls, text: str | list[str], kind: Kind) -> "Pattern":
+    def parse(cls, text: str | list[str], kind: Kind) -> Pattern:
         """Parse a pattern string (or list of strings); raise ``PatternError`` if malformed."""
         parts = text if isinstance(text, list) else [text]
         tokens = [t.strip() for part in parts for t in str(part).split(",")]

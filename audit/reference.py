@@ -102,7 +102,7 @@ class CodeTable:
                 known |= ok
         take = np.where(known, row, 0)
         col = lambda name, fill: np.where(known, self.frame[name].to_numpy()[take], fill) \
-            if len(self.frame) else np.full(len(codes), fill)  # noqa: E731
+            if len(self.frame) else np.full(len(codes), fill)
         mask = col("sex_mask", 0).astype(np.int64)
         return CodeFacts(
             known=known, needs_more=needs_more,

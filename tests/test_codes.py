@@ -2,8 +2,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.codes import (ASTERISK, DAGGER, InvalidCode, Kind, Status, normalise_value, normalise_values,
-                         parse_icd10, parse_opcs4)
+from audit.codes import (
+    ASTERISK,
+    DAGGER,
+    InvalidCode,
+    Kind,
+    Status,
+    normalise_value,
+    normalise_values,
+    parse_icd10,
+    parse_opcs4,
+)
 
 
 @pytest.mark.parametrize("raw, code, marker", [

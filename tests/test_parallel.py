@@ -38,7 +38,7 @@ def test_each_worker_thread_has_its_own_compiled_rules():
 
 
 def test_an_error_in_a_worker_is_raised_by_results(monkeypatch):
-    import audit.parallel as parallel
+    from audit import parallel
 
     def broken(episodes, compiled):
         raise RuntimeError("bug in a rule")

@@ -3,8 +3,15 @@ import pytest
 
 from audit.errors import UserError
 from audit.rules import load_rules
-from audit.selection import (Settings, apply_settings, exit_code, parse_severity_options, resolve_settings,
-                             rule_statuses, split_selectors)
+from audit.selection import (
+    Settings,
+    apply_settings,
+    exit_code,
+    parse_severity_options,
+    resolve_settings,
+    rule_statuses,
+    split_selectors,
+)
 
 
 @pytest.fixture(scope="module")

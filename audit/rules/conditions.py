@@ -54,8 +54,8 @@ example of each, written for coding managers):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 from audit.codes import Kind
 from audit.patterns import Pattern
@@ -187,9 +187,9 @@ class CodeTest:
     position: str = "any"
     characters: tuple[CharacterTest, ...] = ()
     relation: Relation | None = None
-    coded_with: "Condition | None" = None
-    not_coded_with: "Condition | None" = None
-    unless: "Condition | None" = None
+    coded_with: Condition | None = None
+    not_coded_with: Condition | None = None
+    unless: Condition | None = None
 
     @property
     def kind(self) -> Kind:
@@ -270,7 +270,7 @@ def unparen(text: str) -> str:
 
 @dataclass(frozen=True)
 class AllOf:
-    items: tuple["Condition", ...]
+    items: tuple[Condition, ...]
 
     def describe(self) -> str:
         return "(" + " and ".join(c.describe() for c in self.items) + ")"
@@ -278,7 +278,7 @@ class AllOf:
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Condition", ...]
+    items: tuple[Condition, ...]
 
     def describe(self) -> str:
         return "(" + " or ".join(c.describe() for c in self.items) + ")"
@@ -286,13 +286,13 @@ class AnyOf:
 
 @dataclass(frozen=True)
 class Not:
-    item: "Condition"
+    item: Condition
 
     def describe(self) -> str:
         return f"not {self.item.describe()}"
 
 
-Condition = Union[HasCode, InBlock, Malformed, CodeTest, NotCodedTogether, ReferenceCheck, AllOf, AnyOf, Not]
+Condition = HasCode | InBlock | Malformed | CodeTest | NotCodedTogether | ReferenceCheck | AllOf | AnyOf | Not
 
 
 def walk(condition: Condition) -> Iterator[Condition]:

@@ -27,9 +27,9 @@ Nothing in the file is executed; see ``audit.rules.conditions`` for conditions.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import string
-import importlib
 from pathlib import Path
 
 from audit.codes import Kind
@@ -257,7 +257,7 @@ class _FileParser:
             self.fail(m.line_of("message"), f"{what}: message is not a valid template ({exc})")
         unknown = names - PLACEHOLDERS
         if unknown:
-            self.fail(m.line_of("message"), f"{what}: unknown placeholder {{{sorted(unknown)[0]}}} in message "
+            self.fail(m.line_of("message"), f"{what}: unknown placeholder {{{min(unknown)}}} in message "
                                             f"(use {{found}} or {{expected}})")
         return message
 
@@ -327,7 +327,7 @@ class _FileParser:
             return self.code_condition(raw, code_keys)
         at = raw.line
         if keys & _CODE_TESTS:
-            key = sorted(keys & _CODE_TESTS)[0]
+            key = min(keys & _CODE_TESTS)
             self.fail(raw.line_of(key), f"{key!r} is a test on codes: it goes with diagnosis, procedure, "
                                         "every_diagnosis or every_procedure in the same mapping")
         if len(keys) != 1:
@@ -364,7 +364,7 @@ class _FileParser:
                                                      "use 'contains' with 'block'")
             if not every and not ({"main", "contains"} & set(b)):
                 self.fail(b.line, "'block' needs 'main' or 'contains'")
-            get = lambda k: self.patterns(b[k], b.line_of(k), Kind.PROCEDURE) if k in b else ()  # noqa: E731
+            get = lambda k: self.patterns(b[k], b.line_of(k), Kind.PROCEDURE) if k in b else ()
             main = self.pattern(b["main"], b.line_of("main"), Kind.PROCEDURE) if "main" in b else None
             return c.InBlock(main, get("contains"), get("must_contain"), every)
         self.fail(vline, f"unknown condition {key!r} (use one of {_CONDITION_KEYS})")
@@ -378,7 +378,7 @@ class _FileParser:
         kind, every = _CODE_KEYS[code_key]
         unknown = set(raw) - {code_key} - _CODE_TESTS
         if unknown:
-            key = sorted(map(str, unknown))[0]
+            key = min(map(str, unknown))
             self.fail(raw.line_of(key), f"unknown key {key!r} in a {code_key} condition (allowed with it: "
                                         f"{', '.join(sorted(_CODE_TESTS))})")
         pattern = self.pattern(raw[code_key], raw.line_of(code_key), kind)

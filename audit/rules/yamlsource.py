@@ -84,11 +84,11 @@ def load_yaml(path: Path):
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, None, f"cannot read rule file: {exc}") from None
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader (or CSafeLoader) subclass
+        return yaml.load(text, Loader=_FastLoader)  # a SafeLoader (or CSafeLoader) subclass: data only
     except yaml.YAMLError:
         pass  # read again below, for the Python parser's message
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader subclass: data only
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from audit.extract.dates import parse_dates
 from audit.extract.validate import MAX_CELL, RowChecker, SeenIds, join

@@ -5,8 +5,8 @@ import textwrap
 import pytest
 
 from audit.errors import RuleFileError
-from audit.rules import load_rule_file, load_rules
 from audit.rules import conditions as c
+from audit.rules import load_rule_file, load_rules
 
 GOOD_RULE = """\
 ruleset: T

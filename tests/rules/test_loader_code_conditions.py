@@ -76,8 +76,8 @@ def test_reference_needs(tmp_path):
 
 
 def test_example_sex_and_age(tmp_path):
-    from tests.rules.ruletools import rule_file
     from audit.rules.loader import load_rule_file
+    from tests.rules.ruletools import rule_file
     path = rule_file(tmp_path, """
         source: {guidance: T, text: t}
         rules:

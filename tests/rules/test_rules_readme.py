@@ -8,7 +8,7 @@ from tests.conftest import REPO
 from tests.rules.ruletools import one_rule
 
 README = (REPO / "rulesets" / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+BLOCKS = re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
 CONDITIONS = [m.group(1) for block in BLOCKS for line in block.splitlines()
               if (m := re.match(r"^\s*(?:require: |when: )?(\{.*\})\s*(?:#.*)?$", line))]
 

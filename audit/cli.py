@@ -291,10 +291,9 @@ def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, c
     previous = baseline_file.load(output) if output.exists() else None
     result = _audit(extract, rule_paths, settings, chunk_size, key, reference, option_values, raw, inputs)
     _fail_if_nothing_audited(extract, result)
-    doc = baseline_file.create(result, previous)
-    baseline_file.write(doc, output)
-    kept = sum(1 for e in doc["entries"] if e["reason"])
-    click.echo(f"wrote {len(doc['entries'])} baseline entries to {output}"
+    entries = baseline_file.save(result, previous, output)
+    kept = entries.num_rows - entries["reason"].to_pylist().count("")
+    click.echo(f"wrote {entries.num_rows} baseline entries to {output}"
                + (f" (kept {kept} reasons)" if kept else ""), err=True)
 
 

@@ -84,3 +84,45 @@ def test_bad_baseline_files(tmp_path, text, problem):
         baseline.load(path)
     with pytest.raises(UserError, match="no such baseline"):
         baseline.load(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("spill_rows", [None, 1])
+def test_save_writes_what_create_makes(tmp_path, monkeypatch, spill_rows):
+    from audit import findings as findings_module
+
+    if spill_rows is not None:
+        monkeypatch.setattr(findings_module, "SPILL_ROWS", spill_rows)
+    result = run_sample(tmp_path)
+    previous = baseline.create(result)
+    previous["entries"][1]["reason"] = 'agreed: "see\\ minutes"\n2024'  # text JSON has to escape
+    expected, saved = tmp_path / "expected.json", tmp_path / "saved.json"
+    baseline.write(baseline.create(result, previous), expected)
+    entries = baseline.save(result, previous, saved)
+    assert saved.read_bytes() == expected.read_bytes()
+    assert entries.num_rows == len(previous["entries"])
+    assert baseline.load(saved)["entries"][1]["reason"] == 'agreed: "see\\ minutes"\n2024'
+
+
+def test_one_entry_a_fingerprint_the_last_found_kept(tmp_path):
+    result = run_sample(tmp_path)
+    frame = result.findings
+    twice = frame.iloc[[0, 0]].assign(severity=["warning", "error"], found=["A B", "B A"])
+    result.all_findings = type(result.all_findings).held(twice.reset_index(drop=True))
+    entries = baseline.create(result)["entries"]
+    assert [(e["severity"], e["found"]) for e in entries] == [("error", "B A")]
+
+
+def test_empty_baseline(tmp_path):
+    result = run_sample(tmp_path, [r for r in ROWS if r[0] == "1001"])
+    result.all_findings = type(result.all_findings).held(result.findings.iloc[0:0])
+    saved = tmp_path / "b.json"
+    assert baseline.save(result, None, saved).num_rows == 0
+    assert json.loads(saved.read_text())["entries"] == []
+    baseline.write(baseline.create(result), tmp_path / "c.json")
+    assert saved.read_bytes() == (tmp_path / "c.json").read_bytes()
+
+
+@pytest.mark.parametrize("text", ["", "J12.4", "J12.4 Y53.9", " J12.4\tY53.9\u00a0C22.9 ", "A\u2003B\x1fC",
+                                  '"C 7.87" J12.4', 'J12.4 "x"'])
+def test_code_tokens_are_the_patterns_tokens(text):
+    assert baseline.code_tokens(text) == baseline._TOKEN.findall(text)

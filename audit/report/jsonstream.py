@@ -63,14 +63,15 @@ def json_values(values: pd.Series) -> pa.Array:
     """Each value as JSON text, as ``json.dumps(ensure_ascii=False)`` writes it (missing values null):
     text escaped in Arrow a column at a time, other values one at a time."""
     if (text := text_array(values)) is not None:
-        return _json_strings(text)
+        return json_strings(text)
     if pd.api.types.is_integer_dtype(values) and not values.hasnans:  # a rule's index: Arrow's decimal text
         return pa.array(values.to_numpy()).cast(pa.string())
     plain = values.astype(object).where(values.notna(), None)
     return pa.array([json.dumps(v, ensure_ascii=False) for v in plain], pa.string())
 
 
-def _json_strings(text: pa.Array) -> pa.Array:
+def json_strings(text: pa.Array) -> pa.Array:
+    """Arrow text as JSON strings (``json.dumps(ensure_ascii=False)`` of each; missing values null)."""
     escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
     out = pc.binary_join_element_wise('"', escaped, '"', "")
     control = pc.fill_null(pc.match_substring_regex(text, _CONTROL), False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +67,29 @@ def _texts(column: pd.Series) -> np.ndarray:
     return column.astype(object).fillna("").astype(str).to_numpy(dtype=object)
 
 
-def entry_table(result: RunResult, previous: dict | None = None) -> pa.Table:
-    """A baseline's entries (``ENTRY_KEYS``) for every finding of ``result``, one a fingerprint, sorted by
-    rule, episode and fingerprint; reasons of entries already in ``previous`` are kept. Built in Arrow a
-    chunk of findings at a time: a million entries take some 100 MB, not gigabytes of dictionaries."""
+@dataclass
+class Entries:
+    """A baseline's entries: ``table`` (``ENTRY_KEYS``, a row a finding, in the findings' order) and
+    ``order``, the rows written: one a fingerprint, sorted by rule, episode and fingerprint."""
+
+    table: pa.Table
+    order: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> pa.Table:
+        """Entries ``start``..``stop`` in their order (taken a slice at a time: no sorted copy of all)."""
+        return self.table.take(self.order[start:stop])
+
+    def reasons_kept(self) -> int:
+        return len(self) - pc.sum(pc.equal(self.table["reason"].take(self.order), "")).as_py() if len(self) else 0
+
+
+def entries(result: RunResult, previous: dict | None = None) -> Entries:
+    """The baseline entries of every finding of ``result``; reasons of entries already in ``previous``
+    are kept. Built in Arrow a chunk of findings at a time (ten million entries: about 1 GB), left in
+    those pieces (combined, they would be copied once more)."""
     parts = []
     for frame in result.all_findings.batches():
         columns = {"fingerprint": pa.array(fingerprints(frame).to_numpy(dtype=object), pa.string())}
@@ -78,18 +98,19 @@ def entry_table(result: RunResult, previous: dict | None = None) -> pa.Table:
         parts.append(pa.table(columns))
     table = pa.concat_tables(parts) if parts else \
         pa.table({k: pa.array([], pa.string()) for k in ENTRY_KEYS[:5]})
-    # Sorted by rule, episode and fingerprint (Arrow orders UTF-8 by bytes, as Python orders text by
-    # code points); the sort is stable, so of findings with one fingerprint the last found is kept.
-    table = table.take(pc.sort_indices(table, [(k, "ascending") for k in ("rule_id", "episode_id", "fingerprint")]))
-    prints = table["fingerprint"].combine_chunks()
-    if len(prints) > 1:
-        last = pc.not_equal(prints.slice(0, len(prints) - 1), prints.slice(1))
-        table = table.filter(pa.concat_arrays([last, pa.array([True])]))
     reasons = {e["fingerprint"]: e.get("reason", "") for e in (previous or {}).get("entries", [])}
     known = pa.array(list(reasons), pa.string())
     said = pa.array([str(r) for r in reasons.values()], pa.string())
-    reason = pc.fill_null(pc.take(said, pc.index_in(table["fingerprint"], value_set=known)), "")
-    return table.append_column("reason", reason)
+    table = table.append_column(
+        "reason", pc.fill_null(pc.take(said, pc.index_in(table["fingerprint"], value_set=known)), ""))
+    # Sorted by rule, episode and fingerprint (Arrow orders UTF-8 by bytes, as Python orders text by
+    # code points); the sort is stable, so of findings with one fingerprint the last found is kept.
+    order = pc.sort_indices(table, [(k, "ascending") for k in ("rule_id", "episode_id", "fingerprint")])
+    if len(order) > 1:
+        prints = table["fingerprint"].take(order).combine_chunks()
+        last = pc.not_equal(prints.slice(0, len(prints) - 1), prints.slice(1))
+        order = order.filter(pa.concat_arrays([last, pa.array([True])]))
+    return Entries(table, order)
 
 
 def _document(result: RunResult, entries: object) -> dict:
@@ -98,26 +119,28 @@ def _document(result: RunResult, entries: object) -> dict:
 
 
 def create(result: RunResult, previous: dict | None = None) -> dict:
-    """A baseline document of every finding of ``result`` (``entry_table`` as a dict, for small runs)."""
-    return _document(result, entry_table(result, previous).to_pylist())
+    """A baseline document of every finding of ``result`` (``entries`` as dictionaries, for small runs)."""
+    return _document(result, entries(result, previous).rows().select(list(ENTRY_KEYS)).to_pylist())
 
 
 def write(document: dict, path: Path) -> None:
     write_text(json_text(document), Path(path))
 
 
-def save(result: RunResult, previous: dict | None, path: Path) -> pa.Table:
+def save(result: RunResult, previous: dict | None, path: Path) -> Entries:
     """Write the baseline of ``result`` to ``path``, its entries rendered a slice at a time (the same bytes
     as ``write(create(result, previous), path)``); the entries written."""
-    entries = entry_table(result, previous)
+    found = entries(result, previous)
     document = _document(result, jsonstream.ITEMS)
     shape = {k: jsonstream.slot(i) for i, k in enumerate(ENTRY_KEYS)}
     template = jsonstream.Template(shape, jsonstream.items_depth(document))
-    parts = (template.render([jsonstream.json_strings(entries[k].slice(start, _SLICE).combine_chunks())
-                              for k in ENTRY_KEYS], start == 0)
-             for start in range(0, entries.num_rows, _SLICE))
-    write_bytes(jsonstream.streamed_json(document, parts), Path(path))
-    return entries
+
+    def rendered(start: int) -> pa.Buffer:
+        rows = found.rows(start, start + _SLICE)
+        return template.render([jsonstream.json_strings(rows[k].combine_chunks()) for k in ENTRY_KEYS], start == 0)
+
+    write_bytes(jsonstream.streamed_json(document, map(rendered, range(0, len(found), _SLICE))), Path(path))
+    return found
 
 
 _SLICE = 65_536  # entries rendered at a time

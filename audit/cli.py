@@ -291,9 +291,9 @@ def baseline_create(extract: Path, rule_paths: tuple[Path, ...], output: Path, c
     previous = baseline_file.load(output) if output.exists() else None
     result = _audit(extract, rule_paths, settings, chunk_size, key, reference, option_values, raw, inputs)
     _fail_if_nothing_audited(extract, result)
-    entries = baseline_file.save(result, previous, output)
-    kept = entries.num_rows - entries["reason"].to_pylist().count("")
-    click.echo(f"wrote {entries.num_rows} baseline entries to {output}"
+    written = baseline_file.save(result, previous, output)
+    kept = written.reasons_kept()
+    click.echo(f"wrote {len(written)} baseline entries to {output}"
                + (f" (kept {kept} reasons)" if kept else ""), err=True)
 
 

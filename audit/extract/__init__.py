@@ -1,7 +1,8 @@
 """Read episode extracts: CSV (any of the usual delimiters and encodings, gzip), Parquet, Excel .xlsx;
 wide, long or concatenated layouts; into canonical episode frames, a chunk at a time.
 
-- ``formats``: open a file as a stream of raw chunks (pyarrow, openpyxl);
+- ``formats``: open a file by its content as a stream of raw chunks (``source``), read by ``csvfile``,
+  ``parquetfile`` (pyarrow) or ``xlsxfile`` (openpyxl);
 - ``columns``: which column plays which role (HES names, or a mapping);
 - ``layouts``: detect the layout and turn each chunk into the canonical frame;
 - ``validate``: row-level checks (pandera) and duplicate ids across chunks;

@@ -18,7 +18,7 @@ from audit.episodes import ID
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
-from audit.extract.formats import RawChunk, Source, defect_rows, joined_defects, open_source
+from audit.extract.formats import open_source
 from audit.extract.layouts import (
     LAYOUTS,
     Plan,
@@ -28,6 +28,7 @@ from audit.extract.layouts import (
     plan_layout,
     wide_frame,
 )
+from audit.extract.source import RawChunk, Source, defect_rows, joined_defects
 from audit.extract.validate import RowChecker, SeenIds, join
 
 DEFAULT_CHUNK_ROWS = 250_000

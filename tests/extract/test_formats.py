@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from audit.errors import InputFileError
 from audit.extract import read_extract
-from audit.extract.formats import CsvSource, ParquetSource, XlsxSource, _cell_text, open_source
+from audit.extract.formats import CsvSource, ParquetSource, XlsxSource, open_source
+from audit.extract.xlsxfile import _cell_text
 from tests.extract import synthetic as syn
 
 ROWS = [["EPIKEY", "PROCODE", "DIAG_01"], ["1", "RXX", "C787"], ["2", "RYY", "C187"]]
@@ -121,13 +122,13 @@ def test_quote_free_text_parsed_in_blocks_reads_as_in_one_stream(tmp_path, monke
     data = (newline.join(lines)).encode(encoding)  # no newline at the end
     path = tmp_path / "e.csv"
     path.write_bytes(gzip.compress(data) if compress else data)
-    from audit.extract import formats
+    from audit.extract import csvfile
 
     assert open_source(path).splittable
-    monkeypatch.setattr(formats, "_SPLIT_BLOCK", 100)  # a few lines a block: many blocks
+    monkeypatch.setattr(csvfile, "_SPLIT_BLOCK", 100)  # a few lines a block: many blocks
     split = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
-    scan = formats._scan
-    monkeypatch.setattr(formats, "_scan",
+    scan = csvfile._scan
+    monkeypatch.setattr(csvfile, "_scan",
                         lambda *a, **k: dataclasses.replace(scan(*a, **k), splittable=False))
     assert not open_source(path).splittable
     serial = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
@@ -141,7 +142,7 @@ def test_a_large_file_is_parsed_while_its_first_pass_finishes(tmp_path, monkeypa
     """Its first block's guesses (UTF-8, no quotes, short lines) are acted on at once, and nothing is handed
     on until the rest of the pass confirms them: the same episodes, rows set aside and notes as when the
     pass comes first, whatever the rest of the file turns out to be."""
-    from audit.extract import formats
+    from audit.extract import csvfile
 
     lines = ["EPIKEY,DIAG_01,DIAG_02,CODER"] + [f"{i},C787,C187,x" for i in range(1, 300)]
     lines[250] = {"plain": "250,C787,C187,y", "quote": '250,C787,C187,"y, z"', "cp1252": "250,C787,C187,Renée",
@@ -149,10 +150,10 @@ def test_a_large_file_is_parsed_while_its_first_pass_finishes(tmp_path, monkeypa
     lines[120] = "5,C787,C187,x"  # a duplicate id: set aside
     path = tmp_path / "e.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("cp1252" if later == "cp1252" else "utf-8"))
-    monkeypatch.setattr(formats, "_SPLIT_BLOCK", 300)  # many blocks, parsed ahead while the pass runs
+    monkeypatch.setattr(csvfile, "_SPLIT_BLOCK", 300)  # many blocks, parsed ahead while the pass runs
     first = read_all(path, chunk_rows=37, columns={"coder": "CODER"})
-    monkeypatch.setattr(formats, "_LARGE_TEXT", 1000)
-    monkeypatch.setattr(formats, "_SCAN_BLOCK", 2000)  # the first block: some 100 lines
+    monkeypatch.setattr(csvfile, "_LARGE_TEXT", 1000)
+    monkeypatch.setattr(csvfile, "_SCAN_BLOCK", 2000)  # the first block: some 100 lines
     source = open_source(path)
     assert source._verdict is not None and source.splittable and source.encoding == "utf8"
     list(source.chunks(["EPIKEY"], [], 37, "EPIKEY"))
@@ -287,13 +288,13 @@ def test_rechunking_is_exact(tmp_path):
 def test_scan_counts_lines_and_bounds_the_longest(monkeypatch, lengths, end, last_ended):
     """Line feeds are counted (and a last line without one); the longest line (with its line end) is
     measured exactly when it is over two windows long, else bounded by that."""
-    from audit.extract import formats
+    from audit.extract import csvfile
 
-    monkeypatch.setattr(formats, "_SCAN_BLOCK", 32)  # many blocks, lines across their edges
-    monkeypatch.setattr(formats, "_LINE_WINDOW", 4)
+    monkeypatch.setattr(csvfile, "_SCAN_BLOCK", 32)  # many blocks, lines across their edges
+    monkeypatch.setattr(csvfile, "_LINE_WINDOW", 4)
     lines = [b"x" * n for n in lengths]
     data = end.join(lines) + (end if last_ended else b"")
-    scan = formats._scan(pa.BufferReader(data), check_utf8=True)
+    scan = csvfile._scan(pa.BufferReader(data), check_utf8=True)
     true_longest = max(len(line) + (1 if i < len(lines) - 1 or last_ended else 0)
                        for i, line in enumerate(lines))
     assert scan.lines == data.count(b"\n") + (1 if data and not data.endswith((b"\n", b"\r")) else 0)

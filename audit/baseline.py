@@ -83,7 +83,10 @@ class Entries:
         return self.table.take(self.order[start:stop])
 
     def reasons_kept(self) -> int:
-        return len(self) - pc.sum(pc.equal(self.table["reason"].take(self.order), "")).as_py() if len(self) else 0
+        """Entries written with a reason (kept from the previous baseline)."""
+        if not len(self):
+            return 0
+        return len(self) - pc.sum(pc.equal(self.table["reason"].take(self.order), "")).as_py()
 
 
 def entries(result: RunResult, previous: dict | None = None) -> Entries:
@@ -100,7 +103,7 @@ def entries(result: RunResult, previous: dict | None = None) -> Entries:
         pa.table({k: pa.array([], pa.string()) for k in ENTRY_KEYS[:5]})
     reasons = {e["fingerprint"]: e.get("reason", "") for e in (previous or {}).get("entries", [])}
     known = pa.array(list(reasons), pa.string())
-    said = pa.array([str(r) for r in reasons.values()], pa.string())
+    said = pa.array(["" if r is None else str(r) for r in reasons.values()], pa.string())  # a hand-edited null
     table = table.append_column(
         "reason", pc.fill_null(pc.take(said, pc.index_in(table["fingerprint"], value_set=known)), ""))
     # Sorted by rule, episode and fingerprint (Arrow orders UTF-8 by bytes, as Python orders text by
@@ -113,9 +116,9 @@ def entries(result: RunResult, previous: dict | None = None) -> Entries:
     return Entries(table, order)
 
 
-def _document(result: RunResult, entries: object) -> dict:
+def _document(result: RunResult, listed: object) -> dict:
     return {"tool": TOOL, "version": VERSION, "source": result.source, "redacted": result.redacted,
-            "entries": entries}
+            "entries": listed}
 
 
 def create(result: RunResult, previous: dict | None = None) -> dict:

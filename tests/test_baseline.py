@@ -55,6 +55,8 @@ def test_reasons_are_kept_when_recreated(tmp_path):
     again = baseline.create(result, doc)
     assert again["entries"][0]["reason"] == "agreed with the coding manager"
     assert json.dumps(again) == json.dumps(baseline.create(result, doc))  # deterministic
+    doc["entries"][0]["reason"] = None  # edited by hand: no reason
+    assert baseline.create(result, doc)["entries"][0]["reason"] == ""
 
 
 def test_redacted_baselines_need_redacted_runs(tmp_path):

@@ -37,7 +37,6 @@ def per_value(raw: pd.Series, fn, missing) -> np.ndarray | None:
 
 _PARSED: dict[str, np.datetime64] = {}  # date text already parsed (a few thousand in an extract), run-wide
 _PARSED_MAX = 100_000  # values remembered; past this the memo starts again
-_NOT_YET = np.datetime64("0001-01-01", "us")  # a value not in the memo (no extract's date)
 
 
 def _parse_text(text: pd.Series) -> pd.Series:
@@ -45,8 +44,10 @@ def _parse_text(text: pd.Series) -> pd.Series:
     codes, values = pd.factorize(text)  # each distinct date once
     values = [str(v) for v in values]
     # The same dates come back in every chunk: each is parsed once a run (a loop over distinct values).
-    table = np.array([_PARSED.get(v, _NOT_YET) for v in values] + [np.datetime64("NaT")], dtype=DATE_DTYPE)
-    new = np.flatnonzero(table[:-1] == _NOT_YET)
+    memo = [_PARSED.get(v) for v in values]
+    table = np.array([np.datetime64("NaT") if d is None else d for d in memo] + [np.datetime64("NaT")],
+                     dtype=DATE_DTYPE)
+    new = np.array([i for i, d in enumerate(memo) if d is None], dtype=np.int64)
     if len(new):
         fresh = _parse_formats(pd.Series([values[i] for i in new], dtype=object)).to_numpy()
         table[new] = fresh

@@ -131,22 +131,20 @@ def write(document: dict, path: Path) -> None:
 
 
 def save(result: RunResult, previous: dict | None, path: Path) -> Entries:
-    """Write the baseline of ``result`` to ``path``, its entries rendered a slice at a time (the same bytes
-    as ``write(create(result, previous), path)``); the entries written."""
+    """Write the baseline of ``result`` to ``path``, its entries taken and rendered a slice at a time (the
+    same bytes as ``write(create(result, previous), path)``); the entries written."""
     found = entries(result, previous)
-    document = _document(result, jsonstream.ITEMS)
     shape = {k: jsonstream.slot(i) for i, k in enumerate(ENTRY_KEYS)}
-    template = jsonstream.Template(shape, jsonstream.items_depth(document))
+    slices = (found.rows(start, start + _SLICE) for start in range(0, len(found), _SLICE))
 
-    def rendered(start: int) -> pa.Buffer:
-        rows = found.rows(start, start + _SLICE)
-        return template.render([jsonstream.json_strings(rows[k].combine_chunks()) for k in ENTRY_KEYS], start == 0)
+    def values(rows: pa.Table) -> list[pa.Array]:
+        return [jsonstream.json_strings(rows[k].combine_chunks()) for k in ENTRY_KEYS]
 
-    write_bytes(jsonstream.streamed_json(document, map(rendered, range(0, len(found), _SLICE))), Path(path))
+    write_bytes(jsonstream.streamed(_document(result, jsonstream.ITEMS), shape, slices, values), Path(path))
     return found
 
 
-_SLICE = 65_536  # entries rendered at a time
+_SLICE = 65_536  # entries taken in order at a time
 
 
 def load(path: Path) -> dict:

@@ -47,13 +47,14 @@ def _parse_text(text: pd.Series) -> pd.Series:
     memo = [_PARSED.get(v) for v in values]
     table = np.array([np.datetime64("NaT") if d is None else d for d in memo] + [np.datetime64("NaT")],
                      dtype=DATE_DTYPE)
-    new = np.array([i for i, d in enumerate(memo) if d is None], dtype=np.int64)
-    if len(new):
-        fresh = _parse_formats(pd.Series([values[i] for i in new], dtype=object)).to_numpy()
+    new = [i for i, d in enumerate(memo) if d is None]
+    if new:
+        texts = [values[i] for i in new]
+        fresh = _parse_formats(pd.Series(texts, dtype=object)).to_numpy()
         table[new] = fresh
         if len(_PARSED) + len(new) > _PARSED_MAX:
             _PARSED.clear()
-        _PARSED.update(zip((values[i] for i in new), fresh))
+        _PARSED.update(zip(texts, fresh))
     return pd.Series(table[codes], index=text.index, dtype=DATE_DTYPE)
 
 

@@ -110,7 +110,8 @@ def streamed_json(document: dict, items: Iterable[bytes | pa.Buffer]) -> Iterato
     yield (b"[]" if empty else ("\n" + " " * indent + "]").encode("utf-8")) + tail.encode("utf-8")
 
 
-def streamed(document: dict, shape: object, frames: Iterable[pd.DataFrame], columns) -> Iterator[bytes | pa.Buffer]:
+def streamed(document: dict, shape: object, frames: Iterable[pd.DataFrame | pa.Table],
+             columns) -> Iterator[bytes | pa.Buffer]:
     """``streamed_json`` of ``document`` with a ``shape`` object (``Template``) a row of ``frames`` in its
     ``ITEMS`` list; ``columns(frame)`` gives the value columns (``json_values``) in slot order."""
     return streamed_json(document, rendered(Template(shape, items_depth(document)), frames, columns))
@@ -122,12 +123,12 @@ def peek(frames: Iterator[pd.DataFrame]) -> tuple[pd.DataFrame, Iterator[pd.Data
     return first, itertools.chain([first], frames)
 
 
-def rendered(template: Template, frames: Iterable[pd.DataFrame], columns) -> Iterator[pa.Buffer]:
-    """Each frame's rows as ``template``'s objects, ``_ROWS`` at a time; ``columns(frame)`` gives the value
-    columns (JSON texts, ``json_values``) in slot order."""
+def rendered(template: Template, frames: Iterable[pd.DataFrame | pa.Table], columns) -> Iterator[pa.Buffer]:
+    """Each frame's rows (a pandas frame's or an Arrow table's) as ``template``'s objects, ``_ROWS`` at a
+    time; ``columns(frame)`` gives the value columns (JSON texts, ``json_values``) in slot order."""
     first = True
     for frame in frames:
         for start in range(0, len(frame), _ROWS):
-            part = frame.iloc[start:start + _ROWS]
+            part = frame.slice(start, _ROWS) if isinstance(frame, pa.Table) else frame.iloc[start:start + _ROWS]
             yield template.render(columns(part), first)
             first = False

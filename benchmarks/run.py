@@ -7,7 +7,7 @@ Linux, the peak of the whole process tree's summed RSS, sampled from /proc every
 starts child processes uses the memory of all of them). Variants:
 
   floor   read EPIKEY and the code columns with pyarrow, touching every batch
-          (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries;
+          (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries, not pre-buffered;
           CSV: pyarrow.csv.open_csv streaming, or read_csv with --csv-reader read; codes typed as strings)
   duckdb  the four fixed rules as one DuckDB SQL query (benchmarks/duckdb_peer.py), counts checked against
           the extract's expected JSON
@@ -60,7 +60,9 @@ def floor_worker(path: str, csv_reader: str = "stream") -> dict:
     if hes.detect_format(path) == "parquet":
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(path, read_dictionary=hes.CODE_COLUMNS)
+        # As the engine reads: without pre-buffering, which would keep the whole file in memory
+        # (apache/arrow#39808) and is no faster on a local file.
+        parquet = pq.ParquetFile(path, read_dictionary=hes.CODE_COLUMNS, pre_buffer=False)
         for batch in parquet.iter_batches(columns=columns):
             rows += batch.num_rows
             nbytes += batch.nbytes

@@ -43,7 +43,10 @@ class ParquetSource(Source):
                 for c in dictionary
                 if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
             ]
-            pf = pq.ParquetFile(self.path, read_dictionary=strings)  # codes stay dictionary-encoded
+            # Codes stay dictionary-encoded. Without pre-buffering: pyarrow would keep every row group's
+            # bytes it pre-read until the file is closed (apache/arrow#39808), the file's size in memory
+            # (480 MB more at 20M episodes), for no speed gain on a local file (benchmarks/RESULTS.md).
+            pf = pq.ParquetFile(self.path, read_dictionary=strings, pre_buffer=False)
             for batch in pf.iter_batches(batch_size=_batch_rows(pf.metadata, chunk_rows), columns=columns):
                 n = batch.num_rows
                 table = pa.table(

@@ -138,6 +138,7 @@ class Result:
     counts: hes.Counts | None = None
     ok: bool = True
     extra: dict = field(default_factory=dict)
+    walls: list[float | None] = field(default_factory=list)  # each round's wall time (None: failed or not run)
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -210,11 +211,30 @@ def best_of_rounds(plans: list[tuple[Result, list[str], tuple[int, ...]]], repea
     for _ in range(repeat):
         for result, cmd, accepted in plans:
             if result.run is not None and not result.run.succeeded:
+                result.walls.append(None)
                 continue
             run = measure(cmd, timeout)
             run.accepted = accepted
+            result.walls.append(run.wall if run.succeeded else None)
             if not run.succeeded or result.run is None or run.wall < result.run.wall:
                 result.run = run
+
+
+def round_ratios(result: Result, floor: Result | None) -> list[float]:
+    """The variant's wall time over the floor's in each round both succeeded: a ratio of the same minutes."""
+    if floor is None:
+        return []
+    return [w / f for w, f in zip(result.walls, floor.walls) if w is not None and f]
+
+
+def ratio_spread(ratios: list[float]) -> str:
+    """Rounds' ratios as "median (lowest-highest)", or "–" without any."""
+    if not ratios:
+        return "–"
+    ordered = sorted(ratios)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return f"{median:.2f}" if len(ordered) == 1 else f"{median:.2f} ({ordered[0]:.2f}-{ordered[-1]:.2f})"
 
 
 def worker_cmd(variant: str, path: str, out: str, csv_reader: str) -> list[str]:
@@ -307,19 +327,20 @@ def _row(cells) -> str:
 
 def results_table(results: list[Result]) -> str:
     """Markdown table of timings: variant, file, episodes, wall, episodes/s, CPU, peak RSS (the process, and
-    it with its children), ratio to floor, check."""
-    floors = {r.file: r.run.wall for r in results if r.variant == "floor" and r.run and r.run.succeeded}
+    it with its children), ratio of the best runs to the floor's, the rounds' ratios, check."""
+    floor_of = {r.file: r for r in results if r.variant == "floor" and r.run and r.run.succeeded}
     lines = [
         _row(["variant", "file", "episodes", "wall s", "episodes/s", "CPU s", "peak RSS MB", "tree RSS MB",
-              "× floor", "check"]),
-        _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"]),
+              "× floor", "× floor by round", "check"]),
+        _row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"]),
     ]
     for r in results:
         name = Path(r.file).name
         if r.run is None or not r.run.succeeded:
-            lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", "–", "–", r.check]))
+            lines.append(_row([r.variant, name, f"{r.episodes:,}", "–", "–", "–", "–", "–", "–", "–", r.check]))
             continue
-        ratio = f"{r.run.wall / floors[r.file]:.2f}" if r.file in floors else "–"
+        floor = floor_of.get(r.file)
+        ratio = f"{r.run.wall / floor.run.wall:.2f}" if floor is not None else "–"
         lines.append(
             _row(
                 [
@@ -332,6 +353,7 @@ def results_table(results: list[Result]) -> str:
                     f"{r.run.peak_rss_mb:,.0f}",
                     f"{r.run.tree_rss_mb:,.0f}" if r.run.tree_rss_mb else "–",
                     ratio,
+                    ratio_spread(round_ratios(r, floor)),
                     r.check,
                 ]
             )

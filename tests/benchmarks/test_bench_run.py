@@ -41,7 +41,7 @@ def test_floor_and_duckdb_with_engine_missing(small_extract, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert ("| variant | file | episodes | wall s | episodes/s | CPU s | peak RSS MB | tree RSS MB | × floor "
-            "| check |") in out
+            "| × floor by round | check |") in out
     for name in (small_extract["parquet"].name, small_extract["csv"].name):
         assert f"| floor | {name} | 5,000 |" in out
         assert f"| duckdb | {name} | 5,000 |" in out
@@ -134,3 +134,30 @@ def test_variants_run_in_rounds_and_keep_their_best(monkeypatch):
     assert calls == ["floor", "engine", "duckdb"] * 2 + ["floor", "engine"]  # duckdb failed in round 2
     assert results["floor"].run.wall == 1.0 and results["engine"].run.wall == 4.0
     assert not results["duckdb"].run.succeeded
+
+
+def test_ratios_by_round_compare_runs_of_the_same_round(monkeypatch):
+    """Each round's ratio is the variant's run over the floor's run of that round: median and range shown."""
+    walls = {"floor": [2.0, 1.0, 4.0], "engine": [6.0, 4.0, 8.0], "duckdb": [1.0, 9.0, 2.0]}
+    monkeypatch.setattr(run, "measure", lambda cmd, timeout: run.Run(walls[cmd[0]].pop(0), 1.0, 0))
+    results = {v: run.Result(v, "f.parquet", 10) for v in walls}
+    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 3, 10)
+    assert run.round_ratios(results["engine"], results["floor"]) == [3.0, 4.0, 2.0]
+    table = run.results_table(list(results.values()))
+    engine = next(line for line in table.splitlines() if line.startswith("| engine |"))
+    assert "| 4.00 | 3.00 (2.00-4.00) |" in engine  # best 4.0 s over the best floor 1.0 s; rounds 3, 4, 2
+    assert run.ratio_spread([]) == "–" and run.ratio_spread([1.5]) == "1.50"
+    assert run.ratio_spread([1.0, 3.0]) == "2.00 (1.00-3.00)"
+
+
+def test_a_failed_round_has_no_ratio(monkeypatch):
+    walls = {"floor": [1.0, 1.0], "engine": [3.0, 9.0]}
+    def fake_measure(cmd, timeout):  # the engine's second run fails
+        wall = walls[cmd[0]].pop(0)
+        return run.Run(wall, 1.0, 2 if wall == 9.0 else 0)
+
+    monkeypatch.setattr(run, "measure", fake_measure)
+    results = {v: run.Result(v, "f", 1) for v in walls}
+    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 2, 10)
+    assert results["engine"].walls == [3.0, None]
+    assert run.round_ratios(results["engine"], results["floor"]) == [3.0]

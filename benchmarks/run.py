@@ -228,13 +228,14 @@ def round_ratios(result: Result, floor: Result | None) -> list[float]:
 
 
 def ratio_spread(ratios: list[float]) -> str:
-    """Rounds' ratios as "median (lowest-highest)", or "–" without any."""
+    """Rounds' ratios as "median (lowest-highest)" (the median alone when they agree), or "–" without any."""
     if not ratios:
         return "–"
     ordered = sorted(ratios)
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return f"{median:.2f}" if len(ordered) == 1 else f"{median:.2f} ({ordered[0]:.2f}-{ordered[-1]:.2f})"
+    low, high = f"{ordered[0]:.2f}", f"{ordered[-1]:.2f}"
+    return f"{median:.2f}" if low == high else f"{median:.2f} ({low}-{high})"
 
 
 def worker_cmd(variant: str, path: str, out: str, csv_reader: str) -> list[str]:

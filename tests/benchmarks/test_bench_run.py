@@ -146,7 +146,7 @@ def test_ratios_by_round_compare_runs_of_the_same_round(monkeypatch):
     table = run.results_table(list(results.values()))
     engine = next(line for line in table.splitlines() if line.startswith("| engine |"))
     assert "| 4.00 | 3.00 (2.00-4.00) |" in engine  # best 4.0 s over the best floor 1.0 s; rounds 3, 4, 2
-    assert run.ratio_spread([]) == "–" and run.ratio_spread([1.5]) == "1.50"
+    assert run.ratio_spread([]) == "–" and run.ratio_spread([1.5]) == "1.50" and run.ratio_spread([1.0, 1.0]) == "1.00"
     assert run.ratio_spread([1.0, 3.0]) == "2.00 (1.00-3.00)"
 
 

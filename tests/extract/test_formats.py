@@ -222,8 +222,8 @@ def test_parquet_row_numbers_count_across_row_groups(tmp_path):
 def test_parquet_is_streamed_without_keeping_the_file_in_memory(tmp_path):
     # pyarrow's pre-buffering keeps every row group's bytes until the file is closed (apache/arrow#39808):
     # a national extract would hold its whole file in memory. Read row group by row group, pyarrow holds
-    # a few chunks at a time, a small part of the file.
-    path = syn.write_parquet(syn.episodes(20_000), tmp_path / "e.parquet", row_group_size=200)
+    # a few chunks at a time (150 row groups here), a small part of the file.
+    path = syn.write_parquet(syn.episodes(30_000), tmp_path / "e.parquet", row_group_size=200)
     source = open_source(path)
     codes = [c for c in source.header if c.startswith(("DIAG", "OPERTN"))]
     before, peak = pa.total_allocated_bytes(), 0

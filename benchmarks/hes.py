@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -45,19 +46,24 @@ def parse_count(text: str) -> int:
 
 
 def detect_format(path: str | Path) -> str:
-    """'parquet' or 'csv' from the file name."""
-    suffix = Path(path).suffix.lower()
+    """'parquet' or 'csv' from the file name (a CSV may be gzip-compressed: .csv.gz)."""
+    suffix = Path(_without_gz(path)).suffix.lower()
     if suffix in (".parquet", ".pq"):
         return "parquet"
     if suffix in (".csv", ".txt"):
         return "csv"
-    raise ValueError(f"cannot tell the format of {path} (expected .csv or .parquet)")
+    raise ValueError(f"cannot tell the format of {path} (expected .csv, .csv.gz or .parquet)")
+
+
+def _without_gz(path: str | Path) -> str:
+    name = str(path)
+    return name[:-3] if name.lower().endswith(".gz") else name
 
 
 def expected_path(extract: str | Path) -> Path:
     """Expected-counts JSON that sits next to an extract: hes_1m.parquet -> hes_1m.expected.json."""
     extract = Path(extract)
-    name = extract.name
+    name = Path(_without_gz(extract)).name
     for suffix in (".parquet", ".pq", ".csv", ".txt"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
@@ -79,7 +85,7 @@ def count_episodes(path: str | Path) -> int:
 
         return pq.ParquetFile(path).metadata.num_rows
     lines, last = 0, b"\n"
-    with path.open("rb") as fh:
+    with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as fh:
         while chunk := fh.read(1 << 24):
             lines += chunk.count(b"\n")
             last = chunk[-1:]

@@ -134,3 +134,5 @@ def test_extract_stem_and_counts():
     assert hes.parse_count("10m") == 10_000_000 and hes.parse_count("500k") == 500_000
     assert hes.expected_path("data/hes_1m.parquet").name == "hes_1m.expected.json"
     assert hes.expected_path("data/hes_1.5m.csv").name == "hes_1.5m.expected.json"
+    assert hes.expected_path("data/hes_1m.csv.gz").name == "hes_1m.expected.json"
+    assert hes.detect_format("data/hes_1m.csv.gz") == "csv" and hes.detect_format("a.PARQUET") == "parquet"

@@ -50,6 +50,21 @@ def test_floor_and_duckdb_with_engine_missing(small_extract, tmp_path):
     assert results.read_text().startswith("## Benchmark")
 
 
+def test_a_gzip_compressed_csv_is_benchmarked(small_extract, tmp_path):
+    """National extracts often come as .csv.gz: the floor and the peer read them, counted and checked."""
+    pytest.importorskip("duckdb")
+    import gzip
+    import shutil
+
+    path = tmp_path / (small_extract["csv"].name + ".gz")
+    path.write_bytes(gzip.compress(small_extract["csv"].read_bytes()))
+    shutil.copy(run.hes.expected_path(small_extract["csv"]), tmp_path)
+    proc = _run(path, "--variants", "floor,duckdb")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"| floor | {path.name} | 5,000 |" in proc.stdout
+    assert proc.stdout.count("rows ok") == 1 and proc.stdout.count("counts ok") == 1
+
+
 def test_engine_variant_with_stand_in_engine(small_extract):
     pytest.importorskip("duckdb")
     fake = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fake_engine.py'))} {{file}} {{out}}"

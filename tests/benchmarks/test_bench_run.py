@@ -167,6 +167,7 @@ def test_ratios_by_round_compare_runs_of_the_same_round(monkeypatch):
 
 def test_a_failed_round_has_no_ratio(monkeypatch):
     walls = {"floor": [1.0, 1.0], "engine": [3.0, 9.0]}
+
     def fake_measure(cmd, timeout):  # the engine's second run fails
         wall = walls[cmd[0]].pop(0)
         return run.Run(wall, 1.0, 2 if wall == 9.0 else 0)

@@ -4,7 +4,8 @@ pyarrow; line numbers are the file's.
 A first pass (``_scan``) reads the bytes once: lines, the longest line, quotes, whether the text is
 UTF-8. A quote-free file is then parsed in 16 MB blocks by two threads (``CsvSource.splittable``),
 a large uncompressed one starting while its pass finishes (``CsvSource.open``); any other file is
-parsed as one stream.
+parsed as one stream. Gzip text that the engine reads itself (the first pass, the 16 MB blocks) is
+decompressed by ISA-L (``isal``: three times zlib's speed, without the GIL) when it is installed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ import pyarrow.csv as pacsv
 from audit.errors import InputFileError, UserError
 from audit.extract.source import CODES, TEXT, Source, first_line
 from audit.kernels import TextInterner, compiling_pays, line_feeds, load_in_background
+
+try:
+    from isal import igzip as _igzip
+    from isal.igzip_lib import IsalError as _IsalError
+except ImportError:  # pyarrow's zlib decompresses instead
+    _igzip, _IsalError = None, OSError
+# What reading a file may raise: damaged or truncated compressed data included.
+_READ_ERRORS = (OSError, pa.ArrowException, EOFError, _IsalError)
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "pipe": "|", "semicolon": ";", "space": " "}
@@ -185,7 +194,7 @@ class CsvSource(Source):
             raise InputFileError(path, "UTF-16 text is not supported: save the file as UTF-8 (or CSV UTF-8)")
         source = cls(path, [], compression=compression)
         source._given_encoding = encoding
-        stream = source._stream()
+        stream = source._decompressed()
         try:
             if compression is not None or path.stat().st_size < _LARGE_TEXT:
                 scan = _scan(stream, check_utf8=encoding is None)
@@ -207,7 +216,7 @@ class CsvSource(Source):
                 while block := stream.read(_SCAN_BLOCK):
                     scanner.feed(block)
                 scan = scanner.result()
-        except (OSError, pa.ArrowException, EOFError) as exc:
+        except _READ_ERRORS as exc:
             raise InputFileError(path, f"cannot read the file ({first_line(exc)})") from None
         finally:
             if stream is not None:
@@ -254,9 +263,20 @@ class CsvSource(Source):
         return (self.encoding, self.utf8_checked, self.splittable, self.block_size) == guessed
 
     def _stream(self):
+        """The file's text as a pyarrow stream (decompressed by pyarrow), for pyarrow's parser to read."""
         try:
             return pa.input_stream(str(self.path), compression=self.compression)
         except (OSError, pa.ArrowException) as exc:
+            raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+
+    def _decompressed(self):
+        """The file's text for this module's own reads (``read(n)`` only): gzip through ISA-L when it is
+        installed (10M episodes: 1.5 s to decompress instead of 4.6, twice a run: the pass, the blocks)."""
+        if self.compression != "gzip" or _igzip is None:
+            return self._stream()
+        try:
+            return _igzip.open(self.path, "rb")
+        except OSError as exc:
             raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
 
     def _read_header(self, delimiter: str | None) -> None:
@@ -343,7 +363,7 @@ class CsvSource(Source):
             return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, first_line - 1,
                                     header=False))
 
-        stream = self._stream()
+        stream = self._decompressed()
         with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="audit-csv") as pool:
             ahead: deque = deque()
             try:
@@ -361,7 +381,7 @@ class CsvSource(Source):
                 while ahead:
                     yield from ahead.popleft().result()
                 return True
-            except (OSError, pa.ArrowException, EOFError) as exc:
+            except _READ_ERRORS as exc:
                 raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
             finally:
                 for future in ahead:
@@ -493,7 +513,7 @@ def _line_blocks(stream, skip_lines: int, size: int) -> Iterator[tuple[int, obje
     """(number of its first line, its bytes): blocks of about ``size`` bytes of whole lines, after
     ``skip_lines`` lines. A seekable stream (a file that is not compressed) is read once, each block
     where the last ended; others are read on from where the last block's whole lines stopped."""
-    if stream.seekable():
+    if isinstance(stream, pa.NativeFile) and stream.seekable():  # (ISA-L's gzip file seeks by reading again)
         yield from _seekable_line_blocks(stream, skip_lines, size)
         return
     if (skipped := _skip_lines(stream, skip_lines, size)) is None:

@@ -57,7 +57,7 @@ CASES = [
     Unusable("old-excel.xls", "old-style Excel .xls workbook"),
     Unusable("corrupt.xlsx", "not a readable .xlsx workbook"),
     Unusable("binary-garbage.csv", "no episode id column"),
-    Unusable("truncated.csv.gz", "cannot read the file (Truncated compressed stream)"),
+    Unusable("truncated.csv.gz", "cannot read the file (Compressed file ended before the end-of-stream marker"),
     Unusable("truncated.parquet", "not a readable Parquet file"),
     Unusable("no-rows.parquet", "no episodes: no data rows under the header"),
     Unusable("nested-codes.parquet", "(column DIAG_01): has type list<element: string>"),

@@ -73,6 +73,38 @@ def test_a_late_windows_1252_byte_is_still_detected(tmp_path):
     assert any("read as Windows-1252" in n for n in notes)
 
 
+def test_gzip_is_read_with_or_without_isal(tmp_path, monkeypatch):
+    """ISA-L decompresses what the reader reads itself (the first pass, the blocks split for two parsers);
+    without it pyarrow's zlib does: the same rows, lines and notes either way."""
+    from audit.extract import csvfile
+
+    lines = ["EPIKEY,DIAG_01,DIAG_02"] + [f"{i},C787,C187" for i in range(1, 500)] + ["7,C787,"]
+    path = tmp_path / "e.csv.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    monkeypatch.setattr(csvfile, "_SPLIT_BLOCK", 300)  # many blocks
+    assert open_source(path).splittable
+    with_isal = read_all(path, chunk_rows=37)
+    monkeypatch.setattr(csvfile, "_igzip", None)
+    without = read_all(path, chunk_rows=37)
+    assert _rows(with_isal[0]) == _rows(without[0]) and with_isal[1].equals(without[1])
+    assert with_isal[2] == without[2] and list(with_isal[1]["line"]) == [501]
+
+
+@pytest.mark.parametrize("damage", ["deflate", "crc", "truncated"])
+def test_damaged_gzip_is_one_clear_error(tmp_path, damage):
+    data = bytearray(gzip.compress(b"EPIKEY,DIAG_01\n" + b"".join(b"%d,C787\n" % i for i in range(20_000))))
+    if damage == "deflate":  # an invalid deflate block (ISA-L's own error, not an OSError)
+        data[10:40] = b"\xff" * 30
+    elif damage == "crc":
+        data[-8] ^= 0xFF
+    else:
+        data = data[: len(data) // 2]
+    path = tmp_path / "e.csv.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputFileError, match="cannot read the file"):
+        read_all(path)
+
+
 def test_gzip_is_recognised_by_content_not_name(tmp_path):
     path = tmp_path / "extract.dat"
     path.write_bytes(gzip.compress(b"EPIKEY\tDIAG_01\n1\tC787\n"))

@@ -61,18 +61,13 @@ class _Scan:
 def _scan(stream, check_utf8: bool) -> _Scan:
     """One pass over the bytes: is it UTF-8, how many lines, how long is the longest line (or a bound
     under 512 KB on it: ``_longest_between``)."""
-    scanner = _Scanner(check_utf8)
-    while block := stream.read(_SCAN_BLOCK):
-        scanner.feed(block)
-    return scanner.result()
+    return _Scanner(check_utf8).read(stream)
 
 
 def _scan_rest(stream, scanner: _Scanner) -> _Scan:
     """The rest of the first pass (``open``: in the background), then numba loaded for what follows."""
     try:
-        while block := stream.read(_SCAN_BLOCK):
-            scanner.feed(block)
-        return scanner.result()
+        return scanner.read(stream)
     finally:
         stream.close()
         load_in_background()  # importing numba holds the GIL, as the pass did: after it
@@ -125,6 +120,12 @@ class _Scanner:
         last = max(block.rfind(end) for end in ends)
         self.longest = max(self.longest, self.current + first + 1, _longest_between(block, first, last, ends))
         self.current = len(block) - last - 1
+
+    def read(self, stream) -> _Scan:
+        """Feed the rest of ``stream``, ``_SCAN_BLOCK`` bytes at a time: the ``result``."""
+        while block := stream.read(_SCAN_BLOCK):
+            self.feed(block)
+        return self.result()
 
     def result(self) -> _Scan:
         utf8 = self.utf8
@@ -213,9 +214,7 @@ class CsvSource(Source):
                     stream = None  # the background pass reads on, and closes it
                     source._read_header(delimiter)
                     return source
-                while block := stream.read(_SCAN_BLOCK):
-                    scanner.feed(block)
-                scan = scanner.result()
+                scan = scanner.read(stream)
         except _READ_ERRORS as exc:
             raise InputFileError(path, f"cannot read the file ({first_line(exc)})") from None
         finally:
@@ -256,7 +255,7 @@ class CsvSource(Source):
             return True
         try:
             scan = verdict.result()
-        except (OSError, pa.ArrowException, EOFError) as exc:
+        except _READ_ERRORS as exc:
             raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
         guessed = (self.encoding, self.utf8_checked, self.splittable, self.block_size)
         self._apply(scan, self._given_encoding)
@@ -297,7 +296,7 @@ class CsvSource(Source):
                         break
                     if not block:
                         raise InputFileError(self.path, "the file is empty (no header row)")
-            except (OSError, pa.ArrowException, EOFError) as exc:
+            except _READ_ERRORS as exc:
                 raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
         self.skip_rows = blank
         codec = "utf-8-sig" if self.encoding == "utf8" else self.encoding
@@ -450,7 +449,7 @@ class CsvSource(Source):
                 f"byte 0x{exc.object[exc.start]:02x} is not {self.encoding} text "
                 "(give the file's encoding with --encoding)",
             ) from None
-        except (OSError, pa.ArrowException, EOFError) as exc:
+        except _READ_ERRORS as exc:
             raise InputFileError(
                 self.path, f"cannot read the file after line {last} ({first_line(exc)})"
             ) from None

@@ -31,7 +31,6 @@ class _Listed:
     episodes: int = 0
     errors: bool = False
     shown: list[pd.DataFrame] = field(default_factory=list)
-    held: int = 0
 
     def add(self, rows: pd.DataFrame) -> None:
         if not len(rows):
@@ -39,9 +38,9 @@ class _Listed:
         self.rows += len(rows)
         self.episodes += int(rows["episode_id"].nunique())
         self.errors = self.errors or bool((rows["severity"] == "error").any())
-        if self.held < MAX_LISTED:
-            self.shown.append(rows.head(MAX_LISTED - self.held))
-            self.held += len(self.shown[-1])
+        held = sum(map(len, self.shown))
+        if held < MAX_LISTED:
+            self.shown.append(rows.head(MAX_LISTED - held))
 
     def text(self) -> str:
         shown = pd.concat(self.shown, ignore_index=True)

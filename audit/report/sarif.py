@@ -105,14 +105,18 @@ def _result(v: dict, source: str, attributes: list[str]) -> dict:
     }
 
 
+def _rule_index(result: RunResult) -> dict[str, int]:
+    """Each rule's index in the log's rules (a result's ``ruleIndex``)."""
+    return {r.id: i for i, r in enumerate(result.rules)}
+
+
 def document(result: RunResult, results: object = None) -> dict:
     """The SARIF log as a dict (``results``: what to put there instead of the findings' results)."""
     rules = list(result.rules)
     if results is None:
         f = result.findings
         attributes = _attributes(f)
-        index = {r.id: i for i, r in enumerate(rules)}
-        values = _values(f, index).astype(object)
+        values = _values(f, _rule_index(result)).astype(object)
         results = [_result(v, result.source, attributes)
                    for v in values.where(values.notna(), None).to_dict(orient="records")]
     run = {
@@ -139,7 +143,7 @@ def document(result: RunResult, results: object = None) -> dict:
 def write(result: RunResult, output: Path | None) -> None:
     """The log, its results written a chunk of findings at a time (the same bytes as ``json_text(document)``)."""
     first, frames = jsonstream.peek(result.all_findings.frames())
-    index = {r.id: i for i, r in enumerate(result.rules)}
+    index = _rule_index(result)
     names = list(_values(first.head(0), index).columns)
 
     def values(part: pd.DataFrame) -> list:

@@ -133,19 +133,27 @@ def test_tree_rss_counts_child_processes():
         parent.wait()
 
 
-def test_variants_run_in_rounds_and_keep_their_best(monkeypatch):
-    """Each variant once a round (the same minutes of the machine for every ratio); a failure is kept."""
-    walls = {"floor": [3.0, 1.0, 2.0], "engine": [5.0, 6.0, 4.0], "duckdb": [1.0, 9.0, 9.0]}
-    calls = []
+def _rounds(monkeypatch, walls: dict[str, list[float]], rounds: int, calls: list | None = None) -> dict:
+    """``best_of_rounds`` over stand-in runs that take their wall times from ``walls`` in turn (9.0: a failed
+    run); each variant's ``Result``."""
 
     def fake_measure(cmd, timeout):
-        calls.append(cmd[0])
+        if calls is not None:
+            calls.append(cmd[0])
         wall = walls[cmd[0]].pop(0)
         return run.Run(wall, 1.0, 2 if wall == 9.0 else 0)
 
     monkeypatch.setattr(run, "measure", fake_measure)
     results = {v: run.Result(v, "f", 1) for v in walls}
-    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 3, 10)
+    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], rounds, 10)
+    return results
+
+
+def test_variants_run_in_rounds_and_keep_their_best(monkeypatch):
+    """Each variant once a round (the same minutes of the machine for every ratio); a failure is kept."""
+    calls = []
+    walls = {"floor": [3.0, 1.0, 2.0], "engine": [5.0, 6.0, 4.0], "duckdb": [1.0, 9.0, 9.0]}
+    results = _rounds(monkeypatch, walls, 3, calls)
     assert calls == ["floor", "engine", "duckdb"] * 2 + ["floor", "engine"]  # duckdb failed in round 2
     assert results["floor"].run.wall == 1.0 and results["engine"].run.wall == 4.0
     assert not results["duckdb"].run.succeeded
@@ -153,10 +161,8 @@ def test_variants_run_in_rounds_and_keep_their_best(monkeypatch):
 
 def test_ratios_by_round_compare_runs_of_the_same_round(monkeypatch):
     """Each round's ratio is the variant's run over the floor's run of that round: median and range shown."""
-    walls = {"floor": [2.0, 1.0, 4.0], "engine": [6.0, 4.0, 8.0], "duckdb": [1.0, 9.0, 2.0]}
-    monkeypatch.setattr(run, "measure", lambda cmd, timeout: run.Run(walls[cmd[0]].pop(0), 1.0, 0))
-    results = {v: run.Result(v, "f.parquet", 10) for v in walls}
-    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 3, 10)
+    walls = {"floor": [2.0, 1.0, 4.0], "engine": [6.0, 4.0, 8.0], "duckdb": [1.0, 3.0, 2.0]}
+    results = _rounds(monkeypatch, walls, 3)
     assert run.round_ratios(results["engine"], results["floor"]) == [3.0, 4.0, 2.0]
     table = run.results_table(list(results.values()))
     engine = next(line for line in table.splitlines() if line.startswith("| engine |"))
@@ -166,14 +172,6 @@ def test_ratios_by_round_compare_runs_of_the_same_round(monkeypatch):
 
 
 def test_a_failed_round_has_no_ratio(monkeypatch):
-    walls = {"floor": [1.0, 1.0], "engine": [3.0, 9.0]}
-
-    def fake_measure(cmd, timeout):  # the engine's second run fails
-        wall = walls[cmd[0]].pop(0)
-        return run.Run(wall, 1.0, 2 if wall == 9.0 else 0)
-
-    monkeypatch.setattr(run, "measure", fake_measure)
-    results = {v: run.Result(v, "f", 1) for v in walls}
-    run.best_of_rounds([(results[v], [v], (0,)) for v in walls], 2, 10)
+    results = _rounds(monkeypatch, {"floor": [1.0, 1.0], "engine": [3.0, 9.0]}, 2)  # the engine's second fails
     assert results["engine"].walls == [3.0, None]
     assert run.round_ratios(results["engine"], results["floor"]) == [3.0]

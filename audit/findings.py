@@ -4,8 +4,9 @@ A national extract can give millions of findings (a broad rule, or a data proble
 every episode shares). They are not held as one frame: each chunk's findings are
 added as they are evaluated, and past ``SPILL_ROWS`` held in memory they go to a
 temporary Arrow IPC file, a record batch a chunk. Every report and the counts read
-them back a chunk at a time (``frames``, ``tally``, ``head``), so memory stays that of
-a chunk whatever the number of findings. Redaction (``transform``) is applied once to
+them back a batch at a time (``frames``, ``tally``, ``head``: whole chunks' findings,
+consecutive ones joined up to ``BATCH_ROWS``), so memory stays that of a chunk or two
+whatever the number of findings. Redaction (``transform``) is applied once to
 findings held in memory, and to spilled ones as each chunk is read back; baseline
 filtering (``keep``) decides each finding once and keeps the answer (a byte a finding).
 """
@@ -20,16 +21,22 @@ import pandas as pd
 import pyarrow as pa
 
 SPILL_ROWS = 1_000_000  # findings held in memory; past this every chunk's findings go to disk
+# Findings read back at a time, at least: consecutive chunks' findings are joined up to this, so a report's
+# work per batch (neutralising, text columns, counts) is paid a few times a run, not once a chunk for a
+# few hundred findings (a 10M run's forty chunks: 0.6 s of writing its CSV report, after the run).
+BATCH_ROWS = 65_536
 
 
 class Findings:
     """Findings in chunk order: ``add`` a chunk's, then read them by ``batches`` or whole (``frame``)."""
 
-    def __init__(self, empty: pd.DataFrame, spill_rows: int | None = None):
+    def __init__(self, empty: pd.DataFrame, spill_rows: int | None = None, batch_rows: int | None = None):
         """``empty``: the columns (and types) a run without findings reports; ``spill_rows``: findings held
-        in memory before they go to disk (default ``SPILL_ROWS``)."""
+        in memory before they go to disk (default ``SPILL_ROWS``); ``batch_rows``: consecutive chunks'
+        findings are read back joined up to this many (default ``BATCH_ROWS``)."""
         self._empty = empty
         self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
+        self._batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         self._held: list[pd.DataFrame] = []
         self._held_rows = 0
         self._file = None  # the temporary Arrow IPC file, once spilled
@@ -117,10 +124,20 @@ class Findings:
         return self._tally
 
     def batches(self) -> Iterator[pd.DataFrame]:
-        """Each chunk's findings, transformed, in order; chunks left with no finding are skipped."""
+        """The findings, transformed, in order, consecutive chunks' joined until a batch holds ``batch_rows``
+        (a chunk with more is a batch of its own size); chunks left with no finding are skipped. A batch
+        holds whole chunks, and so each of its episodes' findings whole."""
+        pending, rows = [], 0
         for frame in self._transformed():
-            if len(frame):
-                yield frame.reset_index(drop=True)
+            if not len(frame):
+                continue
+            pending.append(frame)
+            rows += len(frame)
+            if rows >= self._batch_rows:
+                yield _joined(pending)
+                pending, rows = [], 0
+        if pending:
+            yield _joined(pending)
 
     def _transformed(self) -> Iterator[pd.DataFrame]:
         # Every chunk, even one left empty: a mask of ``keep`` belongs to a chunk by its number.
@@ -151,7 +168,7 @@ class Findings:
                     empty = empty if isinstance(step, list) else step(empty)
                 self._whole = empty.reset_index(drop=True)
             else:
-                self._whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+                self._whole = _joined(frames)
         return self._whole
 
     def head(self, n: int) -> pd.DataFrame:
@@ -199,6 +216,10 @@ class Findings:
         if self._writer is not None and not self._finished:
             self._writer.close()
             self._finished = True
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _mask(decide: Callable[[pd.DataFrame], np.ndarray], frame: pd.DataFrame) -> np.ndarray:

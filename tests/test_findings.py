@@ -26,7 +26,7 @@ def _chunk(ids, rule="R-1", severity="error"):
 
 @pytest.mark.parametrize("spill_rows", [0, 2, 100])
 def test_batches_and_frame_come_back_as_added(spill_rows):
-    store = Findings(_chunk([]), spill_rows=spill_rows)
+    store = Findings(_chunk([]), spill_rows=spill_rows, batch_rows=1)
     chunks = [_chunk(["1", "2"]), _chunk([]), _chunk(["3"], severity="warning"), _chunk(["4", "4", "5"], rule="R-2")]
     for chunk in chunks:
         store.add(chunk)
@@ -39,6 +39,23 @@ def test_batches_and_frame_come_back_as_added(spill_rows):
     tally = store.tally().set_index(["rule_id", "severity"])
     assert tally.loc[("R-1", "error"), "findings"] == 2 and tally.loc[("R-2", "error"), "episodes"] == 2
     assert store.episodes() == 5
+    store.close()
+
+
+@pytest.mark.parametrize("spill_rows", [0, 2, 100])
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 100])
+def test_small_chunks_are_read_back_joined_in_whole_chunks(spill_rows, batch_rows):
+    store = Findings(_chunk([]), spill_rows=spill_rows, batch_rows=batch_rows)
+    chunks = [_chunk(["1", "2"]), _chunk([]), _chunk(["3"]), _chunk(["4", "4", "5"], rule="R-2"), _chunk(["6"])]
+    for chunk in chunks:
+        store.add(chunk)
+    got = list(store.batches())
+    sizes = {1: [2, 1, 3, 1], 2: [2, 4, 1], 3: [3, 3, 1], 100: [7]}[batch_rows]  # whole chunks, at least batch_rows
+    assert [len(f) for f in got] == sizes
+    assert all(list(f.index) == list(range(len(f))) for f in got)
+    pd.testing.assert_frame_equal(pd.concat(got, ignore_index=True),
+                                  pd.concat([c for c in chunks if len(c)], ignore_index=True))
+    assert store.episodes() == 6 and int(store.tally()["findings"].sum()) == 7
     store.close()
 
 
@@ -63,7 +80,7 @@ def test_transforms_apply_to_each_chunk_in_order():
 
 @pytest.mark.parametrize("spill_rows", [0, 100])
 def test_keep_decides_each_chunk_once_and_remembers(spill_rows):
-    store = Findings(_chunk([]), spill_rows=spill_rows)
+    store = Findings(_chunk([]), spill_rows=spill_rows, batch_rows=1)
     for ids in (["1", "2"], ["3"], ["4", "5"]):
         store.add(_chunk(ids))
     store.transform(lambda f: f.assign(episode_id="x" + f["episode_id"]))

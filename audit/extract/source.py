@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.extract.readahead import read_ahead
-from audit.kernels import TextInterner, joined_dictionary
+from audit.kernels import TextInterner, arrow_text, joined_dictionary
 
 TEXT = pa.string()
 CODES = pa.dictionary(pa.int32(), pa.string())
@@ -146,6 +146,8 @@ def _blank_cells(col) -> np.ndarray:
     """bool per cell: nothing in it (null, or only white space)."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
+    if _none_blank(col):  # the usual id column: no cell trimmed
+        return np.zeros(len(col), dtype=bool)
     if pa.types.is_dictionary(col.type):
         empty = pc.equal(pc.utf8_trim_whitespace(col.dictionary), "").to_numpy(zero_copy_only=False)
         indices = pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False)
@@ -154,6 +156,19 @@ def _blank_cells(col) -> np.ndarray:
     if pa.types.is_timestamp(col.type):
         return col.is_null().to_numpy(zero_copy_only=False)
     return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True).to_numpy(zero_copy_only=False)
+
+
+def _none_blank(col: pa.Array) -> bool:
+    """True when surely no cell is blank: text without nulls, each value starting with a printable ASCII
+    character other than the space (looked at on Arrow's bytes, not trimmed)."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or col.null_count or not len(col):
+        return False
+    data, offsets = arrow_text(col)
+    starts = offsets[:-1]
+    if not (offsets[1:] > starts).all():
+        return False
+    first = data[starts]
+    return bool(((first > 32) & (first < 127)).all())
 
 
 def first_line(exc: object) -> str:

@@ -26,7 +26,7 @@ def document(result: RunResult, findings: object = None) -> dict:
 
 
 def write(result: RunResult, output: Path | None) -> None:
-    """The document, its findings written a chunk at a time (the same bytes as ``json_text(document)``)."""
+    """The document, its findings written a batch at a time (the same bytes as ``json_text(document)``)."""
     first, frames = jsonstream.peek(result.all_findings.frames())
     columns = [str(c) for c in first.columns]
 

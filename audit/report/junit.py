@@ -52,7 +52,7 @@ class _Listed:
 
 
 def _per_rule(result: RunResult) -> dict[str, tuple[_Listed, _Listed]]:
-    """Each rule's failing and info findings (``_Listed``), read a chunk at a time."""
+    """Each rule's failing and info findings (``_Listed``), read a batch at a time."""
     out: dict[str, tuple[_Listed, _Listed]] = {}
     for f in result.all_findings.frames():
         for rule_id, rows in f.groupby("rule_id", sort=True):

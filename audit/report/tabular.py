@@ -30,12 +30,12 @@ def text_rows(findings: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(result: RunResult, output: Path | None) -> None:
     """One row per finding: episode_id, rule_id, severity, message, guidance, expected, found, attributes.
-    Written a chunk's findings at a time."""
+    Written a batch of findings at a time."""
     write_csv_frames((text_rows(f) for f in result.all_findings.frames()), output)
 
 
 def write_jsonl(result: RunResult, output: Path | None) -> None:
-    """One JSON object per line and per finding, the same fields as the CSV; a chunk's findings at a time."""
+    """One JSON object per line and per finding, the same fields as the CSV; a batch of findings at a time."""
     write_bytes((_json_lines(text_rows(f)) for f in result.all_findings.frames()), output)
 
 
@@ -70,11 +70,11 @@ def arrow_findings(f: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
-ROW_GROUP = 250_000  # findings a Parquet row group (at least; a chunk's findings are not split)
+ROW_GROUP = 250_000  # findings a Parquet row group (at least; a batch of findings is not split)
 
 
 def write_parquet(result: RunResult, output: Path | None) -> None:
-    """The findings as one Parquet file (zstd), one row per finding, read a chunk's findings at a time
+    """The findings as one Parquet file (zstd), one row per finding, read a batch of findings at a time
     and written a row group of about ``ROW_GROUP`` findings at a time, straight to the file."""
     sink = io.BytesIO() if output is None else output
     writer = None

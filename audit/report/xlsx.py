@@ -164,7 +164,7 @@ def workbook_bytes(result: RunResult) -> bytes:
     wb.properties.creator = "coding-audit"
     wb.properties.created = FIXED_TIME
     _sheet(wb, "Summary", _summary(result))
-    frames = result.all_findings.frames()  # a chunk's findings at a time: never all of them in memory
+    frames = result.all_findings.frames()  # a batch of findings at a time: never all of them in memory
     first = [next(frames)]
     while sum(map(len, first)) < _WIDTH_ROWS and (following := next(frames, None)) is not None:
         first.append(following)  # the widths come from the first rows, as many as there are in one piece

@@ -97,7 +97,7 @@ def entries(result: RunResult, previous: dict | None = None) -> Entries:
     for frame in result.all_findings.batches():
         columns = {"fingerprint": pa.array(fingerprints(frame).to_numpy(dtype=object), pa.string())}
         for key in ENTRY_KEYS[1:5]:  # rule_id, episode_id, severity, found: as text
-            columns[key] = pa.array(frame[key].astype(object).astype(str).to_numpy(dtype=object), pa.string())
+            columns[key] = pa.array(_texts(frame[key]), pa.string())
         parts.append(pa.table(columns))
     table = pa.concat_tables(parts) if parts else \
         pa.table({k: pa.array([], pa.string()) for k in ENTRY_KEYS[:5]})

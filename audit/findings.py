@@ -103,7 +103,8 @@ class Findings:
 
     def tally(self) -> pd.DataFrame:
         """Findings and distinct episodes per rule and severity (rule_id, severity, findings, episodes),
-        counted a chunk at a time: a chunk holds each of its episodes whole, so counts per chunk add up."""
+        counted a batch at a time: a batch holds whole chunks, and a chunk each of its episodes, so counts per
+        batch add up."""
         return self._counts()[0]
 
     def episodes(self) -> int:

@@ -115,6 +115,16 @@ def arrow_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8), offsets
 
 
+def starts_printable(data: np.ndarray, offsets: np.ndarray) -> bool:
+    """Whether every value of text (``arrow_text``'s bytes and offsets) is non-empty and starts with a
+    printable ASCII character other than the space: then no value is blank, even once stripped."""
+    starts = offsets[:-1]
+    if not (offsets[1:] > starts).all():
+        return False
+    first = data[starts]
+    return bool(((first > 32) & (first < 127)).all())
+
+
 def _bits(validity: np.ndarray, offset: int, n: int) -> np.ndarray:
     """bool (n,): Arrow's validity bitmap from bit ``offset``, least significant bit first."""
     return np.unpackbits(validity, count=offset + n, bitorder="little")[offset:].view(bool)

@@ -28,6 +28,7 @@ import os
 import platform
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -231,10 +232,8 @@ def ratio_spread(ratios: list[float]) -> str:
     """Rounds' ratios as "median (lowest-highest)" (the median alone when they agree), or "–" without any."""
     if not ratios:
         return "–"
-    ordered = sorted(ratios)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    low, high = f"{ordered[0]:.2f}", f"{ordered[-1]:.2f}"
+    median = statistics.median(ratios)
+    low, high = f"{min(ratios):.2f}", f"{max(ratios):.2f}"
     return f"{median:.2f}" if low == high else f"{median:.2f} ({low}-{high})"
 
 

@@ -73,6 +73,11 @@ def _scan_rest(stream, scanner: _Scanner) -> _Scan:
         load_in_background()  # importing numba holds the GIL, as the pass did: after it
 
 
+def _unreadable(path: Path, exc: BaseException) -> InputFileError:
+    """The one-line error for a file that could not be read (``_READ_ERRORS``)."""
+    return InputFileError(path, f"cannot read the file ({first_line(exc)})")
+
+
 def _in_background(work: Callable[[], object], name: str) -> Future:
     """``work()`` run in a thread of its own: its result or exception in the future."""
     future: Future = Future()
@@ -216,7 +221,7 @@ class CsvSource(Source):
                     return source
                 scan = scanner.read(stream)
         except _READ_ERRORS as exc:
-            raise InputFileError(path, f"cannot read the file ({first_line(exc)})") from None
+            raise _unreadable(path, exc) from None
         finally:
             if stream is not None:
                 stream.close()
@@ -256,7 +261,7 @@ class CsvSource(Source):
         try:
             scan = verdict.result()
         except _READ_ERRORS as exc:
-            raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+            raise _unreadable(self.path, exc) from None
         guessed = (self.encoding, self.utf8_checked, self.splittable, self.block_size)
         self._apply(scan, self._given_encoding)
         return (self.encoding, self.utf8_checked, self.splittable, self.block_size) == guessed
@@ -266,7 +271,7 @@ class CsvSource(Source):
         try:
             return pa.input_stream(str(self.path), compression=self.compression)
         except (OSError, pa.ArrowException) as exc:
-            raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+            raise _unreadable(self.path, exc) from None
 
     def _decompressed(self):
         """The file's text for this module's own reads (``read(n)`` only): gzip through ISA-L when it is
@@ -276,7 +281,7 @@ class CsvSource(Source):
         try:
             return _igzip.open(self.path, "rb")
         except OSError as exc:
-            raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+            raise _unreadable(self.path, exc) from None
 
     def _read_header(self, delimiter: str | None) -> None:
         """The first non-blank line is the header; the delimiter is detected from it unless given."""
@@ -297,7 +302,7 @@ class CsvSource(Source):
                     if not block:
                         raise InputFileError(self.path, "the file is empty (no header row)")
             except _READ_ERRORS as exc:
-                raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+                raise _unreadable(self.path, exc) from None
         self.skip_rows = blank
         codec = "utf-8-sig" if self.encoding == "utf8" else self.encoding
         text = lines[blank].decode(codec, errors="replace").rstrip("\r\n")
@@ -358,8 +363,8 @@ class CsvSource(Source):
         from concurrent.futures import ThreadPoolExecutor
 
         def parse(block: tuple[int, bytes]) -> list:
-            first_line, data = block
-            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, first_line - 1,
+            line, data = block  # the number of the block's first line, its bytes
+            return list(self._parse(pa.BufferReader(pa.py_buffer(data)), columns, dictionary, line - 1,
                                     header=False))
 
         stream = self._decompressed()
@@ -381,7 +386,7 @@ class CsvSource(Source):
                     yield from ahead.popleft().result()
                 return True
             except _READ_ERRORS as exc:
-                raise InputFileError(self.path, f"cannot read the file ({first_line(exc)})") from None
+                raise _unreadable(self.path, exc) from None
             finally:
                 for future in ahead:
                     future.cancel()

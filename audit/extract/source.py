@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.extract.readahead import read_ahead
-from audit.kernels import TextInterner, arrow_text, joined_dictionary
+from audit.kernels import TextInterner, arrow_text, joined_dictionary, starts_printable
 
 TEXT = pa.string()
 CODES = pa.dictionary(pa.int32(), pa.string())
@@ -159,16 +159,10 @@ def _blank_cells(col) -> np.ndarray:
 
 
 def _none_blank(col: pa.Array) -> bool:
-    """True when surely no cell is blank: text without nulls, each value starting with a printable ASCII
-    character other than the space (looked at on Arrow's bytes, not trimmed)."""
+    """True when surely no cell is blank: text without nulls whose bytes say so (``starts_printable``)."""
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or col.null_count or not len(col):
         return False
-    data, offsets = arrow_text(col)
-    starts = offsets[:-1]
-    if not (offsets[1:] > starts).all():
-        return False
-    first = data[starts]
-    return bool(((first > 32) & (first < 127)).all())
+    return starts_printable(*arrow_text(col))
 
 
 def first_line(exc: object) -> str:

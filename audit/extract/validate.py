@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from audit.codes import Kind
 from audit.extract import dates
-from audit.kernels import HashIndex, arrow_text, text_hashes
+from audit.kernels import HashIndex, arrow_text, starts_printable, text_hashes
 
 MAX_CELL = 1 << 20  # characters: a cell over 1 MB is not an episode's data
 MAX_POSITION = 99
@@ -146,10 +146,7 @@ def _kind_ok(s: pd.Series) -> pd.Series:
 # In UTF-8 the bytes of NUL, CR and LF are never part of another character, and a value has at least as
 # many bytes as characters.
 _BYTE_TESTS = {
-    # Not blank once stripped, for sure, if it starts with a printable ASCII character other than a space.
-    _has_id: lambda data, offsets: bool(
-        (np.diff(offsets) == 0).any() or not ((data[offsets[:-1]] > 32) & (data[offsets[:-1]] < 127)).all()
-    ),
+    _has_id: lambda data, offsets: not starts_printable(data, offsets),
     _no_nul: lambda data, offsets: bool((data == 0).any()),
     _one_line: lambda data, offsets: bool(((data == 10) | (data == 13)).any()),
     _not_huge: lambda data, offsets: bool(np.diff(offsets).max(initial=0) > MAX_CELL),

@@ -9,6 +9,9 @@ starts child processes uses the memory of all of them). Variants:
   floor   read EPIKEY and the code columns with pyarrow, touching every batch
           (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries, not pre-buffered;
           CSV: pyarrow.csv.open_csv streaming, or read_csv with --csv-reader read; codes typed as strings)
+  skeleton  the least an engine of this design does after the floor's reading (benchmarks/skeleton.py): the
+          duplicate-id table and the shipped rules' pattern bits OR-ed per episode in compiled passes, nothing
+          else; its ratio to the floor is a lower bound on the engine's (Parquet only)
   duckdb  the four fixed rules as one DuckDB SQL query (benchmarks/duckdb_peer.py), counts checked against
           the extract's expected JSON
   engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``);
@@ -35,6 +38,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
@@ -42,7 +46,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import hes
 
-VARIANTS = ("floor", "duckdb", "engine")
+VARIANTS = ("floor", "skeleton", "duckdb", "engine")
 DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
 FINDING_COLUMNS = {
     "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
@@ -89,6 +93,13 @@ def duckdb_worker(path: str) -> dict:
 
     found = duckdb_peer.findings(path)
     return {"findings": len(found), "counts": hes.counts_from_findings(found)}
+
+
+def skeleton_worker(path: str) -> dict:
+    """Run the skeleton (benchmarks/skeleton.py): rows read, episodes with a pattern bit, repeated ids."""
+    from benchmarks.skeleton import skeleton
+
+    return skeleton(path)
 
 
 def read_findings_csv(path: str | Path) -> hes.Counts | None:
@@ -289,6 +300,9 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             results.append(result)
             # The engine's output is its findings CSV (the .csv lets a command infer the format).
             out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
+            if variant == "skeleton" and hes.detect_format(path) != "parquet":
+                result.check = "skipped: Parquet only (benchmarks/skeleton.py)"
+                continue
             if variant == "engine":
                 cmd = engine_cmd(args.engine_cmd, path, out)
                 if shutil.which(cmd[0]) is None:
@@ -304,7 +318,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
-            if result.variant == "floor":
+            if result.variant in ("floor", "skeleton"):
                 rows = json.loads(Path(out).read_text())["rows"]
                 result.ok = rows == episodes
                 result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
@@ -402,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark engine vs pyarrow floor vs DuckDB peer.")
     parser.add_argument("files", nargs="+", help="extract(s): .csv or .parquet")
     parser.add_argument(
-        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,duckdb,engine"
+        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,skeleton,duckdb,engine"
     )
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per variant, in rounds (each variant once a round); the best (fastest) is kept")
@@ -419,13 +433,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
     parser.add_argument("--results", help="append the Markdown tables to this file")
-    parser.add_argument("--worker", choices=("floor", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", "skeleton", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         path = args.files[0]
-        payload = floor_worker(path, args.csv_reader) if args.worker == "floor" else duckdb_worker(path)
+        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "skeleton": skeleton_worker,
+                   "duckdb": duckdb_worker}
+        payload = workers[args.worker](path)
         Path(args.worker_out).write_text(json.dumps(payload))
         return 0
 

@@ -96,7 +96,7 @@ def duckdb_worker(path: str) -> dict:
 
 
 def skeleton_worker(path: str) -> dict:
-    """Run the skeleton (benchmarks/skeleton.py): rows read, episodes with a pattern bit, repeated ids."""
+    """Run the skeleton (benchmarks/skeleton.py) on a Parquet extract: its counts, rows read first."""
     from benchmarks.skeleton import skeleton
 
     return skeleton(path)

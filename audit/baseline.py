@@ -53,11 +53,15 @@ def fingerprints(findings: pd.DataFrame) -> pd.Series:
     """The fingerprint of every finding of a findings frame (or of JSON findings rows)."""
     if not len(findings):
         return pd.Series([], dtype=object, index=findings.index)
-    rule, episode, found = (_texts(findings[c]) for c in ("rule_id", "episode_id", "found"))
-    # As ``fingerprint`` does, with each distinct found text's codes sorted once.
+    texts = (_texts(findings[c]) for c in ("rule_id", "episode_id", "found"))
+    return pd.Series(_fingerprints(*texts), index=findings.index, dtype=object)
+
+
+def _fingerprints(rule: np.ndarray, episode: np.ndarray, found: np.ndarray) -> list[str]:
+    """``fingerprint`` of each finding (its columns as ``_texts``), each distinct found text's codes sorted once."""
     codes = {text: " ".join(sorted(code_tokens(text))) for text in pd.unique(found)}
-    return pd.Series([hashlib.sha256(f"{r}\x1f{e}\x1f{codes[f]}".encode()).hexdigest()[:32]
-                      for r, e, f in zip(rule, episode, found)], index=findings.index, dtype=object)
+    return [hashlib.sha256(f"{r}\x1f{e}\x1f{codes[f]}".encode()).hexdigest()[:32]
+            for r, e, f in zip(rule, episode, found)]
 
 
 def _texts(column: pd.Series) -> np.ndarray:
@@ -95,10 +99,10 @@ def entries(result: RunResult, previous: dict | None = None) -> Entries:
     those pieces (combined, they would be copied once more)."""
     parts = []
     for frame in result.all_findings.batches():
-        columns = {"fingerprint": pa.array(fingerprints(frame).to_numpy(dtype=object), pa.string())}
-        for key in ENTRY_KEYS[1:5]:  # rule_id, episode_id, severity, found: as text
-            columns[key] = pa.array(_texts(frame[key]), pa.string())
-        parts.append(pa.table(columns))
+        texts = {key: _texts(frame[key]) for key in ENTRY_KEYS[1:5]}  # rule_id, episode_id, severity, found
+        prints = _fingerprints(texts["rule_id"], texts["episode_id"], texts["found"])
+        parts.append(pa.table({"fingerprint": pa.array(prints, pa.string()),
+                               **{key: pa.array(values, pa.string()) for key, values in texts.items()}}))
     table = pa.concat_tables(parts) if parts else \
         pa.table({k: pa.array([], pa.string()) for k in ENTRY_KEYS[:5]})
     reasons = {e["fingerprint"]: e.get("reason", "") for e in (previous or {}).get("entries", [])}
@@ -168,14 +172,15 @@ def apply(result: RunResult, baseline: dict, path: Path) -> None:
         raise UserError(f"{path}: the baseline was made {made} --redact; run {made} it (and the same key) too")
     known = {e["fingerprint"]: e for e in baseline["entries"]}
     seen: set[str] = set()
-    counted = {"matched": 0, "new": 0}
+    matched = new = 0
 
     def new_findings(frame: pd.DataFrame) -> np.ndarray:  # each chunk's findings once, in order
+        nonlocal matched, new
         fps = fingerprints(frame)
         in_baseline = np.fromiter((fp in known for fp in fps), dtype=bool, count=len(fps))  # one hash table
         seen.update(fps[in_baseline])
-        counted["matched"] += int(in_baseline.sum())
-        counted["new"] += int((~in_baseline).sum())
+        matched += int(in_baseline.sum())
+        new += int((~in_baseline).sum())
         return ~in_baseline
 
     result.all_findings.keep(new_findings)
@@ -184,8 +189,8 @@ def apply(result: RunResult, baseline: dict, path: Path) -> None:
     result.baseline = {
         "file": Path(path).name,
         "entries": len(known),
-        "matched": counted["matched"],
-        "new": counted["new"],
+        "matched": matched,
+        "new": new,
         "stale": len(stale),
         "stale_entries": [{k: e.get(k, "") for k in ENTRY_KEYS} for e in stale],
     }

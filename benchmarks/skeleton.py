@@ -20,9 +20,6 @@ which the floor's pyarrow stream does not stand for; a CSV skeleton would be slo
 
 from __future__ import annotations
 
-import queue
-import threading
-
 import numpy as np
 import pyarrow as pa
 
@@ -33,31 +30,25 @@ BATCH_ROWS = 131_072  # a Parquet row group of the generated extracts
 
 def _or_column(acc, lengths, table, is_code, indices, validity, offset, position, track):
     # acc[i] |= table[indices[i]] for each present cell; lengths[i] = position + 1 where it holds a code
-    # (``is_code``: not blank, not a placeholder) when tracking.
-    # Eight cells a validity byte: a byte of missing cells (the long tail of code positions) is skipped.
+    # (``is_code``: not blank, not a placeholder) when tracking. When the validity bits start on a byte,
+    # eight cells a validity byte: a byte of missing cells (the long tail of code positions) is skipped.
     n = indices.shape[0]
-    if validity.shape[0] == 0 or offset % 8:
-        for i in range(n):
-            j = i + offset
-            if validity.shape[0] == 0 or (validity[j >> 3] >> (j & 7)) & 1:
-                acc[i] |= table[indices[i]]
-                if track and is_code[indices[i]]:
-                    lengths[i] = position + 1
-        return
-    base = offset >> 3
-    for b in range(n >> 3):
-        byte = validity[base + b]
-        if byte == 0:
-            continue
-        first = b << 3
-        for k in range(8):
-            if (byte >> k) & 1:
-                acc[first + k] |= table[indices[first + k]]
-                if track and is_code[indices[first + k]]:
-                    lengths[first + k] = position + 1
-    for i in range((n >> 3) << 3, n):
+    done = 0
+    if validity.shape[0] and offset % 8 == 0:
+        done = (n >> 3) << 3
+        for b in range(n >> 3):
+            byte = validity[(offset >> 3) + b]
+            if byte == 0:
+                continue
+            first = b << 3
+            for k in range(8):
+                if (byte >> k) & 1:
+                    acc[first + k] |= table[indices[first + k]]
+                    if track and is_code[indices[first + k]]:
+                        lengths[first + k] = position + 1
+    for i in range(done, n):  # the rest, a cell at a time
         j = i + offset
-        if (validity[j >> 3] >> (j & 7)) & 1:
+        if validity.shape[0] == 0 or (validity[j >> 3] >> (j & 7)) & 1:
             acc[i] |= table[indices[i]]
             if track and is_code[indices[i]]:
                 lengths[i] = position + 1
@@ -71,26 +62,6 @@ def _batches(path: str):
     yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=[hes.ID_COLUMN, *hes.CODE_COLUMNS])
 
 
-def _read_ahead(batches, depth: int = 2):
-    """The batches, read in a thread of their own ``depth`` ahead (as the engine's reader is)."""
-    ahead: queue.Queue = queue.Queue(depth)
-    done = object()
-
-    def read() -> None:
-        try:
-            for batch in batches:
-                ahead.put(batch)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the consuming thread
-            ahead.put(exc)
-        ahead.put(done)
-
-    threading.Thread(target=read, name="skeleton-read", daemon=True).start()
-    while (item := ahead.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
 def skeleton(path: str) -> dict:
     """Run the skeleton over a Parquet extract: rows read, episodes with some pattern bit, repeated ids, and
     the cells up to each episode's last procedure."""
@@ -98,6 +69,7 @@ def skeleton(path: str) -> dict:
 
     from audit.codes import Kind, Status
     from audit.engine import compile_rules
+    from audit.extract.readahead import read_ahead
     from audit.kernels import HashIndex, arrow_validity, arrow_values, compiled, load, text_hashes
     from audit.rules import load_rules
 
@@ -111,7 +83,7 @@ def skeleton(path: str) -> dict:
     kinds = ((Kind.DIAGNOSIS, hes.DIAG_COLUMNS), (Kind.PROCEDURE, hes.OPERTN_COLUMNS))
     seen = HashIndex.holding(pq.ParquetFile(path).metadata.num_rows)
     rows = hits = repeated = procedures = 0
-    for batch in _read_ahead(_batches(path)):
+    for batch in read_ahead(_batches(path), depth=2):  # the engine's reading thread, two batches ahead
         n = batch.num_rows
         hashes, _ = text_hashes(batch.column(hes.ID_COLUMN).cast(pa.string()))
         repeated += int(np.count_nonzero(seen.first_lines(hashes, np.arange(rows + 1, rows + n + 1))))

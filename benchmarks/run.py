@@ -12,6 +12,8 @@ starts child processes uses the memory of all of them). Variants:
   skeleton  the least an engine of this design does after the floor's reading (benchmarks/skeleton.py): the
           duplicate-id table and the shipped rules' pattern bits OR-ed per episode in compiled passes, nothing
           else; its ratio to the floor is a lower bound on the engine's (Parquet only)
+  pagescan  the skeleton's work done from the file's pages by a prototype page reader of our own
+          (benchmarks/pagescan.py), no pyarrow decoding: what such a reader would buy (Parquet only)
   duckdb  the four fixed rules as one DuckDB SQL query (benchmarks/duckdb_peer.py), counts checked against
           the extract's expected JSON
   engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``);
@@ -46,7 +48,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import hes
 
-VARIANTS = ("floor", "skeleton", "duckdb", "engine")
+VARIANTS = ("floor", "skeleton", "pagescan", "duckdb", "engine")
 DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
 FINDING_COLUMNS = {
     "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
@@ -100,6 +102,13 @@ def skeleton_worker(path: str) -> dict:
     from benchmarks.skeleton import skeleton
 
     return skeleton(path)
+
+
+def pagescan_worker(path: str) -> dict:
+    """Run the page scan (benchmarks/pagescan.py) on a Parquet extract: its counts, rows read first."""
+    from benchmarks.pagescan import pagescan
+
+    return pagescan(path)
 
 
 def read_findings_csv(path: str | Path) -> hes.Counts | None:
@@ -300,8 +309,8 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             results.append(result)
             # The engine's output is its findings CSV (the .csv lets a command infer the format).
             out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
-            if variant == "skeleton" and hes.detect_format(path) != "parquet":
-                result.check = "skipped: Parquet only (benchmarks/skeleton.py)"
+            if variant in ("skeleton", "pagescan") and hes.detect_format(path) != "parquet":
+                result.check = f"skipped: Parquet only (benchmarks/{variant}.py)"
                 continue
             if variant == "engine":
                 cmd = engine_cmd(args.engine_cmd, path, out)
@@ -318,7 +327,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
-            if result.variant in ("floor", "skeleton"):
+            if result.variant in ("floor", "skeleton", "pagescan"):
                 rows = json.loads(Path(out).read_text())["rows"]
                 result.ok = rows == episodes
                 result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
@@ -416,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark engine vs pyarrow floor vs DuckDB peer.")
     parser.add_argument("files", nargs="+", help="extract(s): .csv or .parquet")
     parser.add_argument(
-        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,skeleton,duckdb,engine"
+        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,skeleton,pagescan,duckdb,engine"
     )
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per variant, in rounds (each variant once a round); the best (fastest) is kept")
@@ -433,14 +442,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
     parser.add_argument("--results", help="append the Markdown tables to this file")
-    parser.add_argument("--worker", choices=("floor", "skeleton", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", "skeleton", "pagescan", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         path = args.files[0]
         workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "skeleton": skeleton_worker,
-                   "duckdb": duckdb_worker}
+                   "pagescan": pagescan_worker, "duckdb": duckdb_worker}
         payload = workers[args.worker](path)
         Path(args.worker_out).write_text(json.dumps(payload))
         return 0

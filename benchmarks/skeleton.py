@@ -62,27 +62,38 @@ def _batches(path: str):
     yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=[hes.ID_COLUMN, *hes.CODE_COLUMNS])
 
 
+def compiled_rules():
+    """The shipped rules compiled as the engine compiles them, numba loaded; one 64-bit word of pattern bits an
+    episode a classification is what is measured."""
+    from audit.codes import Kind
+    from audit.engine import compile_rules
+    from audit.kernels import load
+    from audit.rules import load_rules
+
+    load()
+    rules = compile_rules(load_rules())
+    if any(rules.words(kind) > 1 for kind in Kind):
+        raise ValueError("the skeleton measures rule sets of at most 63 patterns a classification")
+    return rules
+
+
 def skeleton(path: str) -> dict:
-    """Run the skeleton over a Parquet extract: rows read, episodes with some pattern bit, repeated ids, and
-    the cells up to each episode's last procedure."""
+    """Run the skeleton over a Parquet extract: rows read, episodes with some pattern bit, the sum of their bit
+    words (a checksum), repeated ids, and the cells up to each episode's last procedure."""
     import pyarrow.parquet as pq
 
     from audit.codes import Kind, Status
-    from audit.engine import compile_rules
     from audit.extract.readahead import read_ahead
-    from audit.kernels import HashIndex, arrow_validity, arrow_values, compiled, load, text_hashes
-    from audit.rules import load_rules
+    from audit.kernels import HashIndex, arrow_validity, arrow_values, compiled, text_hashes
 
     if hes.detect_format(path) != "parquet":
         raise ValueError(f"{path}: the skeleton reads Parquet only")
-    load()
-    rules = compile_rules(load_rules())
-    if any(rules.words(kind) > 1 for kind in Kind):  # one 64-bit word of bits an episode is what is measured
-        raise ValueError("the skeleton measures rule sets of at most 63 patterns a classification")
+    rules = compiled_rules()
     or_column = compiled(_or_column)
     kinds = ((Kind.DIAGNOSIS, hes.DIAG_COLUMNS), (Kind.PROCEDURE, hes.OPERTN_COLUMNS))
     seen = HashIndex.holding(pq.ParquetFile(path).metadata.num_rows)
     rows = hits = repeated = procedures = 0
+    bits_sum = np.uint64(0)
     for batch in read_ahead(_batches(path), depth=2):  # the engine's reading thread, two batches ahead
         n = batch.num_rows
         hashes, _ = text_hashes(batch.column(hes.ID_COLUMN).cast(pa.string()))
@@ -106,8 +117,10 @@ def skeleton(path: str) -> dict:
                 or_column(acc, lengths, table, codes, arrow_values(indices), arrow_validity(indices), indices.offset,
                           position, kind is Kind.PROCEDURE)
             any_bit |= acc != 0
+            bits_sum += acc.sum(dtype=np.uint64)  # a checksum of the bits, wrapping
             if kind is Kind.PROCEDURE:
                 procedures += int(lengths.sum())  # cells up to each episode's last procedure
         hits += int(np.count_nonzero(any_bit))
         rows += n
-    return {"rows": rows, "episodes_with_bits": hits, "repeated_ids": repeated, "procedures": int(procedures)}
+    return {"rows": rows, "episodes_with_bits": hits, "bits_sum": int(bits_sum), "repeated_ids": repeated,
+            "procedures": int(procedures)}

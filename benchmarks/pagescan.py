@@ -6,7 +6,8 @@ skeleton's work (the duplicate-id table, the pattern bits, each episode's last p
 file's pages: it finds each column chunk from the file's metadata, decompresses its pages with pyarrow's
 codecs, reads each dictionary page once per row group, and decodes the definition levels and the
 RLE/bit-packed dictionary indices in compiled code that ORs the bits as it goes: no Arrow arrays of indices
-are built. The diagnoses (with the ids) and the procedures are read on two threads.
+are built. Five tasks share two threads: the ids, and each classification's columns in two halves of the row
+groups.
 
 It is a measurement for a design decision, not a reader for the engine: it reads what pyarrow writes for
 flat text columns (dictionary pages, data pages v1 and v2, dictionary-encoded or, for the ids, plain values)

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit  # _uleb128, which the compiled passes below call, is compiled at import
 
+from audit.kernels import compiled
 from benchmarks import hes
 from benchmarks.skeleton import compiled_rules
 
@@ -214,16 +215,6 @@ def _hash_plain(buf, start, count, out):
     return i
 
 
-def _take_hashes(rows, indices, present, first, dictionary, hashes):
-    for k in range(present):
-        hashes[first + rows[k]] = dictionary[indices[k]]
-
-
-def _place_hashes(rows, present, first, values, hashes):
-    for k in range(present):
-        hashes[first + rows[k]] = values[k]
-
-
 # ------------------------------------------------------------------------------------------------- reading
 class _Pages:
     """A column chunk's pages, decompressed, as (page type, values or rows in it, its bytes, where its values
@@ -274,12 +265,9 @@ class _Scan:
     of one classification (the pattern bits into ``nonzero``, and each episode's last procedure). Tasks of one
     classification share its vocabulary under ``lock``."""
 
-    def __init__(self, path, kind, columns, rules, kernels, groups=None, nonzero=None, lock=None):
-        import pyarrow.parquet as pq
-
-        self.path, self.kind, self.columns, self.rules, self.kernels = path, kind, columns, rules, kernels
+    def __init__(self, path, parquet, kind, columns, rules, groups=None, nonzero=None, lock=None):
+        self.path, self.kind, self.columns, self.rules = path, kind, columns, rules
         self.nonzero, self.lock = nonzero, lock or threading.Lock()
-        parquet = pq.ParquetFile(path)
         self.metadata = parquet.metadata
         self.groups = range(self.metadata.num_row_groups) if groups is None else groups
         schema = parquet.schema
@@ -295,7 +283,11 @@ class _Scan:
 
         total = self.metadata.num_rows
         self.bits_sum, self.procedures, self.repeated = np.uint64(0), 0, 0
-        self.seen = HashIndex.holding(total) if self.kind is None else None
+        if self.kind is None:
+            self.seen = HashIndex.holding(total)
+            blank = np.empty(1, dtype=np.uint64)
+            compiled(_hash_plain)(np.zeros(4, dtype=np.uint8), 0, 1, blank)  # a missing id hashes as a blank one
+            self.blank = blank[0]
         with open(self.path, "rb") as fh:  # the map outlives the file object; it closes once no page views it
             self.file = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         self.whole = np.frombuffer(self.file, dtype=np.uint8)
@@ -314,12 +306,10 @@ class _Scan:
         return _Pages(self.file, self.whole, group.column(self.where[name]), self.optional[name])
 
     def _group_ids(self, group, first, rows, values):
-        n = group.num_rows
-        blank = np.empty(1, dtype=np.uint64)
-        self.kernels["hash"](np.zeros(4, dtype=np.uint8), 0, 1, blank)  # a missing id hashes as a blank one
-        hashes = np.full(n, blank[0], dtype=np.uint64)
+        hashes = np.full(group.num_rows, self.blank, dtype=np.uint64)
         self._ids(self._pages(group, hes.ID_COLUMN), rows, values, hashes)
-        self.repeated += int(np.count_nonzero(self.seen.first_lines(hashes, np.arange(first + 1, first + n + 1))))
+        lines = np.arange(first + 1, first + group.num_rows + 1)
+        self.repeated += int(np.count_nonzero(self.seen.first_lines(hashes, lines)))
 
     def _group_codes(self, group, g, first, rows, values):
         from audit.codes import Kind, Status
@@ -352,8 +342,8 @@ class _Scan:
             for buf, levels, count, kind in column_pages:
                 present = self._present(buf, levels, count, kind, rows, self.optional[self.columns[position]])
                 if present:
-                    self.kernels["hybrid"](buf, levels + 1, len(buf), buf[levels], present, values)
-                    self.kernels["or"](rows, values, present, row, table[start:stop], is_code[start:stop],
+                    compiled(_hybrid)(buf, levels + 1, len(buf), buf[levels], present, values)
+                    compiled(_or_cells)(rows, values, present, row, table[start:stop], is_code[start:stop],
                                        acc, lengths, position, self.kind is Kind.PROCEDURE)
                 row += count
             if row != n:
@@ -365,7 +355,7 @@ class _Scan:
 
     def _texts(self, buf, start, count) -> pa.Array:
         offsets, data = np.zeros(count + 1, dtype=np.int32), np.empty(len(buf), dtype=np.uint8)
-        used = self.kernels["plain"](buf, start, count, offsets, data)
+        used = compiled(_plain_texts)(buf, start, count, offsets, data)
         return pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data[:used])])
 
     def _present(self, buf, levels, count, kind, rows, optional) -> int:
@@ -373,7 +363,7 @@ class _Scan:
             rows[:count] = np.arange(count)
             return count
         start = 4 if kind == _DATA_PAGE else 0  # v1 prefixes its levels with their length
-        return self.kernels["present"](buf, start, levels, count, rows)
+        return compiled(_present_rows)(buf, start, levels, count, rows)
 
     def _ids(self, pages, rows, values, hashes):
         """Each row's id hash (a missing id hashed as blank), from dictionary or plain pages."""
@@ -381,16 +371,17 @@ class _Scan:
         for kind, count, buf, levels, encoding in pages:
             if kind == _DICTIONARY_PAGE:
                 dictionary = np.empty(count, dtype=np.uint64)
-                self.kernels["hash"](buf, 0, count, dictionary)
+                compiled(_hash_plain)(buf, 0, count, dictionary)
                 continue
             present = self._present(buf, levels, count, kind, rows, pages.optional)
+            at = row + rows[:present]
             if present and encoding in (_PLAIN_DICTIONARY, _RLE_DICTIONARY):
-                self.kernels["hybrid"](buf, levels + 1, len(buf), buf[levels], present, values)
-                self.kernels["take"](rows, values, present, row, dictionary, hashes)
+                compiled(_hybrid)(buf, levels + 1, len(buf), buf[levels], present, values)
+                hashes[at] = dictionary[values[:present]]
             elif present and encoding == _PLAIN:
                 plain = np.empty(present, dtype=np.uint64)
-                self.kernels["hash"](buf, levels, present, plain)
-                self.kernels["place"](rows, present, row, plain, hashes)
+                compiled(_hash_plain)(buf, levels, present, plain)
+                hashes[at] = plain
             elif present:
                 raise Unsupported(f"{hes.ID_COLUMN}: a page of encoding {encoding}")
             row += count
@@ -402,24 +393,19 @@ def pagescan(path: str) -> dict:
     import pyarrow.parquet as pq
 
     from audit.codes import Kind
-    from audit.kernels import compiled
 
     if hes.detect_format(path) != "parquet":
         raise ValueError(f"{path}: the page scan reads Parquet only")
     rules = compiled_rules()
-    kernels = {name: compiled(fn) for name, fn in (("plain", _plain_texts), ("hybrid", _hybrid),
-                                                  ("present", _present_rows), ("or", _or_cells),
-                                                  ("take", _take_hashes), ("place", _place_hashes),
-                                                  ("hash", _hash_plain))}
     # five tasks on two threads: the ids (their hashing and the id table take about what either
     # classification's columns do), and each classification's columns in two halves of the row groups
-    metadata = pq.ParquetFile(path).metadata
-    groups = metadata.num_row_groups
+    parquet = pq.ParquetFile(path)
+    groups = parquet.metadata.num_row_groups
     halves = (range(groups // 2), range(groups // 2, groups))
-    nonzero = {kind: np.zeros(metadata.num_rows, dtype=bool) for kind in Kind}
+    nonzero = {kind: np.zeros(parquet.metadata.num_rows, dtype=bool) for kind in Kind}
     locks = {kind: threading.Lock() for kind in Kind}
-    scans = [_Scan(path, None, [], rules, kernels)] + [
-        _Scan(path, kind, columns, rules, kernels, half, nonzero[kind], locks[kind])
+    scans = [_Scan(path, parquet, None, [], rules)] + [
+        _Scan(path, parquet, kind, columns, rules, half, nonzero[kind], locks[kind])
         for kind, columns in ((Kind.DIAGNOSIS, hes.DIAG_COLUMNS), (Kind.PROCEDURE, hes.OPERTN_COLUMNS))
         for half in halves
     ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import platform
@@ -49,6 +50,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from benchmarks import hes
 
 VARIANTS = ("floor", "skeleton", "pagescan", "duckdb", "engine")
+PARQUET_ONLY = ("skeleton", "pagescan")  # each benchmarks/<variant>.py's function of that name
 DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
 FINDING_COLUMNS = {
     "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
@@ -97,18 +99,11 @@ def duckdb_worker(path: str) -> dict:
     return {"findings": len(found), "counts": hes.counts_from_findings(found)}
 
 
-def skeleton_worker(path: str) -> dict:
-    """Run the skeleton (benchmarks/skeleton.py) on a Parquet extract: its counts, rows read first."""
-    from benchmarks.skeleton import skeleton
-
-    return skeleton(path)
-
-
-def pagescan_worker(path: str) -> dict:
-    """Run the page scan (benchmarks/pagescan.py) on a Parquet extract: its counts, rows read first."""
-    from benchmarks.pagescan import pagescan
-
-    return pagescan(path)
+def parquet_only_worker(variant: str, path: str) -> dict:
+    """Run a Parquet-only variant (``benchmarks/<variant>.py``'s function of that name): its counts, rows
+    read first."""
+    module = importlib.import_module(f"benchmarks.{variant}")
+    return getattr(module, variant)(path)
 
 
 def read_findings_csv(path: str | Path) -> hes.Counts | None:
@@ -309,7 +304,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             results.append(result)
             # The engine's output is its findings CSV (the .csv lets a command infer the format).
             out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
-            if variant in ("skeleton", "pagescan") and hes.detect_format(path) != "parquet":
+            if variant in PARQUET_ONLY and hes.detect_format(path) != "parquet":
                 result.check = f"skipped: Parquet only (benchmarks/{variant}.py)"
                 continue
             if variant == "engine":
@@ -327,7 +322,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
-            if result.variant in ("floor", "skeleton", "pagescan"):
+            if result.variant in ("floor", *PARQUET_ONLY):
                 rows = json.loads(Path(out).read_text())["rows"]
                 result.ok = rows == episodes
                 result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
@@ -442,14 +437,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
     parser.add_argument("--results", help="append the Markdown tables to this file")
-    parser.add_argument("--worker", choices=("floor", "skeleton", "pagescan", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", *PARQUET_ONLY, "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         path = args.files[0]
-        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "skeleton": skeleton_worker,
-                   "pagescan": pagescan_worker, "duckdb": duckdb_worker}
+        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "duckdb": duckdb_worker,
+                   **{variant: partial(parquet_only_worker, variant) for variant in PARQUET_ONLY}}
         payload = workers[args.worker](path)
         Path(args.worker_out).write_text(json.dumps(payload))
         return 0

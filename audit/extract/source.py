@@ -67,7 +67,6 @@ class Source(ABC):
         return None
 
 
-
 def rechunk(pieces, chunk_rows: int):
     """Pieces of any size as chunks of exactly ``chunk_rows`` rows (the last may be shorter)."""
     buffer: list[tuple[pa.Table, np.ndarray, np.ndarray]] = []
@@ -78,20 +77,20 @@ def rechunk(pieces, chunk_rows: int):
         buffer.append(piece)
         size += piece[0].num_rows
         while size >= chunk_rows:
-            table = pa.concat_tables([p[0] for p in buffer])
-            lines = np.concatenate([p[1] for p in buffer])
-            defects = joined_defects([p[2] for p in buffer], [len(p[1]) for p in buffer])
+            table, lines, defects = _joined(buffer)
             yield table.slice(0, chunk_rows), lines[:chunk_rows], defect_rows(defects, slice(0, chunk_rows))
             rest = table.num_rows - chunk_rows
             tail = slice(chunk_rows, None)
             buffer = [(table.slice(chunk_rows), lines[tail], defect_rows(defects, tail))] if rest else []
             size = rest
     if size:
-        yield (
-            pa.concat_tables([p[0] for p in buffer]),
-            np.concatenate([p[1] for p in buffer]),
-            joined_defects([p[2] for p in buffer], [len(p[1]) for p in buffer]),
-        )
+        yield _joined(buffer)
+
+
+def _joined(pieces) -> tuple[pa.Table, np.ndarray, np.ndarray | None]:
+    """Pieces (table, line numbers, defects) end to end."""
+    return (pa.concat_tables([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]),
+            joined_defects([p[2] for p in pieces], [len(p[1]) for p in pieces]))
 
 
 def joined_defects(parts: list[np.ndarray | None], rows: list[int]) -> np.ndarray | None:

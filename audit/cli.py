@@ -7,6 +7,7 @@ traceback is printed so it can be reported).
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import traceback
@@ -16,7 +17,7 @@ import click
 
 from audit import __version__
 from audit.allocator import keep_freed_memory
-from audit.config import load_settings
+from audit.config import load_settings, where
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
 from audit.extract.columns import ROLES
@@ -30,6 +31,7 @@ from audit.rules.model import Rule
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 
 EXIT_INTERNAL = 3
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
 
 
 class _Group(click.Group):
@@ -43,15 +45,55 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `audit rules list | head`: the reader stopped reading; not a bug
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception:  # noqa: BLE001 - anything else is a bug in the engine
             click.echo("internal error (please report it with this output):", err=True)
             click.echo(traceback.format_exc(), err=True)
             ctx.exit(EXIT_INTERNAL)
 
 
-rules_option = click.option(
-    "--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
-    help="Rule file or folder (repeatable). Default: the shipped rulesets. Built-in data checks always run.")
+_EXTEND = "audit.extend_rules"  # ctx.meta key: the --extend-rules paths
+
+
+def _remember_extend(ctx: click.Context, _param, value):
+    ctx.meta[_EXTEND] = tuple(value or ())
+
+
+def rules_option(f):
+    """--rules (instead of the shipped rulesets) and --extend-rules (as well as them)."""
+    f = click.option("--extend-rules", multiple=True, type=click.Path(path_type=Path), expose_value=False,
+                     callback=_remember_extend,
+                     help="Rule file or folder to add to the shipped rulesets (repeatable); also extend-rules "
+                          "= [...] in the settings.")(f)
+    return click.option(
+        "--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+        help="Rule file or folder (repeatable), instead of the shipped rulesets. Built-in data checks always "
+             "run.")(f)
+
+
+def load_run_rules(rule_paths: tuple[Path, ...], settings: dict | None = None):
+    """The rules a command runs: --rules (else the shipped rulesets), plus --extend-rules and the settings'
+    extend-rules (paths relative to the settings file)."""
+    from audit.config import where
+    from audit.rules import shipped_rules_dir
+
+    settings = settings if settings is not None else {}
+    configured = settings.get("extend-rules", settings.get("extend_rules", []))
+    if isinstance(configured, str):
+        configured = [configured]
+    if not isinstance(configured, list) or not all(isinstance(p, str) for p in configured):
+        raise UserError(f"{where(settings)} extend-rules must be a list of rule files or folders")
+    base = getattr(settings, "path", None)
+    folder = base.parent if base is not None else Path.cwd()
+    extend = [folder / p for p in configured]
+    ctx = click.get_current_context(silent=True)
+    extend += list(ctx.meta.get(_EXTEND, ())) if ctx is not None else []
+    paths = list(rule_paths) or ([shipped_rules_dir()] if extend else [])
+    return load_rules(paths + extend or None)
+
+
 reference_option = click.option(
     "--reference", type=click.Path(path_type=Path),
     help="Folder (or file) with your NHS TRUD classification tables: OPCS-4 CodesAndTitles and/or ICD-10 "
@@ -124,11 +166,12 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     from audit.report.rejects import write_rejects
     from audit.rules.options import option_names, resolve_options
 
-    loaded = load_rules(list(rule_paths) or None)
+    loaded = load_run_rules(rule_paths, raw)
     # Options are checked against every loaded rule (and the shipped ones), not only those --select kept:
     # settings that turn on an option of a rule left out of this run are still valid.
     shipped = option_names(load_rules()) if rule_paths else []
-    options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped)
+    options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped,
+                              options_where=where(raw, "options"))
     rules = apply_settings(loaded, settings)
     read_options = {**settings_read_options(raw),
                     **{k: inputs[k] for k in READ_SETTINGS if inputs[k] is not None}}
@@ -147,6 +190,21 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
         raise InputFileError(extract, f"{n} row{'s' if n != 1 else ''} set aside (--strict); first: "
                                       f"{_first_reject(result)}")
     return result
+
+
+def _say_done(result, targets) -> None:
+    """When reports go to files, on standard error: the reconciliation and counts (unless the table report
+    printed them to standard output too), then a line per report written."""
+    from audit.report.table import counts_line
+
+    if not any(t.output is not None for t in targets):
+        return  # the report on standard output is what the user reads
+    if not any(t.format == "table" and t.output is None for t in targets):
+        click.echo(f"{result.source}: {result.reconciliation()}", err=True)
+        click.echo(counts_line(result.summary()), err=True)
+    for t in targets:
+        if t.output is not None and t.output.exists():
+            click.echo(f"wrote the {t.format} report to {t.output}", err=True)
 
 
 def _first_reject(result) -> str:
@@ -219,10 +277,12 @@ extract_options = _stacked([
 @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Report and gate only findings not in this baseline ('audit baseline create').")
 @redact_options
+@click.option("--quiet", "-q", is_flag=True,
+              help="No summary and no 'wrote ...' lines on standard error (errors are still shown).")
 def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
         chunk_size: int, reference: Path | None, option_values: tuple[str, ...], select, ignore,
         severity_overrides, fail_on, max_findings, exit_zero: bool, statistics: bool, baseline_path: Path | None,
-        redact: bool, redact_key: str | None, **inputs):
+        redact: bool, redact_key: str | None, quiet: bool, **inputs):
     """Audit EXTRACT: CSV (also gzip), Parquet or Excel .xlsx; wide, long or concatenated layout.
 
     Exit code 0 when no findings fail the run (by default: no error findings), 1 when
@@ -253,6 +313,8 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
         write_report(result, target.format, target.output)
     if statistics:
         write_statistics(result, None)
+    if not quiet:
+        _say_done(result, targets)
     _fail_if_nothing_audited(extract, result)
     sys.exit(exit_code(result.all_findings.tally(), settings, exit_zero))
 
@@ -324,15 +386,36 @@ def rules():
 @rules.command("list")
 @rules_option
 @selection_options
+@option_values_option
 @config_option
-def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides, config_path: Path | None):
-    """List the rules: id, active or not (after select/ignore), severity, guidance, title and when it runs."""
-    settings = _settings(load_settings(path=config_path), select, ignore, severity_overrides)
-    for st in rule_statuses(load_rules(list(rule_paths) or None), settings):
+def rules_list(rule_paths: tuple[Path, ...], select, ignore, severity_overrides, option_values: tuple[str, ...],
+               config_path: Path | None):
+    """List the rules: id, status (after select/ignore and local options), severity, guidance, title and when
+    it runs."""
+    from audit.rules.options import option_names, resolve_options
+
+    raw = load_settings(path=config_path)
+    settings = _settings(raw, select, ignore, severity_overrides)
+    loaded = load_run_rules(rule_paths, raw)
+    shipped = option_names(load_rules()) if rule_paths else []
+    options = resolve_options(loaded, raw.get("options"), option_values, also_known=shipped,
+                              options_where=where(raw, "options"))
+    statuses = rule_statuses(loaded, settings)
+    width = max([len("ID"), *(len(st.rule.id) for st in statuses)])
+    click.echo(f"{'ID':<{width}} {'STATUS':<8} {'SEVERITY':<14} {'GUIDANCE':<22} TITLE")
+    for st in statuses:
         rule = st.rule
         severity = f"{st.severity} (set)" if st.severity else "/".join(rule.severities)
-        click.echo(f"{rule.id:<12} {'active' if st.active else 'off':<7} {severity:<14} "
-                   f"{rule.source.guidance:<22} {rule.title}{_flags(rule)}")
+        status = _status(st, options)
+        click.echo(f"{rule.id:<{width}} {status:<8} {severity:<14} {rule.source.guidance:<22} {rule.title}"
+                   f"{_flags(rule)}")
+    counts = {s: sum(1 for st in statuses if _status(st, options) == s) for s in ("active", "option", "off")}
+    click.echo(f"{len(statuses)} rules: {counts['active']} active, {counts['option']} off by local options, "
+               f"{counts['off']} not selected", err=True)
+
+
+def _status(st, options: dict) -> str:
+    return "off" if not st.active else "option" if not st.rule.active(options) else "active"
 
 
 def _flags(rule: Rule) -> str:
@@ -351,28 +434,41 @@ def _flags(rule: Rule) -> str:
 @click.argument("rule_id")
 @rules_option
 def rules_show(rule_id: str, rule_paths: tuple[Path, ...]):
-    """Explain rule RULE_ID: what it checks, why, its source and its examples."""
-    rule = load_rules(list(rule_paths) or None).get(rule_id)
-    if rule is None:
-        raise UserError(f"no rule {rule_id!r} (see 'audit rules list')")
-    click.echo(describe_rule(rule))
+    """Explain RULE_ID (or every rule whose id starts with it, e.g. IPG327): what it checks, why, its source
+    and its examples."""
+    loaded = load_run_rules(rule_paths, load_settings())
+    rule = loaded.get(rule_id)
+    matched = [rule] if rule is not None else [r for r in loaded if r.id.upper().startswith(rule_id.upper())]
+    if not matched:
+        raise UserError(f"no rule {rule_id!r} and no rule id starting with it (see 'audit rules list')")
+    click.echo(("\n\n" + "-" * 100 + "\n\n").join(describe_rule(r) for r in matched))
 
 
 @rules.command("test")
 @rules_option
 @reference_option
 @config_option
-def rules_test(rule_paths: tuple[Path, ...], reference: Path | None, config_path: Path | None):
-    """Run every rule's pass/fail examples; exit 1 if any example does not behave as stated.
+@click.option("--verbose", "-v", is_flag=True, help="List every example with its verdict.")
+def rules_test(rule_paths: tuple[Path, ...], reference: Path | None, config_path: Path | None, verbose: bool):
+    """Run the rules' pass/fail examples; exit 1 if any example does not behave as stated.
 
-    Examples of rules that check codes against the classification run only with --reference (or the
-    reference folder of the settings file)."""
+    With --rules, only the examples of those files run (not the built-in data checks'). Examples of rules that
+    check codes against the classification run only with --reference (or the reference folder of the settings
+    file)."""
+    from audit.rules.loader import builtin_rules_dir
+
     settings = load_settings(path=config_path)
-    results = run_all_examples(load_rules(list(rule_paths) or None), _reference(reference, settings))
+    loaded = load_run_rules(rule_paths, settings)
+    if rule_paths:
+        builtin = builtin_rules_dir().resolve()
+        loaded = type(loaded)([r for r in loaded if builtin not in Path(r.path).resolve().parents])
+    results = run_all_examples(loaded, _reference(reference, settings))
     bad = [r for r in results if not r.ok]
     skipped = [r for r in results if r.skipped]
-    for r in bad:
-        click.echo(f"{r.rule.path}:{r.example.line}: {r.rule.id} example {r.problem}")
+    for r in results if verbose else bad:
+        verdict = "skipped" if r.skipped else "ok" if r.ok else r.problem
+        kind = "fail" if r.example.expect_fail else "pass"
+        click.echo(f"{_where(r.rule.path)}:{r.example.line}: {r.rule.id} {kind} example: {verdict}")
     tail = f", {len(skipped)} skipped (need --reference)" if skipped else ""
     click.echo(f"{len(results) - len(bad) - len(skipped)} passed, {len(bad)} failed{tail}")
     sys.exit(1 if bad else 0)

@@ -222,3 +222,21 @@ def episodes_from_lists(ids: list[str], diagnoses: list[list[str]], procedures: 
         for pos in range(width):
             data[code_column(kind, pos + 1)] = [codes[pos] if pos < len(codes) else "" for codes in lists]
     return pd.DataFrame(data)
+
+
+def coded_mask(episodes: pd.DataFrame) -> np.ndarray:
+    """bool per episode: it holds at least one diagnosis or procedure (blank cells and the OPCS-4
+    placeholders ``-`` and ``&`` are not codes); each column's distinct values are tested once."""
+    from audit.extract import dates
+
+    coded = np.zeros(len(episodes), dtype=bool)
+    for kind in Kind:
+        for col in code_columns(episodes, kind):
+            cells = dates.per_value(episodes[col], lambda v: ~v.str.strip().isin(_NOT_CODES).to_numpy(), False)
+            if cells is None:
+                cells = ~dates.text_values(episodes[col]).isin(_NOT_CODES).to_numpy()
+            coded |= cells
+    return coded
+
+
+_NOT_CODES = ["", "-", "&"]  # blank, and OPCS-4 "no operation performed" / "not known"

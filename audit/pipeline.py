@@ -9,13 +9,45 @@ from pathlib import Path
 import pandas as pd
 
 from audit.engine import empty_findings
-from audit.episodes import END_DATE
+from audit.codes import Kind
+from audit.episodes import END_DATE, ID, coded_mask
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
+from audit.extract.database import as_database
 from audit.findings import Findings
 from audit.parallel import ChunkEvaluator
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
 from audit.rules.options import attribute_notes, select_rules
+
+UNCODED_COLUMNS = (ID, "line", "provider", "start_date", "end_date", "specialty", "coder")  # those the file has
+_COLUMN_NAMES = {Kind.DIAGNOSIS: "diagnosis", Kind.PROCEDURE: "procedure"}
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def rules_for_kinds(rules: RuleSet, kinds: frozenset) -> tuple[RuleSet, list]:
+    """The rules an extract with code columns of ``kinds`` only can check, and those left out: a rule about
+    a classification the file does not hold would flag every episode for codes it was never given."""
+    if kinds == frozenset(Kind):
+        return rules, []
+    keep, out = [], []
+    for rule in rules:
+        (keep if _kinds_needed(rule) <= kinds else out).append(rule)
+    return RuleSet(keep), out
+
+
+def _kinds_needed(rule) -> set:
+    """The classifications a rule's ``when`` and ``require`` name (codes, malformed values, reference checks)."""
+    from audit.rules import conditions as c
+
+    kinds = set()
+    for node in (n for cond in (rule.when, rule.require) if cond is not None for n in c.walk(cond)):
+        kinds.update(p.kind for p in c.patterns_of_node(node))
+        if isinstance(node, (c.Malformed, c.ReferenceCheck)):
+            kinds.add(node.kind)
+    return kinds
 
 
 @dataclass
@@ -33,6 +65,11 @@ class RunResult:
     episodes_audited: int = 0
     episodes_without_end_date: int = 0
     notes: list[str] = field(default_factory=list)
+    # Episodes with no diagnosis and no procedure: counted and listed apart, never audited.
+    uncoded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[ID]))
+    stray_rows: int = 0  # long layout: rows set aside that belong to no episode (no id); in ``rejected``
+    missing_kinds: tuple[str, ...] = ()  # "diagnosis" / "procedure": the extract has no such columns
+    rules_not_applicable: tuple[str, ...] = ()  # rules left out because they need the missing codes
     baseline: dict | None = None  # set by audit.baseline.apply: the file, matched and stale entries
     redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
 
@@ -47,7 +84,20 @@ class RunResult:
 
     @property
     def episodes_rejected(self) -> int:
-        return len(self.rejected)
+        """Episodes (wide and concatenated layouts: rows) set aside; stray rows of a long file are not episodes."""
+        return len(self.rejected) - self.stray_rows
+
+    @property
+    def episodes_uncoded(self) -> int:
+        return len(self.uncoded)
+
+    def reconciliation(self) -> str:
+        """``96 episodes read = 90 audited + 4 uncoded + 2 rejected`` (and stray rows of a long file)."""
+        text = (f"{_n(self.episodes_read, 'episode')} read = {self.episodes_audited:,} audited + "
+                f"{self.episodes_uncoded:,} uncoded + {self.episodes_rejected:,} rejected")
+        if self.stray_rows:
+            text += f"; {_n(self.stray_rows, 'row')} without an episode id set aside"
+        return text
 
     def count(self, severity: str) -> int:
         return int(self.all_findings.tally().loc[lambda t: t["severity"] == severity, "findings"].sum())
@@ -66,13 +116,19 @@ class RunResult:
         return pd.DataFrame(rows, columns=["rule_id", "severity", "title", "guidance", "findings", "episodes"])
 
     def summary(self) -> dict:
-        """The run's totals; ``episodes_read == episodes_audited + episodes_rejected`` always."""
+        """The run's totals; ``episodes_read == episodes_audited + episodes_uncoded + episodes_rejected``
+        always."""
         return {
             "source": self.source,
             "episodes_read": self.episodes_read,
             "episodes_audited": self.episodes_audited,
+            "episodes_uncoded": self.episodes_uncoded,
+            "reconciliation": self.reconciliation(),
             "episodes_rejected": self.episodes_rejected,
+            "rows_without_episode_id": self.stray_rows,
             "episodes_without_end_date": self.episodes_without_end_date,
+            "missing_code_columns": list(self.missing_kinds),
+            "rules_not_applicable": list(self.rules_not_applicable),
             "rules": len(self.rules),
             "findings": int(self.all_findings.tally()["findings"].sum()),
             "errors": self.count("error"),
@@ -97,31 +153,61 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     threads while the next chunks are read (``audit.parallel``); 0 evaluates each as it is read."""
     rules, selection_notes = select_rules(rules, options, reference)
     findings = Findings(empty_findings(titles=reference is not None))
-    # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
-    evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
-    rejected, notes = [], []
-    read = audited = no_end_date = 0
+    evaluator = None  # made at the first batch, when the classifications the file holds are known
+    rejected, uncoded, notes = [], [], []
+    read = audited = no_end_date = stray = 0
     columns: set[str] = set()
-    for batch in read_extract(Path(path), chunk_rows=chunk_rows, **read_options):
+    kinds = frozenset(Kind)
+    # A file, or a database table or query (audit.extract.database: a URL with table= or query=).
+    source = as_database(path, read_options.pop("table", None), read_options.pop("query", None)) or Path(path)
+    for batch in read_extract(source, chunk_rows=chunk_rows, **read_options):
+        if evaluator is None:
+            kinds = batch.kinds
+            rules, not_applicable = rules_for_kinds(rules, kinds)
+            # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
+            evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
         notes.extend(batch.notes)
-        columns.update(batch.episodes.columns)
+        episodes = batch.episodes
+        columns.update(episodes.columns)
         read += batch.read
-        audited += len(batch.episodes)
-        if END_DATE in batch.episodes:
-            no_end_date += int(batch.episodes[END_DATE].isna().sum())
+        stray += batch.stray_rows
+        if len(episodes):
+            coded = coded_mask(episodes)
+            if not coded.all():  # no diagnosis and no procedure: listed apart, never audited
+                uncoded.append(episodes.loc[~coded, [c for c in UNCODED_COLUMNS if c in episodes]])
+                episodes = episodes[coded].reset_index(drop=True)
+        audited += len(episodes)
+        if END_DATE in episodes:
+            no_end_date += int(episodes[END_DATE].isna().sum())
         else:
-            no_end_date += len(batch.episodes)
-        if len(batch.episodes):
-            evaluator.submit(batch.episodes)
+            no_end_date += len(episodes)
+        if len(episodes):
+            evaluator.submit(episodes)
         if len(batch.rejected):
             rejected.append(batch.rejected)
         if progress is not None:
-            progress(batch.read)
-    evaluator.results()
+            progress(batch.read + batch.stray_rows)
+    if evaluator is not None:
+        evaluator.results()
     all_rejected = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=REJECT_COLUMNS)
-    result = RunResult(Path(path).name, rules, findings, all_rejected, read, audited, no_end_date)
-    if result.episodes_read != result.episodes_audited + result.episodes_rejected:  # internal: never silent
-        raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, rejected {len(all_rejected)}")
+    all_uncoded = (pd.concat(uncoded, ignore_index=True) if uncoded else pd.DataFrame(columns=[ID]))
+    result = RunResult(source.name, rules, findings, all_rejected, read, audited, no_end_date,
+                       uncoded=all_uncoded, stray_rows=stray)
+    if result.episodes_read != audited + result.episodes_uncoded + result.episodes_rejected:  # internal: never silent
+        raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, uncoded {len(all_uncoded)}, "
+                           f"rejected {result.episodes_rejected}")
+    missing = [k for k in Kind if k not in kinds]
+    if missing:
+        result.missing_kinds = tuple(k.value for k in missing)
+        result.rules_not_applicable = tuple(r.id for r in not_applicable)
+        names = " and ".join(_COLUMN_NAMES[k] for k in missing)
+        left = (f": {len(not_applicable)} rule{'s' if len(not_applicable) != 1 else ''} that need them could "
+                f"not apply ({', '.join(r.id for r in not_applicable)})" if not_applicable else "")
+        result.notes.append(f"the extract has no {names} columns{left}")
+    if result.episodes_uncoded:
+        n = result.episodes_uncoded
+        result.notes.append(f"{_n(n, 'episode')} uncoded (no diagnosis and no procedure): not audited, listed "
+                            "apart")
     result.notes.extend(notes)
     result.notes.extend(selection_notes)
     if read:

@@ -43,8 +43,10 @@ def pseudonymise(ids: pd.Series, key: str) -> pd.Series:
 
 
 def redact_result(result: RunResult, key: str) -> None:
-    """Replace the episode ids of the findings and of the rows set aside, in place."""
+    """Replace the episode ids of the findings, the rows set aside and the uncoded episodes, in place."""
     result.all_findings.transform(lambda f: f.assign(episode_id=pseudonymise(f["episode_id"], key)))
     if len(result.rejected):
         result.rejected = result.rejected.assign(episode_id=pseudonymise(result.rejected["episode_id"], key))
+    if len(result.uncoded):
+        result.uncoded = result.uncoded.assign(episode_id=pseudonymise(result.uncoded["episode_id"], key))
     result.redacted = True

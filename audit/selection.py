@@ -79,7 +79,9 @@ def resolve_settings(config: dict, *, select: Iterable[str] = (), ignore: Iterab
                      max_findings: int | None = None) -> Settings:
     """Merge ``[tool.audit]`` with command-line values; a value given on the command line wins."""
     cfg = {str(k).replace("_", "-"): v for k, v in config.items() if str(k).replace("_", "-") in _KEYS}
-    where = "[tool.audit]"
+    from audit.config import where as settings_where
+
+    where = settings_where(config)
     cfg_select = _selector_list(cfg.get("select", [ALL]), f"{where} select")
     cfg_ignore = _selector_list(cfg.get("ignore", []), f"{where} ignore")
     raw_sev = cfg.get("severity", {})
@@ -92,7 +94,8 @@ def resolve_settings(config: dict, *, select: Iterable[str] = (), ignore: Iterab
             raise UserError(f"severity override {key} = {value!r}: must be one of {', '.join(SEVERITIES)}")
     gate = fail_on if fail_on is not None else cfg.get("fail-on", "error")
     if gate not in FAIL_ON:
-        raise UserError(f"fail-on {gate!r}: must be one of {', '.join(FAIL_ON)}")
+        raise UserError(f"{'' if fail_on is not None else where + ' '}fail-on {gate!r}: must be one of "
+                        f"{', '.join(FAIL_ON)}")
     limit = max_findings if max_findings is not None else cfg.get("max-findings", 0)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise UserError(f"max-findings {limit!r}: must be a whole number, 0 or more")

@@ -24,7 +24,7 @@ def extract(tmp_path, body, name="extract.csv"):
 def test_exit_0_without_error_findings(runner, tmp_path):
     result = runner.invoke(main, ["run", extract(tmp_path, "1,2025-01-01,C787,C187,J124,Y539\n")])
     assert result.exit_code == 0, result.output
-    assert "1 episodes read = 1 audited + 0 rejected" in result.output
+    assert "1 episode read = 1 audited + 0 uncoded + 0 rejected" in result.output
 
 
 def test_exit_1_with_an_error_finding(runner, tmp_path):

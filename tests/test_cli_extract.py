@@ -113,7 +113,7 @@ def test_bad_settings_exit_2(tmp_path):
     (tmp_path / "b.toml").write_text('[columns]\nepisode = "X"\n')
     assert "layout: 'diagonal' is not one of" in run(path, "--config", tmp_path / "a.toml").stderr
     assert (
-        "[tool.audit.columns]: unknown column role 'episode'"
+        "b.toml [columns]: unknown column role 'episode'; did you mean episode_id?"
         in run(path, "--config", tmp_path / "b.toml").stderr
     )
 
@@ -161,7 +161,7 @@ def test_table_summary_reconciles(tmp_path):
     )
     result = run(path)
     assert result.exit_code == 0, result.stderr
-    assert "3 episodes read = 2 audited + 1 rejected" in result.stdout
+    assert "3 episodes read = 2 audited + 0 uncoded + 1 rejected" in result.stdout
     assert "note: 1 episode has no end date" in result.stdout
 
 

@@ -8,6 +8,7 @@ name says the file has no such column.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -55,22 +56,26 @@ def parse_column_options(items: Iterable[str]) -> dict[str, str]:
 
 
 def check_role(role: str, where: str) -> str:
-    """``role`` if it is a known role; otherwise a message listing them."""
+    """``role`` if it is a known role; otherwise a message naming the nearest and listing them."""
     if role not in ROLES:
-        raise UserError(f"{where}: unknown column role {role!r} (roles: {', '.join(ROLES)})")
+        near = difflib.get_close_matches(role, ROLES, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        raise UserError(f"{where}: unknown column role {role!r}{hint} (roles: {', '.join(ROLES)})")
     return role
 
 
 def settings_columns(settings: Mapping) -> dict[str, str]:
     """The ``[tool.audit.columns]`` table of the settings, checked."""
+    from audit.config import where
+
     table = settings.get("columns", {})
     if not isinstance(table, Mapping):
-        raise UserError('[tool.audit.columns] must be a table of ROLE = "column name"')
+        raise UserError(f'{where(settings, "columns")} must be a table of ROLE = "column name"')
     out = {}
     for role, name in table.items():
-        check_role(str(role), "[tool.audit.columns]")
+        check_role(str(role), where(settings, "columns"))
         if not isinstance(name, str):
-            raise UserError(f"[tool.audit.columns] {role}: the column name must be a string")
+            raise UserError(f"{where(settings, 'columns')} {role}: the column name must be a string")
         out[str(role)] = name.strip()
     return out
 

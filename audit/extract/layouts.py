@@ -160,6 +160,14 @@ def plan_layout(
             "--column diagnoses=..., procedures=... or kind=..., code=..."
         )
     base = {"layout": chosen, "id_column": ident.column, "attributes": attributes}
+    if chosen in ("wide", "concatenated"):
+        # A code role mapped to a name that matches nothing would audit every episode without those codes.
+        codes = wide if chosen == "wide" else fields
+        for kind, role in CODE_ROLES.items():
+            if mapping.get(role) and not codes[kind]:
+                shape = (f"numbered columns {mapping[role]}01, {mapping[role]}02, ..." if chosen == "wide"
+                         else f"a column {mapping[role]!r}")
+                raise fail(f"{role} mapped to {mapping[role]!r}, but the file has no {shape}")
     if chosen == "wide":
         if not any(wide.values()):
             raise fail(

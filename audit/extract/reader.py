@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audit.codes import Kind
 from audit.episodes import ID
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
+from audit.extract.database import as_database
 from audit.extract.formats import open_source
 from audit.extract.layouts import (
     LAYOUTS,
@@ -42,8 +44,11 @@ class Batch:
 
     episodes: pd.DataFrame  # canonical episode frame
     rejected: pd.DataFrame  # line, episode_id, reason
-    read: int  # rows (long layout: episodes) read from the file in this chunk
+    read: int  # episodes read from the file in this chunk (wide, concatenated: rows)
     notes: list[str] = field(default_factory=list)  # for the run's summary (the last batch carries them)
+    # Long layout: rows set aside that belong to no episode (no episode id); in ``rejected``, not in ``read``.
+    stray_rows: int = 0
+    kinds: frozenset = frozenset(Kind)  # the classifications the file has code columns for
 
 
 READ_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")  # [tool.audit.extract]
@@ -52,15 +57,18 @@ READ_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")  # [to
 def settings_read_options(settings: Mapping) -> dict[str, str]:
     """The ``[tool.audit.extract]`` table of the settings, checked: defaults for ``read_extract``'s
     layout, encoding, delimiter, sheet and separator (--layout, --encoding... on the command line)."""
+    from audit.config import where
+
     table = settings.get("extract", {})
     if not isinstance(table, Mapping):
-        raise UserError("[tool.audit.extract] must be a table")
+        raise UserError(f"{where(settings, 'extract')} must be a table")
     unknown = sorted(set(table) - set(READ_SETTINGS))
     if unknown:
-        raise UserError(f"[tool.audit.extract]: unknown setting {unknown[0]!r} "
+        raise UserError(f"{where(settings, 'extract')}: unknown setting {unknown[0]!r} "
                         f"(settings: {', '.join(READ_SETTINGS)})")
     if "layout" in table and table["layout"] not in LAYOUTS:
-        raise UserError(f"[tool.audit.extract] layout: {table['layout']!r} is not one of {', '.join(LAYOUTS)}")
+        raise UserError(f"{where(settings, 'extract')} layout: {table['layout']!r} is not one of "
+                        f"{', '.join(LAYOUTS)}")
     return {k: str(v) for k, v in table.items()}
 
 
@@ -74,20 +82,25 @@ def read_extract(
     sheet: str | None = None,
     separator: str | None = None,
     delimiter: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Iterator[Batch]:
     """Stream an extract (CSV, gzip CSV, Parquet, .xlsx; wide, long or concatenated) as canonical batches.
 
     ``columns`` maps roles (``audit.extract.columns.ROLES``) to the file's column names;
     ``layout`` forces a layout; ``encoding`` and ``delimiter`` apply to CSV, ``sheet`` to
     .xlsx, ``separator`` to concatenated code fields. Unusable files raise ``InputFileError``.
+    ``path`` may also be a database (``audit.extract.database``): a ``DatabaseExtract``, or a URL with
+    ``table`` or ``query``.
     """
-    path = Path(path)
+    database = as_database(path, table, query)  # None: a file
+    path = database if database is not None else Path(path)
     mapping = {check_role(role, "columns"): name for role, name in dict(columns or {}).items()}
 
     def looks_like_header(names: list[str]) -> bool:
         return resolve(Header(names), EPISODE_ID, mapping).column is not None
 
-    source = open_source(
+    source = database.open() if database is not None else open_source(
         path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_hint=looks_like_header
     )
     plan = plan_layout(path, Header(source.header), mapping, layout, separator, note=source.header_note)
@@ -105,8 +118,10 @@ def read_extract(
         else _read_rows(source, plan, checker, chunk_rows)
     )
     read = 0
+    kinds = frozenset(Kind) if plan.layout == "long" else frozenset(k for k in Kind if plan.codes[k])
     for batch in batches:
-        read += batch.read
+        read += batch.read + batch.stray_rows
+        batch.kinds = kinds
         yield batch
     if read == 0:
         where = (
@@ -120,7 +135,7 @@ def read_extract(
         notes.append(
             f"{plural(source.blank_rows, 'blank row')} skipped (nothing in the id, code or attribute columns)"
         )
-    yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)))
+    yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)), kinds=kinds)
 
 
 def _chunks(source: Source, plan: Plan, chunk_rows: int) -> Iterator[RawChunk]:
@@ -217,8 +232,8 @@ def _long_batch(raw: RawChunk, ids: pd.Series, plan: Plan, checker: RowChecker) 
     )
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
     episodes = long_frame(raw.frame, ids, rows, keep, plan)
-    read = int(pd.unique(id_values[~lone]).size) + int(lone.sum())
-    return Batch(episodes, rejected, read)
+    read = int(pd.unique(id_values[~lone]).size)
+    return Batch(episodes, rejected, read, stray_rows=int(lone.sum()))
 
 
 def _defects_first(defects: np.ndarray | None, reasons: np.ndarray | None) -> np.ndarray | None:

@@ -45,6 +45,10 @@ def _line_parts(result: RunResult) -> Iterator[list[str]]:
     if len(result.rejected):
         said = escape_data(f"{len(result.rejected)} rows could not be audited (see the JSON report)")
         yield [f"::warning file={source},title=rows set aside::{said}"]
+    if result.episodes_uncoded:
+        said = escape_data(f"{result.episodes_uncoded} episodes uncoded (no diagnosis and no procedure), not "
+                           "audited (see the JSON report)")
+        yield [f"::notice file={source},title=uncoded episodes::{said}"]
 
 
 def write(result: RunResult, output: Path | None) -> None:

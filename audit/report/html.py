@@ -162,7 +162,7 @@ def render(result: RunResult) -> str:
     baseline = s.get("baseline")
     context = {
         "s": s, "version": __version__, "csp": csp, "style": style, "script": script,
-        "reconciled": s["episodes_read"] == audited + s["episodes_rejected"],
+        "reconciled": s["episodes_read"] == audited + s["episodes_uncoded"] + s["episodes_rejected"],
         "rate": f"{1000 * s['findings'] / audited:,.2f}" if audited else "0.00",
         "charts": chart_list, "rules": rules, "rows": _rows(result, rules),
         "rule_ids": sorted({r["id"] for r in rules if r["findings"]}),

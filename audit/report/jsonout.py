@@ -13,8 +13,8 @@ from audit.report.tabular import text_rows
 
 
 def document(result: RunResult, findings: object = None) -> dict:
-    """``{"summary": {...}, "rules": [...], "findings": [...], "rejected": [...]}`` (``findings``: what to
-    put there instead of the findings' rows)."""
+    """``{"summary": {...}, "rules": [...], "findings": [...], "rejected": [...], "uncoded": [...]}``
+    (``findings``: what to put there instead of the findings' rows)."""
     rejected = result.rejected.astype(object).where(result.rejected.notna(), None)
     return {
         "summary": result.summary(),
@@ -22,6 +22,7 @@ def document(result: RunResult, findings: object = None) -> dict:
         "findings": text_rows(result.findings).to_dict(orient="records") if findings is None else findings,
         "rejected": [{"line": int(r["line"]), "episode_id": r["episode_id"], "reason": r["reason"]}
                      for r in rejected.to_dict(orient="records")],
+        "uncoded": text_rows(result.uncoded).to_dict(orient="records"),
     }
 
 

@@ -91,7 +91,13 @@ def document(result: RunResult) -> ET.Element:
                           message=f"{len(result.rejected)} of {result.episodes_read} rows could not be audited")
         f.text = "\n".join(f"line {r.line}: {r.episode_id}: {r.reason}"
                            for r in result.rejected.head(MAX_LISTED).itertuples())
-    tests = len(result.rules) + 1
+    case = ET.SubElement(suite, "testcase", classname="audit.input", name="uncoded: episodes with no codes")
+    if result.episodes_uncoded:  # coding completeness: reported, not a failure of the coding checked
+        out = ET.SubElement(case, "system-out")
+        out.text = (f"{result.episodes_uncoded} of {result.episodes_read} episodes have no diagnosis and no "
+                    "procedure (not audited): "
+                    + ", ".join(str(i) for i in result.uncoded["episode_id"].head(MAX_LISTED)))
+    tests = len(result.rules) + 2
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", "0")

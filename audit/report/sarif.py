@@ -135,7 +135,8 @@ def document(result: RunResult, results: object = None) -> dict:
         }],
         "results": results,
         "properties": {"episodes_read": result.episodes_read, "episodes_audited": result.episodes_audited,
-                       "episodes_rejected": result.episodes_rejected},
+                       "episodes_uncoded": result.episodes_uncoded, "episodes_rejected": result.episodes_rejected,
+                       "reconciliation": result.reconciliation()},
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 

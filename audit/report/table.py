@@ -22,9 +22,7 @@ def write(result: RunResult, output: Path | None) -> None:
 
 def _print(result: RunResult, console: Console) -> None:
     s = result.summary()
-    console.print(f"[bold]{escape(s['source'])}[/]: {s['episodes_read']} episodes read = "
-                  f"{s['episodes_audited']} audited + {s['episodes_rejected']} rejected; "
-                  f"{s['rules']} rules")
+    console.print(f"[bold]{escape(s['source'])}[/]: {result.reconciliation()}; {plural(s['rules'], 'rule')}")
     for note in s["notes"]:
         console.print(f"note: {escape(note)}")
     if s.get("redacted"):
@@ -64,7 +62,22 @@ def _print(result: RunResult, console: Console) -> None:
             console.print(f"... and {s['findings'] - SHOW_FINDINGS} more findings "
                           "(use --format csv or json for all of them)")
     if len(result.rejected):
-        console.print(f"{len(result.rejected)} rows set aside (use --format json for lines and reasons); first: "
-                      f"line {result.rejected['line'].iloc[0]}: {escape(str(result.rejected['reason'].iloc[0]))}")
-    console.print(f"[bold]{s['errors']} errors, {s['warnings']} warnings, {s['info']} info[/] "
-                  f"in {s['episodes_with_findings']} episodes")
+        console.print(f"{plural(len(result.rejected), 'row')} set aside (use --format json for lines and reasons); "
+                      f"first: line {result.rejected['line'].iloc[0]}: "
+                      f"{escape(str(result.rejected['reason'].iloc[0]))}")
+    if result.episodes_uncoded:
+        shown = ", ".join(escape(str(i)) for i in result.uncoded["episode_id"].head(10))
+        more = f" and {result.episodes_uncoded - 10:,} more" if result.episodes_uncoded > 10 else ""
+        console.print(f"{plural(result.episodes_uncoded, 'episode')} uncoded, not audited: {shown}{more}")
+    console.print(f"[bold]{counts_line(s)}[/]")
+
+
+def plural(n: int, word: str) -> str:
+    """``1 finding``, ``2 findings``, ``1,000 episodes``."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def counts_line(s: dict) -> str:
+    """``49 errors, 4 warnings, 2 info in 48 episodes`` from a run's summary."""
+    return (f"{plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')}, {s['info']:,} info "
+            f"in {plural(s['episodes_with_findings'], 'episode')}")

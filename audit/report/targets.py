@@ -7,8 +7,13 @@ The rule, in order:
 3. only ``--output`` (any number): each file's format comes from its extension
    (``.csv .json .jsonl .ndjson .parquet .xlsx .html .xml .junit.xml .sarif
    .sarif.json``);
-4. otherwise as many ``--format`` as ``--output``, paired in the order given; a
-   file whose extension names another format is an error.
+4. as many ``--format`` as ``--output``: paired in the order given; a file whose
+   extension names another format is an error;
+5. otherwise each file with a known extension takes its format (using up a
+   ``--format`` that names it), files without one take the remaining ``--format``
+   values in order, and a ``--format`` left over goes to standard output: the CI
+   line ``-o report.html -o junit.xml -o results.sarif --format github`` works as
+   written.
 
 An output of ``-`` is standard output. At most one report goes to standard
 output, and never a binary one (parquet, xlsx) when it is a terminal.
@@ -67,8 +72,7 @@ def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...],
                                 f"give --format too (one per --output, in the same order)")
             targets.append(Target(fmt, f))
     elif len(formats) != len(files):
-        raise UserError(f"{len(formats)} --format but {len(files)} --output: give one --output per --format "
-                        "(paired in order), or only --output files with known extensions")
+        targets = _mixed(list(formats), files)
     else:
         targets = []
         for fmt, f in zip(formats, files):
@@ -78,7 +82,8 @@ def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...],
             targets.append(Target(fmt, f))
     to_stdout = [t for t in targets if t.output is None]
     if len(to_stdout) > 1:
-        raise UserError("more than one report would go to standard output: give each an --output file")
+        raise UserError("more than one report would go to standard output ("
+                        + ", ".join(t.format for t in to_stdout) + "): give each but one an --output file")
     if stdout_is_terminal is None:
         stdout_is_terminal = sys.stdout.isatty()
     for t in to_stdout:
@@ -94,3 +99,20 @@ def resolve_targets(formats: tuple[str, ...], outputs: tuple[Path, ...],
                 raise UserError(f"--output {t.output} is given twice")
             seen.add(key)
     return targets
+
+
+def _mixed(formats: list[str], files: list[Path | None]) -> list[Target]:
+    """Rule 5: files by extension, the other files by the --format values left, the rest to standard output."""
+    targets: list[Target | None] = []
+    for f in files:
+        implied = infer_format(f) if f is not None else None
+        if implied is not None and implied in formats:
+            formats.remove(implied)  # said twice: by the extension and by --format
+        targets.append(Target(implied, f) if implied is not None else None)
+    for i, f in enumerate(files):
+        if targets[i] is None:
+            if not formats:
+                raise UserError(f"--output {f or '-'}: cannot tell the format from the extension; give --format "
+                                "too")
+            targets[i] = Target(formats.pop(0), f)
+    return [*targets, *(Target(fmt, None) for fmt in formats)]

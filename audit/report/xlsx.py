@@ -109,8 +109,10 @@ def _summary(result: RunResult) -> pd.DataFrame:
         ("Source", s["source"]),
         ("Episodes read", s["episodes_read"]),
         ("Episodes audited", s["episodes_audited"]),
+        ("Episodes uncoded (see Uncoded)", s["episodes_uncoded"]),
         ("Episodes rejected (see Rejected)", s["episodes_rejected"]),
-        ("Read = audited + rejected", "yes" if s["episodes_read"] == audited + s["episodes_rejected"] else "NO"),
+        ("Read = audited + uncoded + rejected",
+         "yes" if s["episodes_read"] == audited + s["episodes_uncoded"] + s["episodes_rejected"] else "NO"),
         ("Episodes without an end date", s["episodes_without_end_date"]),
         ("Rules", s["rules"]),
         ("Findings", s["findings"]),
@@ -171,6 +173,7 @@ def workbook_bytes(result: RunResult) -> bytes:
     head = pd.concat(first, ignore_index=True) if len(first) > 1 else first[0]
     _sheet(wb, "Findings", head, severity_col="severity", rows=result.summary()["findings"], more=frames)
     _sheet(wb, "Rejected", result.rejected)
+    _sheet(wb, "Uncoded", result.uncoded)
     _sheet(wb, "Rules", _rules(result), severity_col="severity")
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -99,12 +99,19 @@ class InBlock:
     every: bool = False
 
     def describe(self) -> str:
-        selected = f"block of {self.main}" if self.main else "block"
+        # A YAML list means all of its patterns; one comma-separated pattern means any of its codes.
+        selected = f"block of {_any(self.main)}" if self.main else "block"
         if self.contains:
-            selected += " with " + " and ".join(str(p) for p in self.contains)
+            selected += " with " + " and ".join(_any(p) for p in self.contains)
         if not self.every:
             return f"a {selected}"
-        return f"every {selected} also has " + " and ".join(str(p) for p in self.must_contain)
+        return f"every {selected} also has " + " and ".join(_any(p) for p in self.must_contain)
+
+
+def _any(pattern: Pattern) -> str:
+    """A pattern for a sentence: ``one of Y53, Y12.3`` for a comma-separated list."""
+    text = str(pattern)
+    return f"one of {text}" if "," in text else text
 
 
 @dataclass(frozen=True)

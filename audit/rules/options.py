@@ -13,6 +13,8 @@ A rule that needs reference tables (``invalid_code``, ``sex_conflict``,
 
 from __future__ import annotations
 
+import difflib
+
 from audit.codes import Kind
 from audit.errors import UserError
 from audit.extract.columns import DEFAULT_NAMES
@@ -30,7 +32,8 @@ def option_names(rules: RuleSet) -> list[str]:
 
 
 def resolve_options(rules: RuleSet, settings: object = None, cli: tuple[str, ...] | list[str] = (),
-                    also_known: list[str] | tuple[str, ...] = ()) -> dict:
+                    also_known: list[str] | tuple[str, ...] = (),
+                    options_where: str = "[tool.audit.options]") -> dict:
     """Option values from ``[tool.audit.options]`` then ``--option NAME=VALUE`` (which wins); names checked
     against the options the rules know (and ``also_known``: the shipped rules' options, so settings
     written for every ruleset still work when a run loads only some)."""
@@ -40,7 +43,7 @@ def resolve_options(rules: RuleSet, settings: object = None, cli: tuple[str, ...
         settings = {}
     if not isinstance(settings, dict):
         raise UserError("[tool.audit.options] must be a table of NAME = true/false")
-    pairs = [(str(k), v, "[tool.audit.options]") for k, v in settings.items()]
+    pairs = [(str(k), v, options_where) for k, v in settings.items()]
     for item in cli:
         name, sep, value = str(item).partition("=")
         if not sep:
@@ -49,7 +52,9 @@ def resolve_options(rules: RuleSet, settings: object = None, cli: tuple[str, ...
     for name, value, where in pairs:
         if name not in known:
             hint = ", ".join(known) if known else "none in the loaded rules"
-            raise UserError(f"{where}: unknown option {name!r} (known options: {hint})")
+            near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            guess = f"; did you mean {near[0]}?" if near else ""
+            raise UserError(f"{where}: unknown option {name!r}{guess} (known options: {hint})")
         values[name] = _boolean(value, f"{where} {name}")
     return values
 

@@ -60,8 +60,8 @@ def test_self_contained_and_offline(page):
 
 def test_totals_charts_and_table(page, sample_result):
     s = sample_result.summary()
-    assert f"{s['episodes_read']} episodes read = {s['episodes_audited']} audited + {s['episodes_rejected']} rejected" \
-        in " ".join(page.split())
+    assert (f"{s['episodes_read']} episodes read = {s['episodes_audited']} audited + {s['episodes_uncoded']} uncoded"
+            f" + {s['episodes_rejected']} rejected") in " ".join(page.split())
     for chart in ("chart-rule", "chart-severity", "chart-provider", "chart-specialty", "chart-month"):
         assert f'id="{chart}"' in page
     assert "chart-coder" not in page  # no coder column in this extract

@@ -13,7 +13,7 @@ def test_a_test_case_per_rule_failures_list_episodes(sample_result, tmp_path):
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == len(sample_result.rules) + 1
+    assert len(cases) == len(sample_result.rules) + 2  # and the input's rows set aside, uncoded episodes
     assert int(suite.get("tests")) == len(cases)
     failures = [c for c in cases if c.find("failure") is not None]
     assert int(suite.get("failures")) == len(failures) == int(root.get("failures"))
@@ -40,7 +40,7 @@ def test_a_junit_consumer_reads_it(sample_result, tmp_path):
     suites = list(xml)
     assert len(suites) == 1
     cases = list(suites[0])
-    assert len(cases) == len(sample_result.rules) + 1
+    assert len(cases) == len(sample_result.rules) + 2  # and the input's rows set aside, uncoded episodes
     failed = {c.name.split(":")[0] for c in cases if any(isinstance(r, junitparser.Failure) for r in c.result)}
     assert {"IPG327-01", "HTG532-02", "input"} <= failed and "IPG406-02" not in failed
     assert suites[0].failures == len(failed)

@@ -43,10 +43,11 @@ def test_dash_is_stdout():
 
 
 @pytest.mark.parametrize("formats, outputs, problem", [
-    (("csv", "html"), (Path("a.csv"),), "2 --format but 1 --output"),
     (("csv",), (Path("r.html"),), "the extension says html"),
     ((), (Path("report.doc"),), "cannot tell the format"),
-    (("csv", "json"), (), "2 --format but 0 --output"),
+    (("csv", "json"), (), "more than one report would go to standard output"),
+    (("csv", "json", "html"), (Path("a.csv"),), r"standard output \(json, html\)"),
+    (("csv",), (Path("a"), Path("b")), "cannot tell the format"),
     (("csv", "json"), (Path("-"), Path("-")), "more than one report would go to standard output"),
     ((), (Path("a.csv"), Path("a.csv")), "given twice"),
     ((), (Path("no/such/folder/r.html"),), "does not exist"),
@@ -60,3 +61,18 @@ def test_binary_format_refuses_a_terminal():
     with pytest.raises(UserError, match="binary"):
         resolve_targets(("xlsx",), (), stdout_is_terminal=True)
     assert resolve_targets(("xlsx",), (), stdout_is_terminal=False) == [Target("xlsx", None)]
+
+
+def test_the_ci_line_works_as_written():
+    """Files take their format from the extension; a --format left over goes to standard output."""
+    targets = resolve_targets(("github",), (Path("report.html"), Path("junit.xml"), Path("results.sarif")),
+                              stdout_is_terminal=False)
+    assert targets == [Target("html", Path("report.html")), Target("junit", Path("junit.xml")),
+                       Target("sarif", Path("results.sarif")), Target("github", None)]
+
+
+def test_a_format_named_by_an_extension_is_used_up_and_the_rest_pair_in_order():
+    targets = resolve_targets(("csv", "json"), (Path("a.csv"), Path("findings"), Path("r.html")),
+                              stdout_is_terminal=False)
+    assert targets == [Target("csv", Path("a.csv")), Target("json", Path("findings")),
+                       Target("html", Path("r.html"))]

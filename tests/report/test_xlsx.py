@@ -20,7 +20,7 @@ def workbook(sample_result, tmp_path_factory):
 
 def test_sheets_headers_filters_and_frozen_rows(workbook, sample_result):
     _, wb = workbook
-    assert wb.sheetnames == ["Summary", "Findings", "Rejected", "Rules"]
+    assert wb.sheetnames == ["Summary", "Findings", "Rejected", "Uncoded", "Rules"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
@@ -39,8 +39,8 @@ def test_summary_reconciles(workbook, sample_result):
     values = {row[0].value: row[1].value for row in wb["Summary"].iter_rows(min_row=2)}
     s = sample_result.summary()
     assert values["Episodes read"] == s["episodes_read"] == values["Episodes audited"] + \
-        values["Episodes rejected (see Rejected)"]
-    assert values["Read = audited + rejected"] == "yes"
+        values["Episodes uncoded (see Uncoded)"] + values["Episodes rejected (see Rejected)"]
+    assert values["Read = audited + uncoded + rejected"] == "yes"
     assert values["Errors"] == s["errors"]
 
 

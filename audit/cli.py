@@ -21,6 +21,7 @@ from audit.config import load_settings, where
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
 from audit.extract.columns import ROLES
+from audit.extract.database import database_source
 from audit.extract.layouts import LAYOUTS
 from audit.redact import KEY_ENV
 from audit.report.targets import FORMAT_NAMES
@@ -257,6 +258,7 @@ extract_options = _stacked([
 
 
 @main.command()
+@database_source("extract")
 @click.argument("extract", type=click.Path(path_type=Path))
 @rules_option
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
@@ -325,6 +327,7 @@ def baseline():
 
 
 @baseline.command("create")
+@database_source("extract")
 @click.argument("extract", type=click.Path(path_type=Path))
 @rules_option
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="audit-baseline.json",

@@ -1,0 +1,389 @@
+"""Extracts read straight from a database: a SQLAlchemy URL and a table (``--table``) or a query (``--query``).
+
+The rows are streamed, never held whole: through a server-side cursor (SQLAlchemy's ``stream_results``
+with ``yield_per``) for any database SQLAlchemy reaches, or, for PostgreSQL through psycopg, as the
+server's own ``COPY ... TO STDOUT`` parsed by pyarrow a block at a time. Each row's "line" is its
+1-based row number in the result. From there on a database is one more ``Source``: the same layouts,
+column mapping, row checks, reconciliation and reports as a file.
+
+Credentials come from the URL, an environment variable (``PGPASSWORD``...) or the driver's own files
+(``.pgpass``); every URL shown is masked (``render_as_string(hide_password=True)``) and the password
+is scrubbed from any message a driver writes. Table names are quoted as identifiers by SQLAlchemy,
+never pasted into SQL. Wrong password, unreachable host (``connect_timeout``), missing table or a SQL
+error: one line, exit 2.
+
+SQLAlchemy and the drivers are optional (``pip install ".[postgresql]"``); they are imported here only
+when a database is read.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import click
+import numpy as np
+import pyarrow as pa
+
+from audit.errors import InputFileError, UserError
+from audit.extract.parquetfile import _parquet_text as arrow_text_column
+from audit.extract.source import TEXT, Source, first_line
+
+URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error after this, not a hang
+_COPY_BLOCK = 4 << 20  # bytes of COPY text parsed by pyarrow at a time
+INSTALL_HINT = {
+    "postgresql": 'pip install "coding-audit[postgresql]"',
+    "mssql": 'pip install "coding-audit[mssql]" (and Microsoft\'s ODBC Driver 18 for SQL Server)',
+    "oracle": 'pip install "coding-audit[oracle]"',
+    "mysql": 'pip install "coding-audit[mysql]"',
+}
+
+
+def is_database_url(text: object) -> bool:
+    """True for ``postgresql://...``, ``mssql+pyodbc://...``, ``sqlite:///...``: a URL, not a file name."""
+    return isinstance(text, str) and bool(URL_SCHEME.match(text))
+
+
+@dataclass(frozen=True)
+class DatabaseExtract:
+    """Where an extract lives in a database: its URL and a table (``schema.table``) or a query."""
+
+    url: str
+    table: str | None = None
+    query: str | None = None
+
+    def __post_init__(self):
+        if (self.table is None) == (self.query is None):
+            raise UserError(f"{masked(self.url)}: give the rows to audit with --table NAME or --query SQL "
+                            "(one of them)")
+        if self.table is not None and not self.table.strip():
+            raise UserError("--table: the table name is empty")
+        if self.query is not None and not self.query.strip().rstrip(";").strip():
+            raise UserError("--query: the query is empty")
+
+    @property
+    def name(self) -> str:
+        """What the run's summary calls the extract: the table's name, or ``query``."""
+        return self.table if self.table is not None else "query"
+
+    def __repr__(self) -> str:  # never the password, even in a traceback
+        return f"DatabaseExtract({masked(self.url)!r}, table={self.table!r}, query={self.query!r})"
+
+    def __str__(self) -> str:
+        """The masked URL and the table, for messages."""
+        return f"{masked(self.url)} {'table ' + self.table if self.table is not None else 'query'}"
+
+    def open(self) -> DatabaseSource:
+        return DatabaseSource.open(self)
+
+
+def as_database(extract: object, table: str | None = None, query: str | None = None) -> DatabaseExtract | None:
+    """The ``DatabaseExtract`` an extract argument names (a URL, with ``table`` or ``query``); None for a file."""
+    if isinstance(extract, DatabaseExtract):
+        return extract
+    if is_database_url(extract):
+        return DatabaseExtract(str(extract), table, query)
+    if table is not None or query is not None:
+        raise UserError(f"--table and --query read from a database: {extract} is not a database URL "
+                        "(postgresql://..., mssql+pyodbc://..., sqlite:///...)")
+    return None
+
+
+def masked(url: str) -> str:
+    """The URL with its password shown as ``***`` (a URL SQLAlchemy cannot parse: its scheme only)."""
+    try:
+        from sqlalchemy.engine import make_url
+    except ImportError:
+        return _masked_without_sqlalchemy(url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is reported by open(); never echo it whole
+        return _masked_without_sqlalchemy(url)
+
+
+def _masked_without_sqlalchemy(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+@dataclass
+class DatabaseSource(Source):
+    """A table or query's rows: header from the database's catalogue or the query's result columns."""
+
+    extract: DatabaseExtract | None = None
+    engine: object = None  # sqlalchemy.engine.Engine
+    types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type, when known
+
+    @classmethod
+    def open(cls, extract: DatabaseExtract) -> DatabaseSource:
+        engine = _engine(extract)
+        with _errors(extract, "cannot connect"):
+            with engine.connect() as conn:
+                if extract.table is not None:
+                    columns = _table_columns(conn, extract)
+                    names, types = [c["name"] for c in columns], {c["name"]: c["type"] for c in columns}
+                else:
+                    with _errors(extract, "the query failed"):
+                        result = conn.execution_options(stream_results=True).execute(_text(extract.query))
+                        names, types = list(result.keys()), {}
+                        result.close()
+        return cls(extract, [str(n) for n in names], extract=extract, engine=engine, types=types)
+
+    def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        first = 1
+        with _errors(self.extract, "cannot read the rows", lambda: first - 1):
+            with self.engine.connect() as conn:
+                pieces = (self._copied(conn, columns, chunk_rows) if _copies(self.engine)
+                          else self._fetched(conn, columns, chunk_rows))
+                for table in pieces:
+                    n = table.num_rows
+                    table = pa.table({c: arrow_text_column(table.column(c).combine_chunks(), c, c in dictionary,
+                                                           self.extract) for c in columns})
+                    yield table, np.arange(first, first + n, dtype=np.int64), None
+                    first += n
+
+    def _statement(self, columns: list[str]):
+        """The table's asked-for columns, quoted by SQLAlchemy (a query runs as written)."""
+        import sqlalchemy as sa
+
+        if self.extract.query is not None:
+            return _text(self.extract.query)
+        schema, name = _split_table(self.extract.table)
+        table = sa.table(name, *(sa.column(c) for c in columns), schema=schema)
+        return sa.select(*(table.c[c] for c in columns))
+
+    def _fetched(self, conn, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+        """Any database: a server-side cursor, ``chunk_rows`` rows at a time, each chunk made Arrow columns."""
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
+            self._statement(columns))
+        positions = {name: i for i, name in enumerate(result.keys())}
+        missing = [c for c in columns if c not in positions]
+        if missing:  # a query whose columns changed since it was opened
+            raise InputFileError(self.extract, f"the result has no column {missing[0]!r}")
+        for rows in result.partitions():
+            values = list(zip(*rows))
+            yield pa.table({c: _arrow_values(values[positions[c]]) for c in columns})
+
+    def _copied(self, conn, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+        """PostgreSQL through psycopg: the server's ``COPY (...) TO STDOUT`` as CSV, parsed by pyarrow in
+        blocks; the statement is compiled by SQLAlchemy (identifiers quoted), a query runs as written."""
+        import pyarrow.csv as pacsv
+
+        if self.extract.query is not None:
+            inner = self.extract.query.strip().rstrip(";")
+            names = self.header
+        else:
+            inner = str(self._statement(columns).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            names = columns
+        raw = conn.connection.driver_connection  # a psycopg.Connection
+        with raw.cursor() as cursor:
+            cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31, whatever the server says
+            with cursor.copy(f"COPY ({inner}) TO STDOUT (FORMAT csv)") as copy:
+                stream = _CopyStream(copy)
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=pacsv.ReadOptions(column_names=names, block_size=_COPY_BLOCK),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={c: TEXT for c in names}, include_columns=columns,
+                        strings_can_be_null=True, quoted_strings_can_be_null=False),
+                )
+                for batch in reader:
+                    yield pa.Table.from_batches([batch])
+        raw.commit()  # ends the transaction SET LOCAL opened
+
+
+class _CopyStream(io.RawIOBase):
+    """psycopg's COPY blocks as a file that pyarrow's CSV reader reads."""
+
+    def __init__(self, copy):
+        self._blocks = iter(copy)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not len(self._pending):
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _arrow_values(values: tuple) -> pa.Array:
+    """One column of fetched rows as Arrow: typed as the driver gave it, or text when its values mix types
+    (SQLite's dynamic typing) or are of a kind Arrow does not take."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.array([None if v is None else str(v) for v in values], type=TEXT)
+
+
+def _copies(engine) -> bool:
+    """True when rows are best read by the server's COPY: PostgreSQL through psycopg (version 3)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def _split_table(name: str) -> tuple[str | None, str]:
+    """``schema.table`` or ``table``; each part is quoted as an identifier, never pasted into SQL."""
+    schema, _, table = name.strip().rpartition(".")
+    return (schema or None), table
+
+
+def _text(query: str):
+    import sqlalchemy as sa
+
+    # Colons in a query are the user's SQL, not bind parameters (text() would read ":name" as one).
+    return sa.text(re.sub(r"(?<!\\):", r"\:", query.strip().rstrip(";")))
+
+
+def _table_columns(conn, extract: DatabaseExtract) -> list[dict]:
+    import sqlalchemy as sa
+
+    schema, name = _split_table(extract.table)
+    try:
+        return sa.inspect(conn).get_columns(name, schema=schema)
+    except sa.exc.NoSuchTableError:
+        where = f" in schema {schema}" if schema else ""
+        raise InputFileError(extract, f"no table {name!r}{where}") from None
+
+
+def _engine(extract: DatabaseExtract):
+    """A SQLAlchemy engine for the URL, with a bounded wait to connect."""
+    try:
+        import sqlalchemy as sa
+    except ImportError:
+        raise UserError(f"{extract}: reading a database needs SQLAlchemy and the database's driver: "
+                        f"{INSTALL_HINT['postgresql']} (see the README for others)") from None
+    try:
+        url = sa.engine.make_url(extract.url)
+    except sa.exc.ArgumentError:
+        raise UserError(f"{masked(extract.url)}: not a database URL SQLAlchemy can read "
+                        "(dialect+driver://user@host:port/database)") from None
+    if url.get_backend_name() == "postgresql" and "+" not in url.drivername and _have("psycopg"):
+        url = url.set(drivername="postgresql+psycopg")  # psycopg 3 when installed ([postgresql] extra)
+    connect_args = {}
+    if url.get_backend_name() in ("postgresql", "mysql"):
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    elif url.get_backend_name() == "mssql":
+        connect_args["timeout"] = CONNECT_TIMEOUT
+    elif url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and not database.startswith("file:") and database != ":memory:":
+            from pathlib import Path
+
+            if not Path(database).is_file():  # sqlite would create an empty database
+                raise InputFileError(extract, f"no SQLite database file {database}")
+    try:
+        return sa.create_engine(url, connect_args=connect_args)
+    except ImportError as exc:  # the dialect's driver is not installed
+        hint = INSTALL_HINT.get(url.get_backend_name(), f"install the driver ({exc.name or exc})")
+        raise UserError(f"{extract}: the {url.drivername} driver is not installed: {hint}") from None
+    except sa.exc.ArgumentError as exc:
+        raise UserError(f"{extract}: {_scrub(first_line(exc), extract.url)}") from None
+    except sa.exc.NoSuchModuleError:
+        raise UserError(f"{extract}: SQLAlchemy has no dialect {url.drivername!r}") from None
+
+
+def _have(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+class _errors:
+    """A database error as one line naming the (masked) URL and what failed, the password scrubbed."""
+
+    def __init__(self, extract: DatabaseExtract, doing: str, rows_read=None):
+        self.extract, self.doing, self.rows_read = extract, doing, rows_read
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, UserError) or not _is_database_error(exc):
+            return False
+        orig = getattr(exc, "orig", None) or exc
+        message = _scrub(first_line(orig), self.extract.url)
+        after = self.rows_read() if self.rows_read is not None else 0
+        where = f" after row {after}" if after else ""
+        raise InputFileError(self.extract, f"{self.doing}{where} ({message})") from None
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import sqlalchemy as sa
+
+    if isinstance(exc, (sa.exc.SQLAlchemyError, pa.ArrowException)):
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.Error)
+
+
+def _scrub(message: str, url: str) -> str:
+    """A driver's message with the URL's password (should it echo it) replaced by ``***``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001
+        password = None
+    message = " ".join(message.split())
+    if password:
+        message = message.replace(str(password), "***")
+    return message
+
+
+def database_source(argument: str = "extract"):
+    """Decorate a click command (place it right under ``@main.command()``) so that its ``argument``
+    also takes a database URL, read with ``--table NAME`` or ``--query SQL``: the command receives a
+    ``DatabaseExtract`` for it, which ``read_extract`` and ``run_audit`` read like a file."""
+
+    def decorate(f):
+        params = getattr(f, "__click_params__", [])
+        found = [p for p in params if isinstance(p, click.Argument) and p.name == argument]
+        if not found:
+            raise TypeError(f"database_source({argument!r}): put it above @click.argument({argument!r}, ...)")
+        found[0].type = _ExtractType(found[0].type)
+        # Applied last, so shown first in --help: they say what EXTRACT is.
+        f = click.option("--query", "db_query", metavar="SQL",
+                         help="With a database URL as EXTRACT: audit the rows of this query.")(f)
+        f = click.option("--table", "db_table", metavar="NAME",
+                         help="With a database URL as EXTRACT (postgresql://user@host/db, "
+                              "mssql+pyodbc://..., sqlite:///file.db): audit this table (or schema.table).")(f)
+
+        @functools.wraps(f)
+        def command(*args, db_table=None, db_query=None, **kwargs):
+            kwargs[argument] = as_database(kwargs[argument], db_table, db_query) or kwargs[argument]
+            return f(*args, **kwargs)
+
+        return command
+
+    return decorate
+
+
+class _ExtractType(click.ParamType):
+    """A file path (as the argument's own type makes it) or a database URL (kept as written)."""
+
+    name = "extract"
+
+    def __init__(self, path_type: click.ParamType):
+        self.path_type = path_type
+
+    def convert(self, value, param, ctx):
+        if is_database_url(value):
+            return value
+        return self.path_type.convert(value, param, ctx)
+
+    def get_metavar(self, *args, **kwargs):
+        return self.path_type.get_metavar(*args, **kwargs)

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 def _total_rows(path: Path) -> int | None:
     """Rows in a Parquet file (from its footer); unknown for CSV without reading it."""
-    if Path(path).suffix.lower() not in (".parquet", ".pq"):
+    if not isinstance(path, (str, Path)) or Path(path).suffix.lower() not in (".parquet", ".pq"):
         return None
     try:
         import pyarrow.parquet as pq
@@ -37,5 +37,6 @@ def progress_reporter(path: Path, enabled: bool | None = None) -> Iterator[Calla
     columns = [SpinnerColumn(), TextColumn("[bold]auditing[/] {task.description}"), BarColumn(),
                TextColumn("{task.completed:,} episodes read"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(Path(path).name, total=_total_rows(path))
+        name = path.name if hasattr(path, "table") else Path(path).name  # a database's table, or "query"
+        task = progress.add_task(name, total=_total_rows(path))
         yield lambda rows: progress.advance(task, rows)

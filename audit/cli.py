@@ -22,6 +22,7 @@ from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
 from audit.extract.columns import ROLES
 from audit.extract.database import database_source
+from audit.report.database import findings_table_option, write_findings_table
 from audit.extract.layouts import LAYOUTS
 from audit.redact import KEY_ENV
 from audit.report.targets import FORMAT_NAMES
@@ -279,13 +280,15 @@ extract_options = _stacked([
 @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Report and gate only findings not in this baseline ('audit baseline create').")
 @redact_options
+@findings_table_option
 @click.option("--quiet", "-q", is_flag=True,
               help="No summary and no 'wrote ...' lines on standard error (errors are still shown).")
 def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
         chunk_size: int, reference: Path | None, option_values: tuple[str, ...], select, ignore,
         severity_overrides, fail_on, max_findings, exit_zero: bool, statistics: bool, baseline_path: Path | None,
         redact: bool, redact_key: str | None, quiet: bool, **inputs):
-    """Audit EXTRACT: CSV (also gzip), Parquet or Excel .xlsx; wide, long or concatenated layout.
+    """Audit EXTRACT: CSV (also gzip), Parquet or Excel .xlsx, or a database URL with --table or --query;
+    wide, long or concatenated layout.
 
     Exit code 0 when no findings fail the run (by default: no error findings), 1 when
     some do, 2 when the extract, rules or options cannot be used (or, with --strict,
@@ -315,6 +318,7 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
         write_report(result, target.format, target.output)
     if statistics:
         write_statistics(result, None)
+    write_findings_table(result, inputs["findings_table"], quiet)
     if not quiet:
         _say_done(result, targets)
     _fail_if_nothing_audited(extract, result)

@@ -119,14 +119,15 @@ class DatabaseSource(Source):
 
     @classmethod
     def open(cls, extract: DatabaseExtract) -> DatabaseSource:
-        engine = _engine(extract)
-        with _errors(extract, "cannot connect"):
+        engine = engine_for(extract.url, extract)
+        _sqlite_file_exists(extract)
+        with database_errors(extract, "cannot connect"):
             with engine.connect() as conn:
                 if extract.table is not None:
                     columns = _table_columns(conn, extract)
                     names, types = [c["name"] for c in columns], {c["name"]: c["type"] for c in columns}
                 else:
-                    with _errors(extract, "the query failed"):
+                    with database_errors(extract, "the query failed"):
                         result = conn.execution_options(stream_results=True).execute(_text(extract.query))
                         names, types = list(result.keys()), {}
                         result.close()
@@ -134,7 +135,7 @@ class DatabaseSource(Source):
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1
-        with _errors(self.extract, "cannot read the rows", lambda: first - 1):
+        with database_errors(self.extract, "cannot read the rows", lambda: first - 1):
             with self.engine.connect() as conn:
                 pieces = (self._copied(conn, columns, chunk_rows) if _copies(self.engine)
                           else self._fetched(conn, columns, chunk_rows))
@@ -151,7 +152,7 @@ class DatabaseSource(Source):
 
         if self.extract.query is not None:
             return _text(self.extract.query)
-        schema, name = _split_table(self.extract.table)
+        schema, name = split_table(self.extract.table)
         table = sa.table(name, *(sa.column(c) for c in columns), schema=schema)
         return sa.select(*(table.c[c] for c in columns))
 
@@ -232,7 +233,7 @@ def _copies(engine) -> bool:
     return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
 
 
-def _split_table(name: str) -> tuple[str | None, str]:
+def split_table(name: str) -> tuple[str | None, str]:
     """``schema.table`` or ``table``; each part is quoted as an identifier, never pasted into SQL."""
     schema, _, table = name.strip().rpartition(".")
     return (schema or None), table
@@ -248,7 +249,7 @@ def _text(query: str):
 def _table_columns(conn, extract: DatabaseExtract) -> list[dict]:
     import sqlalchemy as sa
 
-    schema, name = _split_table(extract.table)
+    schema, name = split_table(extract.table)
     try:
         return sa.inspect(conn).get_columns(name, schema=schema)
     except sa.exc.NoSuchTableError:
@@ -256,17 +257,18 @@ def _table_columns(conn, extract: DatabaseExtract) -> list[dict]:
         raise InputFileError(extract, f"no table {name!r}{where}") from None
 
 
-def _engine(extract: DatabaseExtract):
-    """A SQLAlchemy engine for the URL, with a bounded wait to connect."""
+def engine_for(url_text: str, where: object):
+    """A SQLAlchemy engine for a URL, with a bounded wait to connect; ``where`` names it in messages
+    (a ``DatabaseExtract``, or the masked URL)."""
     try:
         import sqlalchemy as sa
     except ImportError:
-        raise UserError(f"{extract}: reading a database needs SQLAlchemy and the database's driver: "
+        raise UserError(f"{where}: a database needs SQLAlchemy and the database's driver: "
                         f"{INSTALL_HINT['postgresql']} (see the README for others)") from None
     try:
-        url = sa.engine.make_url(extract.url)
+        url = sa.engine.make_url(url_text)
     except sa.exc.ArgumentError:
-        raise UserError(f"{masked(extract.url)}: not a database URL SQLAlchemy can read "
+        raise UserError(f"{masked(url_text)}: not a database URL SQLAlchemy can read "
                         "(dialect+driver://user@host:port/database)") from None
     if url.get_backend_name() == "postgresql" and "+" not in url.drivername and _have("psycopg"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 when installed ([postgresql] extra)
@@ -275,22 +277,28 @@ def _engine(extract: DatabaseExtract):
         connect_args["connect_timeout"] = CONNECT_TIMEOUT
     elif url.get_backend_name() == "mssql":
         connect_args["timeout"] = CONNECT_TIMEOUT
-    elif url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database and not database.startswith("file:") and database != ":memory:":
-            from pathlib import Path
-
-            if not Path(database).is_file():  # sqlite would create an empty database
-                raise InputFileError(extract, f"no SQLite database file {database}")
     try:
         return sa.create_engine(url, connect_args=connect_args)
     except ImportError as exc:  # the dialect's driver is not installed
         hint = INSTALL_HINT.get(url.get_backend_name(), f"install the driver ({exc.name or exc})")
-        raise UserError(f"{extract}: the {url.drivername} driver is not installed: {hint}") from None
+        raise UserError(f"{where}: the {url.drivername} driver is not installed: {hint}") from None
     except sa.exc.ArgumentError as exc:
-        raise UserError(f"{extract}: {_scrub(first_line(exc), extract.url)}") from None
+        raise UserError(f"{where}: {_scrub(first_line(exc), url_text)}") from None
     except sa.exc.NoSuchModuleError:
-        raise UserError(f"{extract}: SQLAlchemy has no dialect {url.drivername!r}") from None
+        raise UserError(f"{where}: SQLAlchemy has no dialect {url.drivername!r}") from None
+
+
+def _sqlite_file_exists(extract: DatabaseExtract) -> None:
+    """Reading a SQLite file that is not there: an error (SQLite would make an empty database)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(extract.url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and not database.startswith("file:") \
+            and database != ":memory:" and not Path(database).is_file():
+        raise InputFileError(extract, f"no SQLite database file {database}")
 
 
 def _have(module: str) -> bool:
@@ -299,11 +307,12 @@ def _have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-class _errors:
+class database_errors:
     """A database error as one line naming the (masked) URL and what failed, the password scrubbed."""
 
-    def __init__(self, extract: DatabaseExtract, doing: str, rows_read=None):
-        self.extract, self.doing, self.rows_read = extract, doing, rows_read
+    def __init__(self, where: object, doing: str, rows_read=None, url: str | None = None):
+        self.where, self.doing, self.rows_read = where, doing, rows_read
+        self.url = url if url is not None else where.url
 
     def __enter__(self):
         return self
@@ -312,10 +321,10 @@ class _errors:
         if exc is None or isinstance(exc, UserError) or not _is_database_error(exc):
             return False
         orig = getattr(exc, "orig", None) or exc
-        message = _scrub(first_line(orig), self.extract.url)
+        message = _scrub(first_line(orig), self.url)
         after = self.rows_read() if self.rows_read is not None else 0
         where = f" after row {after}" if after else ""
-        raise InputFileError(self.extract, f"{self.doing}{where} ({message})") from None
+        raise InputFileError(self.where, f"{self.doing}{where} ({message})") from None
 
 
 def _is_database_error(exc: BaseException) -> bool:

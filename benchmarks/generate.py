@@ -35,9 +35,10 @@ import pyarrow.compute as pc
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import hes
+from benchmarks import coding_errors, hes
+from benchmarks.coding_errors import DEFAULT_ERROR_RATE
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: national coding errors by default (1: --clean)
 BLOCK_ROWS = 65_536
 ROW_GROUP_ROWS = 131_072
 DEFAULT_CHUNK_ROWS = 524_288
@@ -422,8 +423,10 @@ def _proc_blocks(cb: Codebook, rng, rows: np.ndarray, nblocks: np.ndarray) -> tu
     return np.repeat(brow, length), code
 
 
-def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: float, round_keys):
-    """Generate one block of `n` episodes starting at global row `start`: (pyarrow.Table, scenario counts)."""
+def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: float, round_keys,
+                 errors: coding_errors.Injector):
+    """Generate one block of `n` episodes starting at global row `start`: (pyarrow.Table, scenario counts,
+    counts of each kind of coding error)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     row_ids = np.arange(n)
 
@@ -486,6 +489,9 @@ def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: 
     px = _to_matrix(
         rows[order], np.concatenate([pcode[keep], pre_code, t_codes, post_code])[order], n, PROC_SLOTS
     )
+    # national coding errors in episodes that are not guidance cases, from a stream of their own
+    error_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block, 1)))
+    error_counts = errors.inject(error_rng, dx, px, np.setdiff1d(row_ids, sp, assume_unique=True))
     px[px[:, 0] < 0, 0] = 0  # "-" : no operation
 
     columns = [
@@ -497,9 +503,10 @@ def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: 
         pa.array(age, pa.int64()),
         pa.array(spec, pa.string()),
     ]
-    columns += [pc.take(cb.diag, pa.array(dx[:, j], mask=dx[:, j] < 0)) for j in range(DIAG_COUNT_MAX)]
+    columns += [pc.take(errors.diag, pa.array(dx[:, j], mask=dx[:, j] < 0)) for j in range(DIAG_COUNT_MAX)]
     columns += [pc.take(cb.proc, pa.array(px[:, j], mask=px[:, j] < 0)) for j in range(PROC_SLOTS)]
-    return pa.Table.from_arrays(columns, schema=SCHEMA), np.bincount(scen, minlength=len(SCENARIOS))
+    scenario_counts = np.bincount(scen, minlength=len(SCENARIOS))
+    return pa.Table.from_arrays(columns, schema=SCHEMA), scenario_counts, error_counts
 
 
 def _key_rounds(seed: int) -> np.ndarray:
@@ -518,58 +525,88 @@ def _episode_keys(rows: np.ndarray, round_keys: np.ndarray) -> pa.Array:
 
 
 def iter_chunks(
-    n: int, seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS, guidance_rate: float = DEFAULT_GUIDANCE_RATE
-) -> Iterator[tuple[pa.Table, np.ndarray]]:
-    """Yield (table, scenario counts) chunks of about `chunk_rows` episodes covering `n` episodes."""
+    n: int,
+    seed: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    guidance_rate: float = DEFAULT_GUIDANCE_RATE,
+    error_rate: float = DEFAULT_ERROR_RATE,
+) -> Iterator[tuple[pa.Table, np.ndarray, np.ndarray]]:
+    """Yield (table, scenario counts, coding error counts) chunks of about `chunk_rows` episodes covering `n`
+    episodes; `error_rate` 0 gives the clean extract."""
     if not 0 < n <= MAX_EPISODES:
         raise ValueError(f"episodes must be in 1..{MAX_EPISODES}")
     cb, round_keys = codebook(), _key_rounds(seed)
+    errors = coding_errors.Injector(cb, error_rate)
     per_chunk = max(1, chunk_rows // BLOCK_ROWS)
     nblocks = -(-n // BLOCK_ROWS)
     for first in range(0, nblocks, per_chunk):
         parts = [
             _block_table(
-                cb, seed, b, b * BLOCK_ROWS, min(BLOCK_ROWS, n - b * BLOCK_ROWS), guidance_rate, round_keys
+                cb, seed, b, b * BLOCK_ROWS, min(BLOCK_ROWS, n - b * BLOCK_ROWS), guidance_rate, round_keys,
+                errors,
             )
             for b in range(first, min(first + per_chunk, nblocks))
         ]
-        yield pa.concat_tables([t for t, _ in parts]), sum(c for _, c in parts)
+        yield pa.concat_tables([t for t, _, _ in parts]), sum(c for _, c, _ in parts), sum(e for _, _, e in parts)
 
 
-def expected_document(n: int, seed: int, scenario_counts: np.ndarray, guidance_rate: float) -> dict:
-    """The expected-counts JSON document for an extract built from the given scenario counts."""
+def expected_document(
+    n: int,
+    seed: int,
+    scenario_counts: np.ndarray,
+    guidance_rate: float,
+    error_counts: np.ndarray | None = None,
+    error_rate: float = 0.0,
+) -> dict:
+    """The expected-counts JSON document for an extract built from the given scenario and error counts.
+
+    "rules" holds the four fixed rules, then (with coding errors) the national rules the errors break."""
     cb = codebook()
     per_key = scenario_counts @ cb.scen_findings
     counts = hes.empty_counts()
     for (rule, sev), value in zip(RULE_KEYS, per_key):
         counts[rule][sev] = int(value)
     miscoded = sum(int(c) for s, c in zip(SCENARIOS, scenario_counts) if s.miscoded)
+    errors = np.zeros(len(coding_errors.ERRORS), np.int64) if error_counts is None else error_counts
+    if error_rate > 0:
+        counts |= coding_errors.expected_rules(errors)
     return {
         "generator": "benchmarks/generate.py",
         "generator_version": GENERATOR_VERSION,
         "episodes": n,
         "seed": seed,
         "guidance_rate": guidance_rate,
+        "error_rate": error_rate,
         "guidance_episodes": int(scenario_counts.sum()),
         "miscoded_episodes": miscoded,
+        "coding_error_episodes": int(errors.sum()),
+        "episodes_with_an_error": miscoded + int(errors.sum()),
         "counted_as": "distinct episodes flagged per rule id and severity",
         "rules": counts,
         "scenarios": {s.name: int(c) for s, c in zip(SCENARIOS, scenario_counts)},
+        "coding_errors": {k.name: int(c) for k, c in zip(coding_errors.ERRORS, errors)},
     }
 
 
-def generate_table(n: int, seed: int, guidance_rate: float = DEFAULT_GUIDANCE_RATE) -> tuple[pa.Table, dict]:
+def generate_table(
+    n: int, seed: int, guidance_rate: float = DEFAULT_GUIDANCE_RATE, error_rate: float = DEFAULT_ERROR_RATE
+) -> tuple[pa.Table, dict]:
     """Generate `n` episodes in memory: (pyarrow.Table, expected-counts document)."""
-    tables, total = [], np.zeros(len(SCENARIOS), dtype=np.int64)
-    for table, counts in iter_chunks(n, seed, guidance_rate=guidance_rate):
+    tables = []
+    scenarios, errors = np.zeros(len(SCENARIOS), np.int64), np.zeros(len(coding_errors.ERRORS), np.int64)
+    for table, scenario_counts, error_counts in iter_chunks(n, seed, guidance_rate=guidance_rate,
+                                                            error_rate=error_rate):
         tables.append(table)
-        total += counts
-    return pa.concat_tables(tables), expected_document(n, seed, total, guidance_rate)
+        scenarios += scenario_counts
+        errors += error_counts
+    return pa.concat_tables(tables), expected_document(n, seed, scenarios, guidance_rate, errors, error_rate)
 
 
-def generate_frame(n: int, seed: int, guidance_rate: float = DEFAULT_GUIDANCE_RATE):
+def generate_frame(
+    n: int, seed: int, guidance_rate: float = DEFAULT_GUIDANCE_RATE, error_rate: float = DEFAULT_ERROR_RATE
+):
     """Generate `n` episodes as a pandas DataFrame (for small n; same rows as the files for that seed)."""
-    return generate_table(n, seed, guidance_rate)[0].to_pandas()
+    return generate_table(n, seed, guidance_rate, error_rate)[0].to_pandas()
 
 
 # --------------------------------------------------------------------------------------------- writing
@@ -627,6 +664,7 @@ def write_extract(
     name: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     guidance_rate: float = DEFAULT_GUIDANCE_RATE,
+    error_rate: float = DEFAULT_ERROR_RATE,
     progress: bool = False,
 ) -> dict:
     """Generate and write an extract (csv, parquet or both) plus its expected-counts JSON.
@@ -639,13 +677,14 @@ def write_extract(
     formats = ["csv", "parquet"] if fmt == "both" else [fmt]
     paths = {f: out_dir / f"{stem}.{f}" for f in formats}
     sinks = [(_CsvSink if f == "csv" else _ParquetSink)(p) for f, p in paths.items()]
-    total = np.zeros(len(SCENARIOS), dtype=np.int64)
+    total, errors = np.zeros(len(SCENARIOS), np.int64), np.zeros(len(coding_errors.ERRORS), np.int64)
     done, t0 = 0, time.perf_counter()
     try:
-        for table, counts in iter_chunks(n, seed, chunk_rows, guidance_rate):
+        for table, counts, error_counts in iter_chunks(n, seed, chunk_rows, guidance_rate, error_rate):
             for sink in sinks:
                 sink.write(table)
             total += counts
+            errors += error_counts
             done += table.num_rows
             if progress:
                 rate = done / (time.perf_counter() - t0)
@@ -653,7 +692,7 @@ def write_extract(
     finally:
         for sink in sinks:
             sink.close()
-    doc = expected_document(n, seed, total, guidance_rate)
+    doc = expected_document(n, seed, total, guidance_rate, errors, error_rate)
     hes.expected_path(out_dir / stem).write_text(json.dumps(doc, indent=2) + "\n")
     return doc | {"files": {f: str(p) for f, p in paths.items()}}
 
@@ -678,6 +717,14 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_GUIDANCE_RATE,
         help="share of episodes drawn from the guidance scenarios",
     )
+    parser.add_argument(
+        "--error-rate",
+        type=float,
+        default=DEFAULT_ERROR_RATE,
+        help="share of the other episodes given one national coding error (default %(default)s)",
+    )
+    parser.add_argument("--clean", action="store_true",
+                        help="no national coding errors (--error-rate 0): the extract of generator version 1")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
@@ -689,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
         chunk_rows=args.chunk_rows,
         guidance_rate=args.guidance_rate,
+        error_rate=0.0 if args.clean else args.error_rate,
         progress=not args.quiet,
     )
     elapsed = time.perf_counter() - t0
@@ -697,7 +745,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {hes.expected_path(next(iter(doc['files'].values())))}")
     print(
         f"{args.episodes:,} episodes in {elapsed:.1f} s; guidance episodes {doc['guidance_episodes']:,} "
-        f"(mis-coded {doc['miscoded_episodes']:,}); expected findings {json.dumps(doc['rules'])}"
+        f"(mis-coded {doc['miscoded_episodes']:,}); coding errors {doc['coding_error_episodes']:,}; "
+        f"episodes with an error {doc['episodes_with_an_error']:,}; expected findings {json.dumps(doc['rules'])}"
     )
     return 0
 

@@ -97,23 +97,27 @@ def empty_counts() -> Counts:
     return {rule: {sev: 0 for sev in SEVERITIES} for rule in FIXED_RULES}
 
 
-def counts_from_findings(findings: Iterable[tuple[str, str, str]]) -> Counts:
-    """Distinct flagged episodes per fixed rule and severity from (episode, rule, severity) rows.
+def counts_from_findings(findings: Iterable[tuple[str, str, str]], every_rule: bool = False) -> Counts:
+    """Distinct flagged episodes per rule and severity from (episode, rule, severity) rows.
 
-    Rule ids other than the four fixed ones are ignored.
+    Only the four fixed rules are counted, unless `every_rule` (an engine's findings, checked against the
+    national rules a realistic extract's coding errors break as well).
     """
-    distinct = {(str(ep), rule, str(sev).lower()) for ep, rule, sev in findings if rule in FIXED_RULES}
+    distinct = {(str(ep), rule, str(sev).lower()) for ep, rule, sev in findings
+                if every_rule or rule in FIXED_RULES}
     tally = Counter((rule, sev) for _, rule, sev in distinct)
     counts = empty_counts()
     for (rule, sev), n in tally.items():
+        counts.setdefault(rule, {s: 0 for s in SEVERITIES})
         counts[rule][sev] = counts[rule].get(sev, 0) + n
     return counts
 
 
-def compare_counts(found: Counts, expected: Counts) -> list[str]:
-    """Human-readable differences between two per-rule count tables (empty when they agree)."""
+def compare_counts(found: Counts, expected: Counts, rules: Iterable[str] | None = None) -> list[str]:
+    """Human-readable differences between two per-rule count tables (empty when they agree), over `rules`
+    (default: every rule of `expected`)."""
     problems = []
-    for rule in FIXED_RULES:
+    for rule in expected if rules is None else rules:
         for sev in SEVERITIES:
             want = expected.get(rule, {}).get(sev, 0)
             got = found.get(rule, {}).get(sev, 0)

@@ -9,15 +9,11 @@ starts child processes uses the memory of all of them). Variants:
   floor   read EPIKEY and the code columns with pyarrow, touching every batch
           (Parquet: ParquetFile.iter_batches with the code columns read as dictionaries, not pre-buffered;
           CSV: pyarrow.csv.open_csv streaming, or read_csv with --csv-reader read; codes typed as strings)
-  skeleton  the least an engine of this design does after the floor's reading (benchmarks/skeleton.py): the
-          duplicate-id table and the shipped rules' pattern bits OR-ed per episode in compiled passes, nothing
-          else; its ratio to the floor is a lower bound on the engine's (Parquet only)
-  pagescan  the skeleton's work done from the file's pages by a prototype page reader of our own
-          (benchmarks/pagescan.py), no pyarrow decoding: what such a reader would buy (Parquet only)
   duckdb  the four fixed rules as one DuckDB SQL query (benchmarks/duckdb_peer.py), counts checked against
           the extract's expected JSON
-  engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``);
-          skipped with a note when the command is not found
+  engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``),
+          its counts checked for every rule of the expected JSON (the four fixed rules and the national rules
+          the coding errors break); skipped with a note when the command is not found
 
 Usage::
 
@@ -28,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import os
 import platform
@@ -49,8 +44,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import hes
 
-VARIANTS = ("floor", "skeleton", "pagescan", "duckdb", "engine")
-PARQUET_ONLY = ("skeleton", "pagescan")  # each benchmarks/<variant>.py's function of that name
+VARIANTS = ("floor", "duckdb", "engine")
 DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
 FINDING_COLUMNS = {
     "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
@@ -99,13 +93,6 @@ def duckdb_worker(path: str) -> dict:
     return {"findings": len(found), "counts": hes.counts_from_findings(found)}
 
 
-def parquet_only_worker(variant: str, path: str) -> dict:
-    """Run a Parquet-only variant (``benchmarks/<variant>.py``'s function of that name): its counts, rows
-    read first."""
-    module = importlib.import_module(f"benchmarks.{variant}")
-    return getattr(module, variant)(path)
-
-
 def read_findings_csv(path: str | Path) -> hes.Counts | None:
     """Per-rule counts from an engine findings CSV, or None when its columns cannot be recognised."""
     with open(path, newline="", encoding="utf-8") as fh:
@@ -118,8 +105,9 @@ def read_findings_csv(path: str | Path) -> hes.Counts | None:
                 return None
             picked[role] = match
         return hes.counts_from_findings(
-            (row[picked["episode"]], row[picked["rule"]].strip(), row[picked["severity"]].strip())
-            for row in reader
+            ((row[picked["episode"]], row[picked["rule"]].strip(), row[picked["severity"]].strip())
+             for row in reader),
+            every_rule=True,
         )
 
 
@@ -280,14 +268,15 @@ def describe_failure(run: Run) -> str:
     return f"FAILED (exit {run.returncode}): {last[0][:160]}"
 
 
-def check_counts(result: Result, expected: dict | None) -> None:
-    """Compare a result's counts with the expected document and set its check text."""
+def check_counts(result: Result, expected: dict | None, rules=None) -> None:
+    """Compare a result's counts with the expected document (over `rules`, default all of its rules) and set
+    its check text."""
     if result.counts is None:
         result.check = "findings not checked (output columns not recognised)"
     elif expected is None:
         result.check = "no expected JSON"
     else:
-        problems = hes.compare_counts(result.counts, expected["rules"])
+        problems = hes.compare_counts(result.counts, expected["rules"], rules)
         result.ok = not problems
         result.check = "counts ok" if not problems else "MISMATCH: " + "; ".join(problems)
 
@@ -304,9 +293,6 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             results.append(result)
             # The engine's output is its findings CSV (the .csv lets a command infer the format).
             out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
-            if variant in PARQUET_ONLY and hes.detect_format(path) != "parquet":
-                result.check = f"skipped: Parquet only (benchmarks/{variant}.py)"
-                continue
             if variant == "engine":
                 cmd = engine_cmd(args.engine_cmd, path, out)
                 if shutil.which(cmd[0]) is None:
@@ -322,13 +308,13 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             if not result.run.succeeded:
                 result.ok, result.check = False, describe_failure(result.run)
                 continue
-            if result.variant in ("floor", *PARQUET_ONLY):
+            if result.variant == "floor":
                 rows = json.loads(Path(out).read_text())["rows"]
                 result.ok = rows == episodes
                 result.check = "rows ok" if result.ok else f"MISMATCH: read {rows} rows, expected {episodes}"
             elif result.variant == "duckdb":
                 result.counts = json.loads(Path(out).read_text())["counts"]
-                check_counts(result, expected)
+                check_counts(result, expected, hes.FIXED_RULES)  # the peer has the four fixed rules only
             else:
                 if not os.path.exists(out):
                     result.check = "no findings file written"
@@ -394,12 +380,16 @@ def counts_table(results: list[Result]) -> str:
             _row(["rule", "severity"] + heads),
             _row(["---", "---"] + ["---:"] * len(heads)),
         ]
-        for rule, sevs in hes.FIXED_RULES.items():
-            for sev in sevs:
-                cells = ([expected["rules"][rule][sev]] if expected else []) + [
-                    r.counts[rule][sev] for r in found
+        rules = dict.fromkeys([*hes.FIXED_RULES, *(expected["rules"] if expected else ())])
+        for rule in rules:
+            for sev in hes.SEVERITIES:
+                cells = ([expected["rules"].get(rule, {}).get(sev, 0)] if expected else []) + [
+                    r.counts.get(rule, {}).get(sev, 0) if r.variant == "engine" or rule in hes.FIXED_RULES
+                    else "–"
+                    for r in found
                 ]
-                lines.append(_row([rule, sev] + [f"{c:,}" for c in cells]))
+                if any(c not in (0, "–") for c in cells):
+                    lines.append(_row([rule, sev] + [f"{c:,}" if c != "–" else c for c in cells]))
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -420,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark engine vs pyarrow floor vs DuckDB peer.")
     parser.add_argument("files", nargs="+", help="extract(s): .csv or .parquet")
     parser.add_argument(
-        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,skeleton,pagescan,duckdb,engine"
+        "--variants", default="floor,duckdb,engine", help="comma-separated: floor,duckdb,engine"
     )
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per variant, in rounds (each variant once a round); the best (fastest) is kept")
@@ -437,14 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
     parser.add_argument("--results", help="append the Markdown tables to this file")
-    parser.add_argument("--worker", choices=("floor", *PARQUET_ONLY, "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         path = args.files[0]
-        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "duckdb": duckdb_worker,
-                   **{variant: partial(parquet_only_worker, variant) for variant in PARQUET_ONLY}}
+        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "duckdb": duckdb_worker}
         payload = workers[args.worker](path)
         Path(args.worker_out).write_text(json.dumps(payload))
         return 0

@@ -19,15 +19,17 @@ SEED = 20_250_401
 
 @pytest.fixture(scope="session")
 def small_extract(tmp_path_factory):
-    """5,000 episodes with a raised guidance rate (20%), as CSV and Parquet, plus the expected JSON."""
+    """5,000 episodes with a raised guidance rate (20%) and no national coding errors (the four fixed rules'
+    findings only: what the DuckDB peer and its stand-in engine report), as CSV and Parquet, plus the expected
+    JSON."""
     out = tmp_path_factory.mktemp("hes_small")
-    doc = generate.write_extract(SMALL_EPISODES, SEED, out, "both", guidance_rate=0.2)
+    doc = generate.write_extract(SMALL_EPISODES, SEED, out, "both", guidance_rate=0.2, error_rate=0.0)
     return {"csv": Path(doc["files"]["csv"]), "parquet": Path(doc["files"]["parquet"]), "expected": doc}
 
 
 @pytest.fixture(scope="session")
 def default_extract(tmp_path_factory):
-    """5,000 episodes at the default guidance rate (0.5%), as CSV only."""
+    """5,000 episodes at the default rates (guidance cases 0.5%, national coding errors 10%), as CSV only."""
     out = tmp_path_factory.mktemp("hes_default")
     doc = generate.write_extract(SMALL_EPISODES, SEED + 1, out, "csv")
     return {"csv": Path(doc["files"]["csv"]), "expected": doc}

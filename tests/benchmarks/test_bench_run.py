@@ -175,12 +175,3 @@ def test_a_failed_round_has_no_ratio(monkeypatch):
     results = _rounds(monkeypatch, {"floor": [1.0, 1.0], "engine": [3.0, 9.0]}, 2)  # the engine's second fails
     assert results["engine"].walls == [3.0, None]
     assert run.round_ratios(results["engine"], results["floor"]) == [3.0]
-
-
-@pytest.mark.parametrize("variant", ["skeleton", "pagescan"])
-def test_the_parquet_only_variants_are_measured_and_their_rows_checked(small_extract, variant):
-    proc = _run(small_extract["parquet"], small_extract["csv"], "--variants", f"floor,{variant}")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    rows = [line for line in proc.stdout.splitlines() if line.startswith(f"| {variant} |")]
-    assert f"| {variant} | {small_extract['parquet'].name} | 5,000 |" in rows[0] and "rows ok" in rows[0]
-    assert "skipped: Parquet only" in rows[1]

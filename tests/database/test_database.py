@@ -18,6 +18,7 @@ from audit.errors import InputFileError, UserError
 from audit.extract import database, read_extract
 from audit.extract.database import DatabaseExtract, masked
 from audit.pipeline import run_audit
+from tests.database.server import url
 from tests.extract import synthetic as syn
 
 sa = pytest.importorskip("sqlalchemy")
@@ -160,7 +161,7 @@ def test_chunks_are_streamed(pg):
 
 def test_password_from_environment_and_pgpass(postgres_server, pg, shipped_rules, monkeypatch, tmp_path):
     s = postgres_server
-    bare = f"postgresql://{s['user']}@{s['host']}:{s['port']}/{s['database']}"
+    bare = url(s, password=False)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
     with pytest.raises(InputFileError, match="cannot connect"):

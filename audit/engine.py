@@ -16,6 +16,7 @@ There is no Python loop over episodes.
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass, field
 
@@ -486,6 +487,12 @@ class _Chunk:
         """The codes of these (flagged) episodes, built once for everything a finding shows."""
         return {kind: self.codes[kind].rows(rows) for kind in Kind}
 
+    @staticmethod
+    def flagged_by(cells: dict[Kind, CodeMatrix], at: np.ndarray) -> dict[Kind, CodeMatrix]:
+        """The codes of some of the episodes of ``cells`` (``at``: their places in it), taken from its cells
+        by position: a rule's flagged episodes out of the chunk's."""
+        return {kind: _SomeOf(m, at) for kind, m in cells.items()}
+
     def involved(self, targets: _RuleTargets, rows: np.ndarray,
                  cells: dict[Kind, CodeMatrix]) -> dict[Kind, np.ndarray]:
         """bool (len(rows), k) per classification: the cells of each flagged episode a rule is about."""
@@ -565,16 +572,32 @@ class _Chunk:
         pieces = pa.array(text, pa.string()).take(pa.array(ordered))
         return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pieces), sep)
 
-    def episode_codes(self, rows: np.ndarray) -> pa.Array:
-        """All codes of each of these episodes in order, as displayed: "diagnoses | procedures"."""
+    def episode_codes(self, rows: np.ndarray, cells: dict[Kind, CodeMatrix] | None = None) -> pa.Array:
+        """All codes of each of these episodes in order, as displayed: "diagnoses | procedures" (``cells``:
+        their codes, when built already)."""
         shown = {kind: self.codes[kind].values.display for kind in Kind}
-        cells = self.flagged(rows)
+        cells = self.flagged(rows) if cells is None else cells
         groups = []
         for kind in Kind:
             only = {k: (cells[k].index != EMPTY) if k is kind else
                     np.zeros((len(rows), len(cells[k].columns)), dtype=bool) for k in Kind}
             groups.append(self._show(only, cells, shown, " "))
         return pc.utf8_trim_whitespace(pc.binary_join_element_wise(groups[0], groups[1], " | "))
+
+
+class _SomeOf(CodeMatrix):
+    """Some episodes of a (flagged episodes') code matrix: their rows of its cells by position, one take;
+    the columns (a walk's) made only when asked for."""
+
+    def __init__(self, of: CodeMatrix, at: np.ndarray):  # not CodeMatrix's: it would make the columns
+        self.kind, self.values, self.n_episodes = of.kind, of.values, len(at)
+        self._of, self._at = of, at
+        self._index = of.index[at]
+        self._by_position = None
+
+    @functools.cached_property
+    def columns(self) -> list:
+        return self._of.rows(self._at).columns
 
 
 def _offending(cond: c.ReferenceCheck, facts: CodeFacts, m: CodeMatrix, lift, sex: np.ndarray) -> np.ndarray:
@@ -646,6 +669,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     def add(column: str, values: pa.Array) -> None:
         parts.setdefault(column, []).append(values)
 
+    failing = []  # (rule number, rule, its targets, its flagged rows) of each rule with findings
     for number, (rule, targets) in enumerate(zip(compiled.rules, compiled.targets)):  # rules are few
         fail = ~chunk.evaluate(rule.require)
         if rule.when is not None:
@@ -654,15 +678,19 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         if applies is not None:
             fail &= applies
         rows = np.flatnonzero(fail)
-        if rows.size == 0:
-            continue
+        if rows.size:
+            failing.append((number, rule, targets, rows))
+    # The codes of every flagged episode, placed by position once a chunk; each rule takes its episodes' rows.
+    flagged = np.unique(np.concatenate([f[-1] for f in failing])) if failing else np.zeros(0, np.int64)
+    flagged_cells = chunk.flagged(flagged)
+    for number, rule, targets, rows in failing:
         # Each finding's variant: 0 the rule's own severity, message and expected; i the rule's variant i.
         variant = np.zeros(rows.size, dtype=np.int8)
         for i, v in enumerate(rule.variants, start=1):  # first matching variant wins
             variant[chunk.evaluate(v.when)[rows] & (variant == 0)] = i
         forms = [rule, *rule.variants]
         choose = pa.array(variant)
-        cells = chunk.flagged(rows)
+        cells = chunk.flagged_by(flagged_cells, np.searchsorted(flagged, rows))
         involved = chunk.involved(targets, rows, cells)
         found = chunk.found(cells, involved)
         expected = pa.array([f.expected for f in forms], pa.string()).take(choose)
@@ -691,8 +719,8 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
     columns["rule_id"] = pa.array(ids.tolist(), pa.string()).take(numbers)
     columns["guidance"] = pa.array([r.source.guidance for r in compiled.rules], pa.string()).take(numbers)
     columns["episode_id"] = _text_column(episodes[ID], row)
-    flagged, position = np.unique(row, return_inverse=True)  # every code of the flagged episodes only
-    columns["codes"] = chunk.episode_codes(flagged).take(pa.array(position))
+    position = np.searchsorted(flagged, row)  # every code of the flagged episodes only
+    columns["codes"] = chunk.episode_codes(flagged, flagged_cells).take(pa.array(position))
     for col in attributes:  # provider, dates, specialty...: so reports can group by them
         columns[col] = _text_column(episodes[col], row) if _arrow_text(episodes[col]) else \
             episodes[col].iloc[row].to_numpy()

@@ -232,10 +232,15 @@ def coded_mask(episodes: pd.DataFrame) -> np.ndarray:
     coded = np.zeros(len(episodes), dtype=bool)
     for kind in Kind:
         for col in code_columns(episodes, kind):
-            cells = dates.per_value(episodes[col], lambda v: ~v.str.strip().isin(_NOT_CODES).to_numpy(), False)
+            # Only the episodes without a code so far are looked at (after the primary diagnosis, few).
+            rest = np.flatnonzero(~coded)
+            if not rest.size:
+                return coded
+            column = episodes[col] if rest.size == len(coded) else episodes[col].iloc[rest]
+            cells = dates.per_value(column, lambda v: ~v.str.strip().isin(_NOT_CODES).to_numpy(), False)
             if cells is None:
-                cells = ~dates.text_values(episodes[col]).isin(_NOT_CODES).to_numpy()
-            coded |= cells
+                cells = ~dates.text_values(column).isin(_NOT_CODES).to_numpy()
+            coded[rest] |= cells
     return coded
 
 

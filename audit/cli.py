@@ -20,15 +20,13 @@ from audit.allocator import keep_freed_memory
 from audit.config import load_settings, where
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS
-from audit.extract.columns import ROLES
+from audit.extract.columns import LAYOUTS, ROLES
 from audit.extract.database import database_source
 from audit.report.database import findings_table_option, write_findings_table
-from audit.extract.layouts import LAYOUTS
 from audit.redact import KEY_ENV
 from audit.report.targets import FORMAT_NAMES
 from audit.rules import load_rules
 from audit.rules.conditions import unparen
-from audit.rules.examples import run_all_examples
 from audit.rules.model import Rule
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
 
@@ -469,6 +467,8 @@ def rules_test(rule_paths: tuple[Path, ...], reference: Path | None, config_path
     if rule_paths:
         builtin = builtin_rules_dir().resolve()
         loaded = type(loaded)([r for r in loaded if builtin not in Path(r.path).resolve().parents])
+    from audit.rules.examples import run_all_examples  # here: pandas, only for this command
+
     results = run_all_examples(loaded, _reference(reference, settings))
     bad = [r for r in results if not r.ok]
     skipped = [r for r in results if r.skipped]

@@ -13,10 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from audit.codes import InvalidCode, Kind, parse_icd10, parse_opcs4
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class PatternError(ValueError):
@@ -91,6 +95,8 @@ class Pattern:
 
     def match(self, codes: np.ndarray) -> np.ndarray:
         """Boolean array: which of these canonical codes (dotted; "" for none) the pattern matches."""
+        import pandas as pd  # here, not at the top: audit --version does not load pandas
+
         undotted = pd.Series(codes, dtype=object).fillna("").astype(str).str.replace(".", "", regex=False)
         hit = np.zeros(len(undotted), dtype=bool)
         for item in self.items:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from audit.errors import UserError
-from audit.pipeline import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from audit.pipeline import RunResult
 
 KEY_ENV = "AUDIT_REDACT_KEY"
 PREFIX = "R-"
@@ -37,6 +40,8 @@ def pseudonym(episode_id: str, key: str) -> str:
 
 def pseudonymise(ids: pd.Series, key: str) -> pd.Series:
     """The pseudonym of each id, computed once per distinct id."""
+    import pandas as pd  # here, not at the top: audit --version does not load pandas
+
     text = ids.astype(object).where(ids.notna(), "").astype(str)
     mapping = {value: pseudonym(value, key) for value in pd.unique(text)}
     return text.map(mapping).astype(object)

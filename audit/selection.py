@@ -23,11 +23,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from audit.errors import UserError
 from audit.rules.model import SEVERITIES, Rule, RuleSet
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FAIL_ON = (*SEVERITIES, "never")
 ALL = "ALL"

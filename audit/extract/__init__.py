@@ -10,7 +10,18 @@ wide, long or concatenated layouts; into canonical episode frames, a chunk at a 
 - ``reader``: ``read_extract``, tying them together.
 """
 
-from audit.extract.dates import parse_dates
-from audit.extract.reader import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, Batch, read_extract
+DEFAULT_CHUNK_ROWS = 250_000
+REJECT_COLUMNS = ["line", "episode_id", "reason"]
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "REJECT_COLUMNS", "Batch", "parse_dates", "read_extract"]
+_LAZY = {"Batch": "reader", "read_extract": "reader", "parse_dates": "dates"}
+
+
+def __getattr__(name: str):
+    """The readers (pandas, pyarrow) imported when first used, not with the package: a command that
+    reads no extract (``audit --version``) does not pay for them."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)

@@ -23,6 +23,7 @@ DATE_ROLES = ("start_date", "end_date")
 CODE_ROLES = {Kind.DIAGNOSIS: "diagnoses", Kind.PROCEDURE: "procedures"}
 LONG_ROLES = ("kind", "position", "code")
 ROLES = (EPISODE_ID, *CODE_ROLES.values(), *LONG_ROLES, *ATTRIBUTE_ROLES)
+LAYOUTS = ("wide", "long", "concatenated")  # where the codes are (audit.extract.layouts reads each)
 
 # Names looked for when a role is not mapped, first found wins.
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {

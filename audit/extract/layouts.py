@@ -32,6 +32,7 @@ from audit.extract.columns import (
     CONCATENATED_FIELDS,
     DATE_ROLES,
     EPISODE_ID,
+    LAYOUTS,
     LONG_ROLES,
     WIDE_PREFIXES,
     AmbiguousColumn,
@@ -41,7 +42,6 @@ from audit.extract.columns import (
 )
 from audit.extract.validate import kind_of, positions
 
-LAYOUTS = ("wide", "long", "concatenated")
 # Separators suppliers put between codes in a concatenated field ("||" between groups splits as "|").
 SEPARATORS = ("|", ",", ";", "~", "^", ":", "+", "/")
 WHITESPACE = " "

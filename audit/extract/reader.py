@@ -17,7 +17,7 @@ import pandas as pd
 from audit.codes import Kind
 from audit.episodes import ID
 from audit.errors import InputFileError, UserError
-from audit.extract import dates
+from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
 from audit.extract.database import as_database
 from audit.extract.formats import open_source
@@ -33,8 +33,6 @@ from audit.extract.layouts import (
 from audit.extract.source import RawChunk, Source, defect_rows, joined_defects
 from audit.extract.validate import RowChecker, SeenIds, join
 
-DEFAULT_CHUNK_ROWS = 250_000
-REJECT_COLUMNS = ["line", "episode_id", "reason"]
 MAX_ID_SHOWN = 64  # a rejected row's id is shown cut to this length (it may be the junk that got it rejected)
 
 

@@ -7,14 +7,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.extract.readahead import read_ahead
 from audit.kernels import TextInterner, arrow_text, joined_dictionary, starts_printable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TEXT = pa.string()
 CODES = pa.dictionary(pa.int32(), pa.string())
@@ -122,6 +125,8 @@ def raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray | None, in
     keep = ~blank
     if not keep.all():
         table, lines, defects = table.filter(pa.array(keep)), lines[keep], defect_rows(defects, keep)
+    import pandas as pd  # imported when a chunk is made: a command that reads no extract does not load it
+
     frame = pd.DataFrame(
         {name: _to_pandas(col, interner if name in interned else None)
          for name, col in zip(table.column_names, table.columns)}, copy=False
@@ -132,6 +137,7 @@ def raw_chunk(table: pa.Table, lines: np.ndarray, defects: np.ndarray | None, in
 def _to_pandas(col: pa.ChunkedArray, interner: TextInterner | None = None) -> pd.Series:
     """A column for pandas: dictionaries stay Arrow dictionaries (one, missing cells blank), text given an
     ``interner`` becomes one, other missing text is "", dates datetime64."""
+    import pandas as pd
     if interner is not None:
         return pd.Series(pd.arrays.ArrowExtensionArray(interner.encode(col)))
     if pa.types.is_dictionary(col.type):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.errors import UserError
-from audit.pipeline import RunResult
+
+if TYPE_CHECKING:
+    from audit.pipeline import RunResult
 
 FORMATS = {  # format -> (module of audit.report, its writer)
     "table": ("table", "write"),

@@ -18,21 +18,24 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from audit import __version__
 from audit.errors import UserError
 from audit.extract.columns import ATTRIBUTE_ROLES, DATE_ROLES
 from audit.extract.database import database_errors, engine_for, is_database_url, masked, split_table
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DEFAULT_TABLE = "audit_findings"
 RUNS_SUFFIX = "_runs"
-FINDING_TEXT = ("episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "found_titles",
-                "codes")
-RUN_COUNTS = ("episodes_read", "episodes_audited", "episodes_uncoded", "episodes_rejected", "rules", "findings",
-              "errors", "warnings", "info", "episodes_with_findings")
+FINDING_TEXT = ("episode_id", "rule_id", "severity", "message", "guidance", "expected", "found",
+                "found_titles", "codes")
+RUN_COUNTS = ("episodes_read", "episodes_audited", "episodes_uncoded", "episodes_rejected", "rules",
+              "findings", "errors", "warnings", "info", "episodes_with_findings")
 INSERT_ROWS = 10_000  # findings sent a statement at a time
 
 
@@ -127,6 +130,8 @@ def append_run(result, target: FindingsTable, run_id: str | None = None,
 def _rows(frame: pd.DataFrame, run_id: str) -> list[dict]:
     """Findings as rows for the table: every column present (NULL when the extract had no such attribute),
     dates as dates, the rest text."""
+    import pandas as pd  # imported when used: audit --version does not load it
+
     out = pd.DataFrame(index=frame.index)
     out["run_id"] = run_id
     for col in (*FINDING_TEXT, *ATTRIBUTE_ROLES):
@@ -155,7 +160,7 @@ def _check_columns(conn, table, target: FindingsTable) -> None:
 
 findings_table_option = click.option(
     "--findings-table", "findings_table", metavar="URL[#TABLE]",
-    callback=lambda ctx, param, value: FindingsTable.parse(value) if value else None,  # checked before the run
+    callback=lambda ctx, param, value: FindingsTable.parse(value) if value else None,  # before the run
     help="Also append the findings and the run's summary to database tables: TABLE (default "
          f"{DEFAULT_TABLE}) and TABLE{RUNS_SUFFIX}, made when absent, one row per finding with the run_id.")
 

@@ -12,29 +12,23 @@ is scrubbed from any message a driver writes. Table names are quoted as identifi
 never pasted into SQL. Wrong password, unreachable host (``connect_timeout``), missing table or a SQL
 error: one line, exit 2.
 
-SQLAlchemy and the drivers are optional (``pip install ".[postgresql]"``); they are imported here only
-when a database is read.
+SQLAlchemy and the drivers are optional (``pip install ".[postgresql]"``); they are imported only when a
+database is used. This module holds what the command line needs (the URL, the ``--table`` and
+``--query`` options, messages) and stays light; the rows are read by ``audit.extract.sqlsource``.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import click
-import numpy as np
-import pyarrow as pa
 
 from audit.errors import InputFileError, UserError
-from audit.extract.parquetfile import _parquet_text as arrow_text_column
-from audit.extract.source import TEXT, Source, first_line
 
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error after this, not a hang
-_COPY_BLOCK = 4 << 20  # bytes of COPY text parsed by pyarrow at a time
 INSTALL_HINT = {
     "postgresql": 'pip install "coding-audit[postgresql]"',
     "mssql": 'pip install "coding-audit[mssql]" (and Microsoft\'s ODBC Driver 18 for SQL Server)',
@@ -77,7 +71,10 @@ class DatabaseExtract:
         """The masked URL and the table, for messages."""
         return f"{masked(self.url)} {'table ' + self.table if self.table is not None else 'query'}"
 
-    def open(self) -> DatabaseSource:
+    def open(self):
+        """The rows as a ``Source`` (``audit.extract.sqlsource``)."""
+        from audit.extract.sqlsource import DatabaseSource
+
         return DatabaseSource.open(self)
 
 
@@ -109,152 +106,10 @@ def _masked_without_sqlalchemy(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
-@dataclass
-class DatabaseSource(Source):
-    """A table or query's rows: header from the database's catalogue or the query's result columns."""
-
-    extract: DatabaseExtract | None = None
-    engine: object = None  # sqlalchemy.engine.Engine
-    types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type, when known
-
-    @classmethod
-    def open(cls, extract: DatabaseExtract) -> DatabaseSource:
-        engine = engine_for(extract.url, extract)
-        _sqlite_file_exists(extract)
-        with database_errors(extract, "cannot connect"):
-            with engine.connect() as conn:
-                if extract.table is not None:
-                    columns = _table_columns(conn, extract)
-                    names, types = [c["name"] for c in columns], {c["name"]: c["type"] for c in columns}
-                else:
-                    with database_errors(extract, "the query failed"):
-                        result = conn.execution_options(stream_results=True).execute(_text(extract.query))
-                        names, types = list(result.keys()), {}
-                        result.close()
-        return cls(extract, [str(n) for n in names], extract=extract, engine=engine, types=types)
-
-    def _pieces(self, columns, dictionary, chunk_rows, id_column):
-        first = 1
-        with database_errors(self.extract, "cannot read the rows", lambda: first - 1):
-            with self.engine.connect() as conn:
-                pieces = (self._copied(conn, columns, chunk_rows) if _copies(self.engine)
-                          else self._fetched(conn, columns, chunk_rows))
-                for table in pieces:
-                    n = table.num_rows
-                    table = pa.table({c: arrow_text_column(table.column(c).combine_chunks(), c, c in dictionary,
-                                                           self.extract) for c in columns})
-                    yield table, np.arange(first, first + n, dtype=np.int64), None
-                    first += n
-
-    def _statement(self, columns: list[str]):
-        """The table's asked-for columns, quoted by SQLAlchemy (a query runs as written)."""
-        import sqlalchemy as sa
-
-        if self.extract.query is not None:
-            return _text(self.extract.query)
-        schema, name = split_table(self.extract.table)
-        table = sa.table(name, *(sa.column(c) for c in columns), schema=schema)
-        return sa.select(*(table.c[c] for c in columns))
-
-    def _fetched(self, conn, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
-        """Any database: a server-side cursor, ``chunk_rows`` rows at a time, each chunk made Arrow columns."""
-        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
-            self._statement(columns))
-        positions = {name: i for i, name in enumerate(result.keys())}
-        missing = [c for c in columns if c not in positions]
-        if missing:  # a query whose columns changed since it was opened
-            raise InputFileError(self.extract, f"the result has no column {missing[0]!r}")
-        for rows in result.partitions():
-            values = list(zip(*rows))
-            yield pa.table({c: _arrow_values(values[positions[c]]) for c in columns})
-
-    def _copied(self, conn, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
-        """PostgreSQL through psycopg: the server's ``COPY (...) TO STDOUT`` as CSV, parsed by pyarrow in
-        blocks; the statement is compiled by SQLAlchemy (identifiers quoted), a query runs as written."""
-        import pyarrow.csv as pacsv
-
-        if self.extract.query is not None:
-            inner = self.extract.query.strip().rstrip(";")
-            names = self.header
-        else:
-            inner = str(self._statement(columns).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-            names = columns
-        raw = conn.connection.driver_connection  # a psycopg.Connection
-        with raw.cursor() as cursor:
-            cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31, whatever the server says
-            with cursor.copy(f"COPY ({inner}) TO STDOUT (FORMAT csv)") as copy:
-                stream = _CopyStream(copy)
-                reader = pacsv.open_csv(
-                    stream,
-                    read_options=pacsv.ReadOptions(column_names=names, block_size=_COPY_BLOCK),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types={c: TEXT for c in names}, include_columns=columns,
-                        strings_can_be_null=True, quoted_strings_can_be_null=False),
-                )
-                for batch in reader:
-                    yield pa.Table.from_batches([batch])
-        raw.commit()  # ends the transaction SET LOCAL opened
-
-
-class _CopyStream(io.RawIOBase):
-    """psycopg's COPY blocks as a file that pyarrow's CSV reader reads."""
-
-    def __init__(self, copy):
-        self._blocks = iter(copy)
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not len(self._pending):
-            block = next(self._blocks, None)
-            if block is None:
-                return 0
-            self._pending = memoryview(block)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-
-def _arrow_values(values: tuple) -> pa.Array:
-    """One column of fetched rows as Arrow: typed as the driver gave it, or text when its values mix types
-    (SQLite's dynamic typing) or are of a kind Arrow does not take."""
-    try:
-        return pa.array(values)
-    except (pa.ArrowException, TypeError, ValueError):
-        return pa.array([None if v is None else str(v) for v in values], type=TEXT)
-
-
-def _copies(engine) -> bool:
-    """True when rows are best read by the server's COPY: PostgreSQL through psycopg (version 3)."""
-    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
-
-
 def split_table(name: str) -> tuple[str | None, str]:
     """``schema.table`` or ``table``; each part is quoted as an identifier, never pasted into SQL."""
     schema, _, table = name.strip().rpartition(".")
     return (schema or None), table
-
-
-def _text(query: str):
-    import sqlalchemy as sa
-
-    # Colons in a query are the user's SQL, not bind parameters (text() would read ":name" as one).
-    return sa.text(re.sub(r"(?<!\\):", r"\:", query.strip().rstrip(";")))
-
-
-def _table_columns(conn, extract: DatabaseExtract) -> list[dict]:
-    import sqlalchemy as sa
-
-    schema, name = split_table(extract.table)
-    try:
-        return sa.inspect(conn).get_columns(name, schema=schema)
-    except sa.exc.NoSuchTableError:
-        where = f" in schema {schema}" if schema else ""
-        raise InputFileError(extract, f"no table {name!r}{where}") from None
 
 
 def engine_for(url_text: str, where: object):
@@ -283,22 +138,11 @@ def engine_for(url_text: str, where: object):
         hint = INSTALL_HINT.get(url.get_backend_name(), f"install the driver ({exc.name or exc})")
         raise UserError(f"{where}: the {url.drivername} driver is not installed: {hint}") from None
     except sa.exc.ArgumentError as exc:
+        from audit.extract.source import first_line
+
         raise UserError(f"{where}: {_scrub(first_line(exc), url_text)}") from None
     except sa.exc.NoSuchModuleError:
         raise UserError(f"{where}: SQLAlchemy has no dialect {url.drivername!r}") from None
-
-
-def _sqlite_file_exists(extract: DatabaseExtract) -> None:
-    """Reading a SQLite file that is not there: an error (SQLite would make an empty database)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    url = make_url(extract.url)
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database and not database.startswith("file:") \
-            and database != ":memory:" and not Path(database).is_file():
-        raise InputFileError(extract, f"no SQLite database file {database}")
 
 
 def _have(module: str) -> bool:
@@ -320,6 +164,8 @@ class database_errors:
     def __exit__(self, kind, exc, tb):
         if exc is None or isinstance(exc, UserError) or not _is_database_error(exc):
             return False
+        from audit.extract.source import first_line
+
         orig = getattr(exc, "orig", None) or exc
         message = _scrub(first_line(orig), self.url)
         after = self.rows_read() if self.rows_read is not None else 0
@@ -328,6 +174,7 @@ class database_errors:
 
 
 def _is_database_error(exc: BaseException) -> bool:
+    import pyarrow as pa
     import sqlalchemy as sa
 
     if isinstance(exc, (sa.exc.SQLAlchemyError, pa.ArrowException)):

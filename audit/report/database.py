@@ -32,10 +32,10 @@ if TYPE_CHECKING:
 
 DEFAULT_TABLE = "audit_findings"
 RUNS_SUFFIX = "_runs"
-FINDING_TEXT = ("episode_id", "rule_id", "severity", "message", "guidance", "expected", "found", "found_titles",
-                "codes")
-RUN_COUNTS = ("episodes_read", "episodes_audited", "episodes_uncoded", "episodes_rejected", "rules", "findings",
-              "errors", "warnings", "info", "episodes_with_findings")
+FINDING_TEXT = ("episode_id", "rule_id", "severity", "message", "guidance", "expected", "found",
+                "found_titles", "codes")
+RUN_COUNTS = ("episodes_read", "episodes_audited", "episodes_uncoded", "episodes_rejected", "rules",
+              "findings", "errors", "warnings", "info", "episodes_with_findings")
 INSERT_ROWS = 10_000  # findings sent a statement at a time
 
 
@@ -160,7 +160,7 @@ def _check_columns(conn, table, target: FindingsTable) -> None:
 
 findings_table_option = click.option(
     "--findings-table", "findings_table", metavar="URL[#TABLE]",
-    callback=lambda ctx, param, value: FindingsTable.parse(value) if value else None,  # checked before the run
+    callback=lambda ctx, param, value: FindingsTable.parse(value) if value else None,  # before the run
     help="Also append the findings and the run's summary to database tables: TABLE (default "
          f"{DEFAULT_TABLE}) and TABLE{RUNS_SUFFIX}, made when absent, one row per finding with the run_id.")
 

@@ -74,8 +74,8 @@ def temporary_server(bindir: Path, settings: str = "") -> Iterator[dict]:
         for p in (folder, pwfile):
             os.chown(p, server.pw_uid, server.pw_gid)
     port = _free_port()
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile), "--auth", "scram-sha-256",
-         "-E", "UTF8", "--locale", "C"])
+    _run([str(bindir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile),
+          "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C"])
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off {settings}"
     _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"])
     try:

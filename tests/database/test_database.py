@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from audit.cli import main
 from audit.errors import InputFileError, UserError
-from audit.extract import database, read_extract
+from audit.extract import database, read_extract, sqlsource
 from audit.extract.database import DatabaseExtract, masked
 from audit.pipeline import run_audit
 from tests.database.server import url
@@ -79,8 +79,8 @@ def sqlite_url(frame, tmp_path_factory):
 @pytest.mark.parametrize("chunk", [1, 7, 250_000])
 def test_postgres_table_and_query_give_the_file_findings(pg, file_result, shipped_rules, chunk):
     table = run_audit(pg, shipped_rules, chunk_rows=chunk, table="episodes")
-    query = run_audit(pg, shipped_rules, chunk_rows=chunk,
-                      query='SELECT * FROM episodes WHERE "EPIKEY" IS NULL OR "EPIKEY" <> \'\' ORDER BY row_no;')
+    query = run_audit(pg, shipped_rules, chunk_rows=chunk,  # a trailing semicolon, a colon that is no parameter
+                      query="SELECT * FROM episodes WHERE row_no::text <> ':x' ORDER BY row_no;")
     _same(table, file_result)
     _same(query, file_result)
     assert table.summary()["source"] == "episodes"
@@ -93,12 +93,13 @@ def test_rows_set_aside_named_by_episode_id_and_row_number(pg, shipped_rules):
     assert list(rejected["line"]) == [21, 42, 43]  # row numbers in the result (no header line)
     assert list(rejected["episode_id"]) == ["100003", "", "999999"]
     assert rejected["reason"].iloc[0] == "duplicate episode id (first at line 4)"
-    assert result.episodes_read == result.episodes_audited + result.episodes_uncoded + result.episodes_rejected
+    audited, uncoded = result.episodes_audited, result.episodes_uncoded
+    assert result.episodes_read == audited + uncoded + result.episodes_rejected
 
 
 def test_server_side_cursor_gives_the_same_as_copy(pg, file_result, shipped_rules, monkeypatch):
     """The generic path (any SQLAlchemy database) on PostgreSQL: a server-side cursor."""
-    monkeypatch.setattr(database, "_copies", lambda engine: False)
+    monkeypatch.setattr(sqlsource, "_copies", lambda engine: False)
     for chunk in (3, 1000):
         _same(run_audit(pg, shipped_rules, chunk_rows=chunk, table="episodes"), file_result)
     _same(run_audit(pg, shipped_rules, chunk_rows=5,
@@ -129,7 +130,7 @@ def test_typed_columns(postgres_url, frame, shipped_rules, tmp_path):
     query = "SELECT * FROM typed ORDER BY row_no"
     _same(run_audit(postgres_url, shipped_rules, chunk_rows=9, query=query), from_file)  # COPY: text
     with pytest.MonkeyPatch.context() as patch:  # the server-side cursor: Python ints and dates
-        patch.setattr(database, "_copies", lambda engine: False)
+        patch.setattr(sqlsource, "_copies", lambda engine: False)
         _same(run_audit(postgres_url, shipped_rules, chunk_rows=9, query=query), from_file)
 
 

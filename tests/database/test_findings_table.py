@@ -34,7 +34,8 @@ def test_parse():
     assert FindingsTable.parse("postgresql://u:pw@h/db#audit.history") == \
         FindingsTable("postgresql://u:pw@h/db", "audit.history")
     assert FindingsTable.parse("sqlite:///x.db").name == "audit_findings"
-    assert "pw" not in str(FindingsTable.parse("postgresql://u:pw@h/db")) + repr(FindingsTable.parse("postgresql://u:pw@h/db"))
+    target = FindingsTable.parse("postgresql://u:pw@h/db")
+    assert "pw" not in str(target) + repr(target)
     with pytest.raises(UserError, match="expected a database URL"):
         FindingsTable.parse("findings.csv")
 
@@ -49,7 +50,8 @@ def test_two_runs_appended_to_postgres(postgres_url, extract, shipped_rules, pos
     first, n1 = append_run(result, target)
     second, n2 = append_run(result, target)
     assert first != second and n1 == n2 == len(result.findings)
-    stored = _read(postgres_url, "SELECT * FROM warehouse_audit.findings ORDER BY run_id, episode_id, rule_id")
+    stored = _read(postgres_url,
+                   "SELECT * FROM warehouse_audit.findings ORDER BY run_id, episode_id, rule_id")
     assert list(stored.groupby("run_id").size()) == [n1, n1]
     mine = stored[stored["run_id"] == first].drop(columns="run_id").reset_index(drop=True)
     expected = result.findings.sort_values(["episode_id", "rule_id"], kind="stable").reset_index(drop=True)

@@ -19,6 +19,7 @@ import pyarrow as pa
 from audit.errors import InputFileError
 from audit.extract.database import DatabaseExtract, database_errors, engine_for, split_table
 from audit.extract.parquetfile import _parquet_text as arrow_text_column
+from audit.extract.readahead import read_ahead
 from audit.extract.source import TEXT, Source
 
 _COPY_BLOCK = 1 << 20  # bytes of COPY text parsed by pyarrow at a time (1 MB: measured faster than 4 or 16)
@@ -54,12 +55,18 @@ class DatabaseSource(Source):
             with self.engine.connect() as conn:
                 pieces = (self._copied(conn, columns, chunk_rows) if _copies(self.engine)
                           else self._fetched(conn, columns, chunk_rows))
-                for table in pieces:
-                    n = table.num_rows
-                    table = pa.table({c: arrow_text_column(table.column(c).combine_chunks(), c, c in dictionary,
-                                                           self.extract) for c in columns})
-                    yield table, np.arange(first, first + n, dtype=np.int64), None
-                    first += n
+                # Rows received and parsed a piece ahead, in a thread of their own, while the piece before
+                # is made chunks (Source.chunks, itself a chunk ahead): 4.2 -> 3.7 s at 1M.
+                pieces = read_ahead(pieces)
+                try:
+                    for table in pieces:
+                        n = table.num_rows
+                        table = pa.table({c: arrow_text_column(table.column(c).combine_chunks(), c,
+                                                               c in dictionary, self.extract) for c in columns})
+                        yield table, np.arange(first, first + n, dtype=np.int64), None
+                        first += n
+                finally:
+                    pieces.close()  # the receiving thread done with the connection before it is closed
 
     def _statement(self, columns: list[str]):
         """The table's asked-for columns, quoted by SQLAlchemy (a query runs as written)."""

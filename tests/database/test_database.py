@@ -157,6 +157,16 @@ def test_chunks_are_streamed(pg):
     assert [b.read for b in batches][:4] == [10, 10, 10, 10]
 
 
+@pytest.mark.parametrize("copies", [True, False])
+def test_a_read_stopped_early_closes_cleanly(pg, monkeypatch, copies):
+    monkeypatch.setattr(sqlsource, "_copies", lambda engine: copies)
+    for _ in range(3):  # and the next reads work
+        batches = read_extract(pg, chunk_rows=5, table="episodes")
+        assert next(batches).read == 5
+        batches.close()
+    assert sum(b.read for b in read_extract(pg, chunk_rows=5, table="episodes")) == 83
+
+
 # -- credentials ---------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +31,6 @@ class DatabaseSource(Source):
 
     extract: DatabaseExtract | None = None
     engine: object = None  # sqlalchemy.engine.Engine
-    types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type, when known
 
     @classmethod
     def open(cls, extract: DatabaseExtract) -> DatabaseSource:
@@ -40,14 +39,13 @@ class DatabaseSource(Source):
         with database_errors(extract, "cannot connect"):
             with engine.connect() as conn:
                 if extract.table is not None:
-                    columns = _table_columns(conn, extract)
-                    names, types = [c["name"] for c in columns], {c["name"]: c["type"] for c in columns}
-                else:
+                    names = [c["name"] for c in _table_columns(conn, extract)]
+                else:  # the query's result columns (a server-side cursor: no row is fetched)
                     with database_errors(extract, "the query failed"):
                         result = conn.execution_options(stream_results=True).execute(_text(extract.query))
-                        names, types = list(result.keys()), {}
+                        names = list(result.keys())
                         result.close()
-        return cls(extract, [str(n) for n in names], extract=extract, engine=engine, types=types)
+        return cls(extract, [str(n) for n in names], extract=extract, engine=engine)
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1

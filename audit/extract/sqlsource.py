@@ -38,14 +38,16 @@ class DatabaseSource(Source):
         _sqlite_file_exists(extract)
         with database_errors(extract, "cannot connect"):
             with engine.connect() as conn:
+                rows = None
                 if extract.table is not None:
                     names = [c["name"] for c in _table_columns(conn, extract)]
+                    rows = _estimated_rows(conn, extract)
                 else:  # the query's result columns (a server-side cursor: no row is fetched)
                     with database_errors(extract, "the query failed"):
                         result = conn.execution_options(stream_results=True).execute(_text(extract.query))
                         names = list(result.keys())
                         result.close()
-        return cls(extract, [str(n) for n in names], extract=extract, engine=engine)
+        return cls(extract, [str(n) for n in names], rows=rows, extract=extract, engine=engine)
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
         first = 1
@@ -184,6 +186,21 @@ def _table_columns(conn, extract: DatabaseExtract) -> list[dict]:
     except sa.exc.NoSuchTableError:
         where = f" in schema {schema}" if schema else ""
         raise InputFileError(extract, f"no table {name!r}{where}") from None
+
+
+def _estimated_rows(conn, extract: DatabaseExtract) -> int | None:
+    """PostgreSQL's own estimate of a table's rows (``pg_class.reltuples``, kept by ANALYZE and autovacuum),
+    so that the duplicate-id table is made its size once (3M episodes: 1.37 -> 1.0 GB, 10.4 -> 8.9 s);
+    None for other databases, or a table never analysed. The name goes as a quoted parameter, not SQL."""
+    import sqlalchemy as sa
+
+    if conn.dialect.name != "postgresql":
+        return None
+    schema, name = split_table(extract.table)
+    quoted = conn.dialect.identifier_preparer.format_table(sa.table(name, schema=schema))
+    estimate = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
+                            {"name": quoted}).scalar()
+    return int(estimate) if estimate is not None and estimate > 0 else None
 
 
 def _sqlite_file_exists(extract: DatabaseExtract) -> None:

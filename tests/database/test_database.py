@@ -152,6 +152,15 @@ def test_schema_qualified_name_is_quoted_not_pasted(pg, file_result, shipped_rul
     assert run_audit(pg, shipped_rules, table="episodes").episodes_read == file_result.episodes_read
 
 
+def test_the_table_size_estimate_sizes_the_duplicate_table(pg):
+    engine = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text('ANALYZE warehouse."Coded Episodes; drop"'))
+    engine.dispose()
+    assert DatabaseExtract(pg, table="warehouse.Coded Episodes; drop").open().rows == 83
+    assert DatabaseExtract(pg, query="select * from episodes").open().rows is None
+
+
 def test_chunks_are_streamed(pg):
     batches = [b for b in read_extract(pg, chunk_rows=10, table="episodes") if b.read]
     assert [b.read for b in batches][:4] == [10, 10, 10, 10]

@@ -6,8 +6,8 @@ server's own ``COPY ... TO STDOUT`` parsed by pyarrow a block at a time. Each ro
 1-based row number in the result. From there on a database is one more ``Source``: the same layouts,
 column mapping, row checks, reconciliation and reports as a file.
 
-Credentials come from the URL, an environment variable (``PGPASSWORD``...) or the driver's own files
-(``.pgpass``); every URL shown is masked (``render_as_string(hide_password=True)``) and the password
+Credentials come from the URL, an environment variable (``AUDIT_DATABASE_PASSWORD`` for any database, or
+the driver's own: ``PGPASSWORD``) or the driver's own files (``.pgpass``); every URL shown is masked (``render_as_string(hide_password=True)``) and the password
 is scrubbed from any message a driver writes. Table names are quoted as identifiers by SQLAlchemy,
 never pasted into SQL. Wrong password, unreachable host (``connect_timeout``), missing table or a SQL
 error: one line, exit 2.
@@ -20,6 +20,7 @@ database is used. This module holds what the command line needs (the URL, the ``
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from audit.errors import InputFileError, UserError
 
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error after this, not a hang
+PASSWORD_ENV = "AUDIT_DATABASE_PASSWORD"  # the password of a URL written without one (any database)
 INSTALL_HINT = {
     "postgresql": 'pip install "coding-audit[postgresql]"',
     "mssql": 'pip install "coding-audit[mssql]" (and Microsoft\'s ODBC Driver 18 for SQL Server)',
@@ -125,6 +127,8 @@ def engine_for(url_text: str, where: object):
     except sa.exc.ArgumentError:
         raise UserError(f"{masked(url_text)}: not a database URL SQLAlchemy can read "
                         "(dialect+driver://user@host:port/database)") from None
+    if url.password is None and os.environ.get(PASSWORD_ENV):  # any database: the password kept out of the URL
+        url = url.set(password=os.environ[PASSWORD_ENV])
     if url.get_backend_name() == "postgresql" and "+" not in url.drivername and _have("psycopg"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 when installed ([postgresql] extra)
     connect_args = {}
@@ -195,8 +199,9 @@ def _scrub(message: str, url: str) -> str:
     except Exception:  # noqa: BLE001
         password = None
     message = " ".join(message.split())
-    if password:
-        message = message.replace(str(password), "***")
+    for secret in (password, os.environ.get(PASSWORD_ENV)):
+        if secret:
+            message = message.replace(str(secret), "***")
     return message
 
 

@@ -189,6 +189,9 @@ def test_password_from_environment_and_pgpass(postgres_server, pg, shipped_rules
     monkeypatch.setenv("PGPASSWORD", s["password"])
     assert run_audit(bare, shipped_rules, table="episodes").episodes_read == 83
     monkeypatch.delenv("PGPASSWORD")
+    monkeypatch.setenv("AUDIT_DATABASE_PASSWORD", s["password"])  # any database's
+    assert run_audit(bare, shipped_rules, table="episodes").episodes_read == 83
+    monkeypatch.delenv("AUDIT_DATABASE_PASSWORD")
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(f"{s['host']}:{s['port']}:{s['database']}:{s['user']}:{s['password']}\n")
     pgpass.chmod(0o600)
@@ -208,13 +211,17 @@ def _cli(*args, env=None):
 
 def test_wrong_password_one_line_exit_2_no_password_shown(postgres_server, pg):
     s = postgres_server
-    url = f"postgresql://{s['user']}:Wr0ngSecretValue@{s['host']}:{s['port']}/{s['database']}"
-    result = _cli("run", url, "--table", "episodes")
+    wrong = f"postgresql://{s['user']}:Wr0ngSecretValue@{s['host']}:{s['port']}/{s['database']}"
+    result = _cli("run", wrong, "--table", "episodes")
     assert result.exit_code == 2
     message = result.output.strip()
     assert len(message.splitlines()) == 1 and "Traceback" not in message
     assert "Wr0ngSecretValue" not in message and "password authentication failed" in message
     assert message.startswith(f"error: postgresql://{s['user']}:***@")
+    bare = _cli("run", url(s, password=False), "--table", "episodes",
+                env={"AUDIT_DATABASE_PASSWORD": "Wr0ngEnvSecret", "PGPASSFILE": "/nonexistent"})
+    assert bare.exit_code == 2 and "password authentication failed" in bare.output
+    assert "Wr0ngEnvSecret" not in bare.output
 
 
 def test_unreachable_host_waits_a_bounded_time(monkeypatch):

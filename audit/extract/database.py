@@ -124,7 +124,7 @@ def engine_for(url_text: str, where: object):
                         f"{INSTALL_HINT['postgresql']} (see the README for others)") from None
     try:
         url = sa.engine.make_url(url_text)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise UserError(f"{masked(url_text)}: not a database URL SQLAlchemy can read "
                         "(dialect+driver://user@host:port/database)") from None
     if url.password is None and os.environ.get(PASSWORD_ENV):  # any database: the password kept out of the URL

@@ -273,3 +273,12 @@ def test_missing_driver_or_bad_url_is_a_user_error():
         run_audit("sqlite:////nonexistent/x.db", [], table="t")
     with pytest.raises(UserError):
         run_audit("nosuchdialect://u:pw@h/db", [], table="t")
+    with pytest.raises(UserError, match="not a database URL SQLAlchemy can read") as err:
+        run_audit("postgresql://u:Secr3t@h:notaport/db", [], table="t")
+    assert "Secr3t" not in str(err.value)
+
+
+@pytest.mark.skipif(database._have("pyodbc"), reason="pyodbc is installed")
+def test_a_missing_driver_says_what_to_install():
+    with pytest.raises(UserError, match=r"the mssql\+pyodbc driver is not installed: .*coding-audit\[mssql\]"):
+        run_audit("mssql+pyodbc://u:pw@dsn", [], table="t")

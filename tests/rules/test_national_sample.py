@@ -1,14 +1,19 @@
 """The national rules fire on a synthetic HES extract as stated: one episode per standard."""
 
+from pathlib import Path
+
 from audit.pipeline import run_audit
 from audit.reference import load_reference
 from audit.rules import load_rules
 from tests.conftest import REPO
 
+FIRST_FILES = ("icd10-standards.yaml", "opcs4-standards.yaml")
 SAMPLE = REPO / "tests" / "fixtures" / "national" / "hes_national_sample.csv"
 EXPECTED = {  # episode -> the national rules it breaks (the rest break none)
     "N02": {"NAT-ICD-01"}, "N03": {"NAT-ICD-02"}, "N04": {"NAT-ICD-03"}, "N05": {"NAT-ICD-04"},
-    "N06": {"NAT-ICD-05"}, "N07": {"NAT-ICD-06"}, "N08": {"NAT-ICD-07"}, "N09": {"NAT-ICD-08"},
+    "N06": {"NAT-ICD-05"}, "N07": {"NAT-ICD-06"}, "N08": {"NAT-ICD-07"},
+    # N09's P59.9 in a preterm baby (P07.3) is also a defect of its own: P59.0 is the code (NAT-ICD-TOG-42)
+    "N09": {"NAT-ICD-08", "NAT-ICD-TOG-42"},
     "N10": {"NAT-ICD-09"}, "N11": {"NAT-ICD-10"}, "N12": {"NAT-ICD-11"}, "N13": {"NAT-ICD-12"},
     "N14": {"NAT-ICD-13"}, "N15": {"NAT-ICD-14"},
     "N16": {"NAT-ICD-15"},  # a secondary with a lymphoma: NAT-ICD-15 alone (NAT-ICD-03 leaves C81-C96 to it)
@@ -31,7 +36,9 @@ def test_each_national_rule_fires_where_stated():
     assert result.episodes_read == result.episodes_audited == 28
     assert not (result.findings["rule_id"].str.startswith("DATA-")).any()
     fired = {r for rules in EXPECTED.values() for r in rules}
-    shipped = {r.id for r in load_rules() if r.id.startswith("NAT-")}
+    # The fixture has an episode for each rule of the first two national files; the family files
+    # (rulesets/national/*.yaml, issue 21) are shown by their own examples and must not misfire here.
+    shipped = {r.id for r in load_rules() if r.id.startswith("NAT-") and Path(r.path).name in FIRST_FILES}
     assert shipped - fired == {"NAT-OPCS-07"}  # off by default: see the option test
 
 

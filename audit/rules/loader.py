@@ -36,6 +36,7 @@ from audit.codes import Kind
 from audit.errors import RuleFileError
 from audit.patterns import Pattern, PatternError
 from audit.rules import conditions as c
+from audit.rules.codesets import CodeSetError, CodeSets
 from audit.rules.model import SEVERITIES, Example, Rule, RuleSet, Source, Variant
 from audit.rules.yamlsource import LineList, LineMap, load_yaml
 
@@ -43,7 +44,7 @@ RULE_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 OPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 PLACEHOLDERS = {"found", "expected"}
 
-_FILE_KEYS = {"ruleset", "title", "description", "source", "rules"}
+_FILE_KEYS = {"ruleset", "title", "description", "source", "codesets", "rules"}
 _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "when", "require",
               "expected", "message", "variants", "examples", "enabled_by", "disabled_by"}
 _RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
@@ -112,6 +113,7 @@ def load_rule_file(path: Path) -> list[Rule]:
 class _FileParser:
     def __init__(self, path: Path):
         self.path = path
+        self.codesets = CodeSets()  # the file's named code sets (audit.rules.codesets)
 
     def fail(self, line: int | None, problem: str):
         raise RuleFileError(self.path, line, problem)
@@ -153,13 +155,13 @@ class _FileParser:
         if isinstance(value, LineList):
             if not value or not all(isinstance(v, str) for v in value):
                 self.fail(line, "a pattern list must hold code texts")
-            value = list(value)
+            value = ", ".join(value)
         elif not isinstance(value, str):
             self.fail(line, f"a pattern must be text such as 'J12.4', 'Y53.-' or 'X70-X72', not {_kind_of(value)}")
         try:
-            return Pattern.parse(value, kind)
-        except PatternError as exc:
-            self.fail(line, str(exc))
+            return self.codesets.pattern(value, kind)  # "@name" expanded (audit.rules.codesets)
+        except (PatternError, CodeSetError) as exc:
+            self.fail(getattr(exc, "line", None) or line, str(exc))
 
     def patterns(self, value, line: int, kind: Kind) -> tuple[Pattern, ...]:
         """A list of patterns, each of which must be present ('contains: [Y12.3, Y53.-]')."""
@@ -172,6 +174,10 @@ class _FileParser:
         if doc is None:
             self.fail(None, "the rule file is empty")
         top = self.mapping(doc, 1, "a rule file", _FILE_KEYS, required=("rules",))
+        try:
+            self.codesets = CodeSets.parse(top.get("codesets"), top.line_of("codesets"))
+        except CodeSetError as exc:
+            self.fail(exc.line, str(exc))
         defaults = self.source(top["source"], top.line_of("source"), None) if "source" in top else None
         ruleset = self.text(top, "ruleset", "a rule file", default=self.path.stem)
         rules = top["rules"]

@@ -204,8 +204,7 @@ class RowChecker:
     def schema(self):
         """The pandera ``DataFrameSchema``: each column's checks, named ``check:column``."""
         if self._schema is None:
-            import pandera.pandas as pandera
-
+            pandera = _pandera()
             checks: dict[str, list] = {c: [] for c in self.columns}
             for key, rule in self.rules.items():
                 checks[rule.column].append(pandera.Check(rule.passes, name=key, error=key))
@@ -227,7 +226,7 @@ class RowChecker:
         missing = [c for c in self.columns if c not in frame]
         if not failing and not missing:
             return None
-        from pandera.errors import SchemaErrors
+        SchemaErrors = _pandera().errors.SchemaErrors  # noqa: N806
 
         try:
             self.schema.select_columns(failing + missing).validate(frame, lazy=True, inplace=True)
@@ -256,6 +255,19 @@ class RowChecker:
         for test, columns in self._tests.items():
             failing.update(c for c in columns if c in texts and c not in failing and not _all_pass(test, texts[c]))
         return [c for c in self.columns if c in failing]
+
+
+def _pandera():
+    """``pandera.pandas``, imported when first needed. With pyspark installed (the ``[spark]`` extra) pandera
+    imports ``pyspark.pandas``, whose warning about the pandas version is not the user's business."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+        import pandera.backends.pandas.builtin_checks  # where pandera imports pyspark.pandas
+        import pandera.errors
+        import pandera.pandas
+    return pandera.pandas
 
 
 def _same(reason: str, failing: pd.Series) -> pd.Series:

@@ -12,8 +12,9 @@ SAMPLE = REPO / "tests" / "fixtures" / "national" / "hes_national_sample.csv"
 EXPECTED = {  # episode -> the national rules it breaks (the rest break none)
     "N02": {"NAT-ICD-01"}, "N03": {"NAT-ICD-02"}, "N04": {"NAT-ICD-03"}, "N05": {"NAT-ICD-04"},
     "N06": {"NAT-ICD-05"}, "N07": {"NAT-ICD-06"}, "N08": {"NAT-ICD-07"},
-    # N09's P59.9 in a preterm baby (P07.3) is also a defect of its own: P59.0 is the code (NAT-ICD-TOG-42)
-    "N09": {"NAT-ICD-08", "NAT-ICD-TOG-42"},
+    # N09, a preterm baby (P07.3), also has defects of its own: P59.9 where P59.0 is the code
+    # (NAT-ICD-TOG-42), and no birth weight code (P07.0/P07.1) for review (NAT-ICD-WITH-03, a warning)
+    "N09": {"NAT-ICD-08", "NAT-ICD-TOG-42", "NAT-ICD-WITH-03"},
     "N10": {"NAT-ICD-09"}, "N11": {"NAT-ICD-10"}, "N12": {"NAT-ICD-11"}, "N13": {"NAT-ICD-12"},
     "N14": {"NAT-ICD-13"}, "N15": {"NAT-ICD-14"},
     "N16": {"NAT-ICD-15"},  # a secondary with a lymphoma: NAT-ICD-15 alone (NAT-ICD-03 leaves C81-C96 to it)

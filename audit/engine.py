@@ -32,6 +32,7 @@ from audit.patterns import Pattern
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
+from audit.rules.tables import explain as explain_table_rows
 from audit.sequence import (
     ANCHOR,
     BLOCK_MAIN,
@@ -214,6 +215,7 @@ class _Chunk:
         self._hits: dict[tuple[Kind, int, str], np.ndarray] = {}
         self._facts: dict[Kind, CodeFacts | None] = {}
         self._attributes: dict[str, np.ndarray] = {}
+        self.memo: dict = {}  # what a condition kind of its own module works out once a chunk
 
     def cell_bits(self, m: CodeMatrix) -> np.ndarray:
         """uint64 (episodes, k, words): the pattern bits of each cell of a subset of episodes' codes."""
@@ -280,6 +282,8 @@ class _Chunk:
             return present <= 1
         if isinstance(cond, c.ReferenceCheck):
             return self.reference_check(cond)
+        if hasattr(cond, "holds_on"):  # a condition kind of its own module (audit.rules.tables ...)
+            return cond.holds_on(self)
         raise TypeError(f"unknown condition {cond!r}")  # internal: the loader only builds the above
 
     def _walked(self, m: CodeMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -692,8 +696,11 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         choose = pa.array(variant)
         cells = chunk.flagged_by(flagged_cells, np.searchsorted(flagged, rows))
         involved = chunk.involved(targets, rows, cells)
+        involved, rows_named = explain_table_rows(chunk, rule, rows, cells, involved)
         found = chunk.found(cells, involved)
         expected = pa.array([f.expected for f in forms], pa.string()).take(choose)
+        if rows_named is not None:  # a table rule: each finding names its rows
+            expected = pc.binary_join_element_wise(expected, rows_named, "")
         templates = list(dict.fromkeys(f.message for f in forms))
         rendered = [_render(t, found, expected) for t in templates]
         which = pa.array(np.array([templates.index(f.message) for f in forms], dtype=np.int8)[variant])

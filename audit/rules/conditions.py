@@ -331,6 +331,8 @@ def patterns_of_node(c: Condition) -> Iterator[Pattern]:
             yield c.relation.target.pattern
     elif isinstance(c, NotCodedTogether):
         yield from c.groups
+    elif hasattr(c, "patterns"):  # a condition kind of its own module (audit.rules.tables ...)
+        yield from c.patterns()
 
 
 def patterns_of(condition: Condition) -> Iterator[Pattern]:
@@ -346,6 +348,8 @@ def selectors_of(condition: Condition) -> Iterator[Selector]:
             yield c.selector
             if c.relation is not None:
                 yield c.relation.target
+        elif getattr(c, "explains_findings", False):
+            continue  # its findings show the codes it names itself (audit.rules.tables.explain)
         else:
             for p in patterns_of_node(c):
                 yield Selector(p)

@@ -77,7 +77,8 @@ def builtin_rules_dir() -> Path:
 def rule_files(path: Path) -> list[Path]:
     """The YAML files a ``--rules`` path names: the file itself, or every .yaml/.yml below a folder."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                      and not p.name.endswith((".table.yaml", ".table.yml")))  # tables of rules (audit.rules.tables)
     if path.is_file():
         return [path]
     raise RuleFileError(path, None, "no such rule file or folder")
@@ -481,6 +482,12 @@ class _FileParser:
                               "such as [E10, E11, E14]")
         (key,) = m
         groups = m[key]
+        if isinstance(groups, LineMap):  # {table: pairs.csv}: the groups are a table's rows (audit.rules.tables)
+            from audit.rules.tables import NotCodedTogetherTable, load_table
+
+            spec = self.mapping(groups, m.line_of(key), "a table of codes", {"table"}, required=("table",))
+            name = self.text(spec, "table", "a table of codes")
+            return NotCodedTogetherTable(load_table(name, self.path, spec.line_of("table"), Kind(key), self.codesets))
         if not isinstance(groups, LineList) or len(groups) < 2:
             self.fail(m.line_of(key), "'not_coded_together' needs a list of at least two groups, "
                                       "such as [E10, E11, E14]")

@@ -29,6 +29,7 @@ from audit.rules import load_rules
 from audit.rules.conditions import unparen
 from audit.rules.model import Rule
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
+from audit.spark.options import spark_options
 
 EXIT_INTERNAL = 3
 EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
@@ -161,6 +162,7 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     from audit.extract.columns import parse_column_options, settings_columns
     from audit.extract.reader import READ_SETTINGS, settings_read_options
     from audit.pipeline import run_audit
+    from audit.spark.options import runner
     from audit.progress import progress_reporter
     from audit.redact import redact_result
     from audit.report.rejects import write_rejects
@@ -177,6 +179,7 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
                     **{k: inputs[k] for k in READ_SETTINGS if inputs[k] is not None}}
     columns = {**settings_columns(raw), **parse_column_options(inputs["column_items"])}
     keep_freed_memory()  # chunk after chunk: freed arrays reused
+    run_audit = runner(inputs, run_audit)  # --engine spark: audit.spark's, with the same arguments
     with progress_reporter(extract) as progress:
         result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, raw),
                            options=options, progress=progress, columns=columns, workers=inputs["workers"],
@@ -268,6 +271,7 @@ extract_options = _stacked([
               help="Episodes per chunk: memory is bounded by this, not by the file size.")
 @audit_inputs
 @extract_options
+@spark_options
 @selection_options
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Lowest severity that fails the run (exit 1). Default: error, or fail-on in [tool.audit].")

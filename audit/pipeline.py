@@ -196,6 +196,14 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     if result.episodes_read != audited + result.episodes_uncoded + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, uncoded {len(all_uncoded)}, "
                            f"rejected {result.episodes_rejected}")
+    return conclude(result, kinds, not_applicable, notes, selection_notes, columns)
+
+
+def conclude(result: RunResult, kinds: frozenset, not_applicable: list, notes: list[str],
+             selection_notes: list[str], columns: set[str]) -> RunResult:
+    """The run's notes, once its counts are reconciled: missing code columns and the rules left out, uncoded
+    episodes, the reader's notes (``notes``), rule selection, attributes, end dates (also audit.spark's)."""
+    rules, read, no_end_date = result.rules, result.episodes_read, result.episodes_without_end_date
     missing = [k for k in Kind if k not in kinds]
     if missing:
         result.missing_kinds = tuple(k.value for k in missing)

@@ -142,9 +142,10 @@ def _chunks(source: Source, plan: Plan, chunk_rows: int) -> Iterator[RawChunk]:
                          plan.single_code_columns)
 
 
-def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int) -> Iterator[Batch]:
-    """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks."""
-    seen = None
+def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int,
+               seen: SeenIds | None = None) -> Iterator[Batch]:
+    """Wide and concatenated layouts: one row per episode; duplicate ids are found across chunks (by ``seen``:
+    by default the ids of this read; audit.spark gives those a group-by found)."""
     to_frame = wide_frame if plan.layout == "wide" else concatenated_frame
     for raw in _chunks(source, plan, chunk_rows):
         if seen is None:  # made at the first chunk: a CSV's rows are counted by then (CsvSource.open)

@@ -32,6 +32,7 @@ from audit.patterns import Pattern
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
+from audit.rules.precedence import apply as apply_precedence
 from audit.rules.tables import explain as explain_table_rows
 from audit.sequence import (
     ANCHOR,
@@ -684,6 +685,7 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         rows = np.flatnonzero(fail)
         if rows.size:
             failing.append((number, rule, targets, rows))
+    failing = apply_precedence(failing, compiled)  # one defect, one finding (unless_rule / supersedes)
     # The codes of every flagged episode, placed by position once a chunk; each rule takes its episodes' rows.
     flagged = np.unique(np.concatenate([f[-1] for f in failing])) if failing else np.zeros(0, np.int64)
     flagged_cells = chunk.flagged(flagged)

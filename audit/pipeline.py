@@ -17,6 +17,7 @@ from audit.findings import Findings
 from audit.parallel import ChunkEvaluator
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
+from audit.rules.attributes import rules_for_columns
 from audit.rules.options import attribute_notes, select_rules
 
 UNCODED_COLUMNS = (ID, "line", "provider", "start_date", "end_date", "specialty", "coder")  # those the file has
@@ -154,6 +155,7 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     rules, selection_notes = select_rules(rules, options, reference)
     findings = Findings(empty_findings(titles=reference is not None))
     evaluator = None  # made at the first batch, when the classifications the file holds are known
+    no_column: list = []  # rules left out: they read an attribute the file has no column for
     rejected, uncoded, notes = [], [], []
     read = audited = no_end_date = stray = 0
     columns: set[str] = set()
@@ -164,6 +166,8 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
         if evaluator is None:
             kinds = batch.kinds
             rules, not_applicable = rules_for_kinds(rules, kinds)
+            # ... and those reading an attribute (sex, age, specialty) the file has no column for
+            rules, no_column, no_column_note = rules_for_columns(rules, set(batch.episodes.columns))
             # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
             evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
         notes.extend(batch.notes)
@@ -196,7 +200,11 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     if result.episodes_read != audited + result.episodes_uncoded + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, uncoded {len(all_uncoded)}, "
                            f"rejected {result.episodes_rejected}")
-    return conclude(result, kinds, not_applicable, notes, selection_notes, columns)
+    conclude(result, kinds, not_applicable, notes, selection_notes, columns)
+    if no_column:  # rules reading an attribute the file has no column for (audit.rules.attributes)
+        result.rules_not_applicable += tuple(r.id for r in no_column)
+        result.notes.append(no_column_note)
+    return result
 
 
 def conclude(result: RunResult, kinds: frozenset, not_applicable: list, notes: list[str],

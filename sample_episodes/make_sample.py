@@ -136,10 +136,24 @@ PROVIDERS = ["RXA01", "RXB02", "RXC03"]
 SPECIALTIES = ["100", "300", "301", "370", "110"]
 
 
+def _sex_and_age(index: int, diagnoses: list[str]) -> tuple[str, str]:
+    """A sex and age that agree with the codes (rulesets/national/icd10-episode-context.yaml): a baby's birth
+    episode (Z38) is under a year old (STARTAGE 7001); pregnancy and female genital codes are a woman's, male
+    genital codes a man's; otherwise alternating."""
+    sex, age = str(1 + index % 2), str(30 + (index * 7) % 60)
+    if any(d.startswith(("O", "Z37")) or "N70" <= d[:3] <= "N98" or "C51" <= d[:3] <= "C58" for d in diagnoses):
+        sex = "2"
+    elif any("N40" <= d[:3] <= "N51" or "C60" <= d[:3] <= "C63" for d in diagnoses):
+        sex = "1"
+    if any(d.startswith("Z38") for d in diagnoses):
+        age = "7001"
+    return sex, age
+
+
 def _row(key: str, index: int, end: str, diagnoses: list[str], procedures: list[str]) -> list[str]:
     day = 1 + index % 28
     start = f"2025-04-{day:02d}"
-    return ([key, PROVIDERS[index % 3], start, end, str(1 + index % 2), str(30 + (index * 7) % 60),
+    return ([key, PROVIDERS[index % 3], start, end, *_sex_and_age(index, diagnoses),
              SPECIALTIES[index % 5]]
             + diagnoses + [""] * (N_DIAG - len(diagnoses)) + procedures + [""] * (N_OPER - len(procedures)))
 

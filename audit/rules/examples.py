@@ -27,7 +27,7 @@ class ExampleResult:
 def examples_frame(examples: list[Example]) -> pd.DataFrame:
     """A canonical episode frame with one episode per example (ids ex1, ex2, ...)."""
     attributes = {END_DATE: pd.to_datetime(pd.Series([e.end_date for e in examples], dtype=object))}
-    for attribute in ("sex", "age"):  # only when some example gives them, as an extract may not
+    for attribute in ("sex", "age", "specialty"):  # only when some example gives them, as an extract may not
         if any(getattr(e, attribute) is not None for e in examples):
             attributes[attribute] = [getattr(e, attribute) or "" for e in examples]
     return episodes_from_lists(
@@ -35,16 +35,21 @@ def examples_frame(examples: list[Example]) -> pd.DataFrame:
         [list(e.procedures) for e in examples], attributes)
 
 
-def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[ExampleResult]:
-    """Evaluate each example of ``rule`` alone and say whether it passes or fails as stated.
+def run_examples(rule: Rule, reference: ReferenceTables | None = None,
+                 context: RuleSet | None = None) -> list[ExampleResult]:
+    """Evaluate each example of ``rule`` and say whether it passes or fails as stated: alone, or with the
+    rules of ``context`` it gives way to (``unless_rule`` / ``supersedes``: ``audit.rules.precedence``).
 
     A rule that needs reference tables (``--reference``) is skipped without them."""
     from audit.engine import compile_rules, evaluate  # the engine imports the rule model
+    from audit.rules.precedence import linked_rules
 
     examples = list(rule.examples)
     if missing_tables(rule, reference):
         return [ExampleResult(rule, e, "", skipped=True) for e in examples]
-    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule]), reference))
+    linked = [r for r in linked_rules(rule, context or []) if not missing_tables(r, reference)]
+    findings = evaluate(examples_frame(examples), compile_rules(RuleSet([rule, *linked]), reference))
+    findings = findings[findings["rule_id"] == rule.id]
     results = []
     for i, example in enumerate(examples):
         got = findings[findings["episode_id"] == f"ex{i + 1}"]
@@ -61,4 +66,4 @@ def run_examples(rule: Rule, reference: ReferenceTables | None = None) -> list[E
 
 
 def run_all_examples(rules: RuleSet, reference: ReferenceTables | None = None) -> list[ExampleResult]:
-    return [r for rule in rules for r in run_examples(rule, reference)]
+    return [r for rule in rules for r in run_examples(rule, reference, rules)]

@@ -35,6 +35,7 @@ from pathlib import Path
 from audit.codes import Kind
 from audit.errors import RuleFileError
 from audit.patterns import Pattern, PatternError
+from audit.rules import attributes
 from audit.rules import conditions as c
 from audit.rules.codesets import CodeSetError, CodeSets
 from audit.rules.model import SEVERITIES, Example, Rule, RuleSet, Source, Variant
@@ -46,18 +47,20 @@ PLACEHOLDERS = {"found", "expected"}
 
 _FILE_KEYS = {"ruleset", "title", "description", "source", "codesets", "rules"}
 _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "when", "require",
-              "expected", "message", "variants", "examples", "enabled_by", "disabled_by"}
+              "expected", "message", "variants", "examples", "enabled_by", "disabled_by", "unless_rule",
+              "supersedes"}
 _RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
 _SOURCE_KEYS = {"guidance", "title", "url", "date", "text", "replaces", "note"}
 _VARIANT_KEYS = {"when", "severity", "message", "expected"}
-_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age"}
+_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age", "specialty"}
 _BLOCK_KEYS = {"main", "contains", "must_contain"}
 _CODE_KEYS = {"diagnosis": (Kind.DIAGNOSIS, False), "procedure": (Kind.PROCEDURE, False),
               "every_diagnosis": (Kind.DIAGNOSIS, True), "every_procedure": (Kind.PROCEDURE, True)}
 _CODE_TESTS = {"position", "usage", "has_character", "character", "in", "not_in", *c.SEQUENCE_RELATIONS,
                "within_block", "coded_with", "not_coded_with", "unless"}
 _CONDITION_KEYS = ("diagnosis, procedure, every_diagnosis, every_procedure, not_coded_together, block, "
-                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, all, any, not")
+                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, sex, age, specialty, all, any, "
+                   "not")
 
 
 def shipped_rules_dir() -> Path:
@@ -231,14 +234,28 @@ class _FileParser:
         enabled_by, disabled_by = self.option(m, "enabled_by", what), self.option(m, "disabled_by", what)
         if enabled_by and disabled_by:
             self.fail(m.line_of("disabled_by"), f"{what}: give 'enabled_by' or 'disabled_by', not both")
+        unless_rule, supersedes = self.rule_ids(m, "unless_rule", rule_id), self.rule_ids(m, "supersedes", rule_id)
         return Rule(
             id=rule_id, title=self.text(m, "title", what), severity=severity, source=source,
             require=require, message=message, expected=self.text(m, "expected", what), when=when,
             description=self.text(m, "description", what, default=""),
             effective_from=effective_from, effective_to=effective_to, variants=variants,
             examples=examples, ruleset=ruleset, path=str(self.path), line=m.line,
-            enabled_by=enabled_by, disabled_by=disabled_by,
+            enabled_by=enabled_by, disabled_by=disabled_by, unless_rule=unless_rule, supersedes=supersedes,
         )
+
+    def rule_ids(self, m: LineMap, key: str, own: str) -> tuple[str, ...]:
+        """``unless_rule`` / ``supersedes``: a rule id or a list of them (``audit.rules.precedence``)."""
+        if key not in m:
+            return ()
+        raw = m[key]
+        ids = list(raw) if isinstance(raw, LineList) else [raw]
+        if not ids or not all(isinstance(i, str) and RULE_ID.fullmatch(i) for i in ids):
+            self.fail(m.line_of(key), f"rule {own}: '{key}' takes a rule id or a list of them, such as "
+                                      f"NAT-ICD-15 or [IPG445-02], not {raw!r}")
+        if own in ids:
+            self.fail(m.line_of(key), f"rule {own}: '{key}' names the rule itself")
+        return tuple(ids)
 
     def option(self, m: LineMap, key: str, what: str) -> str:
         if key not in m:
@@ -303,6 +320,7 @@ class _FileParser:
                     severity=self.severity(e, what) if "severity" in e else None,
                     note=self.text(e, "note", "an example", default=""), line=e.line,
                     sex=self.attribute(e, "sex"), age=self.attribute(e, "age"),
+                    specialty=self.attribute(e, "specialty"),
                 ))
         return tuple(out)
 
@@ -361,6 +379,8 @@ class _FileParser:
             return c.ReferenceCheck(key, Kind(value))
         if key == "not_coded_together":
             return self.not_coded_together(value, vline)
+        if key in attributes.ATTRIBUTES:  # the episode's sex, age, specialty (audit.rules.attributes)
+            return attributes.parse(key, value, vline, self.fail)
         if key in ("block", "every_block"):
             b = self.mapping(value, vline, f"'{key}'", _BLOCK_KEYS)
             every = key == "every_block"

@@ -47,6 +47,7 @@ class Example:
     line: int
     sex: str | None = None  # the episode's sex as HES writes it (1 male, 2 female, 9, 0)
     age: str | None = None  # the episode's age as HES STARTAGE writes it (7001-7007 under a year)
+    specialty: str | None = None  # the episode's main specialty as HES MAINSPEF writes it (e.g. 501)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Rule:
     line: int = 0
     enabled_by: str = ""  # a local option that turns the rule on (off by default)
     disabled_by: str = ""  # a local option that turns the rule off (on by default)
+    unless_rule: tuple[str, ...] = ()  # no finding on an episode where one of these rules has one
+    supersedes: tuple[str, ...] = ()  # these rules have no finding on an episode where this one has one
 
     @property
     def conditions(self) -> list[Condition]:

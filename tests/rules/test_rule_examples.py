@@ -10,13 +10,13 @@ from audit.rules import load_rules
 from audit.rules.examples import run_examples
 from tests.conftest import REPO
 
-RULES = list(load_rules())
+RULES = load_rules()
 REFERENCE = load_reference(REPO / "tests" / "fixtures" / "reference")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 def test_rule_examples(rule):
-    results = run_examples(rule, REFERENCE)
+    results = run_examples(rule, REFERENCE, RULES)  # with the rules it gives way to (unless_rule/supersedes)
     assert results, f"{rule.id} has no examples"
     problems = [f"{rule.path}:{r.example.line}: {r.problem}" for r in results if not r.ok or r.skipped]
     assert not problems, "\n".join(problems)

@@ -1,0 +1,138 @@
+"""Conditions on an episode's attributes: its sex, age and main specialty.
+
+::
+
+    {sex: male}                      # HES SEX 1 (or M); female: 2 (or F)
+    {age: {max: 0}}                  # age in years (STARTAGE 7001-7007: under one year, 0)
+    {age: {min: 16, max: 64}}        # inclusive; either bound may be left out
+    {specialty: [501, 560]}          # main specialty (MAINSPEF / TRETSPEF) is one of these
+
+They read the column roles the extract readers know (``audit.extract.columns``: ``sex``, ``age``,
+``specialty``). An episode whose value is not known (sex 9 or 0, a blank age) matches none of
+them, so ``not: {sex: male}`` holds for it. A rule that names an attribute the extract has no
+column for is not applicable: the run leaves it out and says so (``rules_for_columns``), as it does
+for a rule about a classification the extract does not hold. Values are worked out once per
+distinct value of the column (``audit.reference.episode_sex`` / ``episode_age``); no loop over
+episodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit.extract.columns import DEFAULT_NAMES
+
+ATTRIBUTES = ("sex", "age", "specialty")
+SEXES = {"male": 1, "female": 2}
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """The episode's ``name`` is ``sex`` / within ``low``-``high`` years / one of ``values``."""
+
+    name: str
+    sex: int = 0
+    low: float | None = None
+    high: float | None = None
+    values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.name == "sex":
+            return f"the patient is {'male' if self.sex == 1 else 'female'}"
+        if self.name == "age":
+            low, high = self.low, self.high
+            if high == 0 and not low:
+                return "the patient is under one year old"
+            if low is not None and high is not None:
+                return f"the patient is {_years(low)} to {_years(high)} years old"
+            if high is not None:
+                return f"the patient is at most {_years(high)} year{'s' * (high != 1)} old"
+            return f"the patient is at least {_years(low)} year{'s' * (low != 1)} old"
+        return f"the main specialty is {' or '.join(self.values)}"
+
+    def holds_on(self, chunk) -> np.ndarray:
+        """bool (n,) for a chunk of episodes (``audit.engine._Chunk``); False where the value is not known."""
+        if self.name not in chunk.episodes:
+            return np.zeros(chunk.n, dtype=bool)
+        if self.name in ("sex", "age"):
+            value = chunk.attribute(self.name)  # decoded once per distinct value
+            if self.name == "sex":
+                return value == self.sex
+            with np.errstate(invalid="ignore"):
+                ok = ~np.isnan(value)
+                if self.low is not None:
+                    ok &= value >= self.low
+                if self.high is not None:
+                    ok &= value <= self.high
+            return ok
+        key = ("specialty", self.values)
+        if key not in chunk.memo:
+            chunk.memo[key] = _text_in(chunk.episodes[self.name], self.values)
+        return chunk.memo[key]
+
+
+def _years(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _text_in(column, values: tuple[str, ...]) -> np.ndarray:
+    """bool per episode: the column's text (stripped; a number read as 501.0 is 501) is one of ``values``."""
+    text = column.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    return text.isin(list(values)).fillna(False).to_numpy(dtype=bool)
+
+
+def parse(key: str, value, line: int, fail) -> Attribute:
+    """``{sex: ...}``, ``{age: {...}}`` or ``{specialty: [...]}`` from a rule file (``fail(line, problem)``)."""
+    from audit.rules.yamlsource import LineList, LineMap
+
+    if key == "sex":
+        if value not in SEXES:
+            fail(line, "'sex' takes male or female (HES SEX 1 or 2; other values match neither)")
+        return Attribute("sex", sex=SEXES[value])
+    if key == "age":
+        if not isinstance(value, LineMap) or not value or set(value) - {"min", "max"}:
+            fail(line, "'age' takes {min: YEARS, max: YEARS} (either may be left out; under one year is 0)")
+        bounds = {}
+        for bound in ("min", "max"):
+            if bound in value:
+                v = value[bound]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 150:
+                    fail(value.line_of(bound), f"age '{bound}' takes a number of years from 0 to 150, not {v!r}")
+                bounds[bound] = float(v)
+        if bounds.get("min", 0) > bounds.get("max", 150):
+            fail(line, "age 'min' is above 'max'")
+        return Attribute("age", low=bounds.get("min"), high=bounds.get("max"))
+    items = list(value) if isinstance(value, LineList) else [value]
+    texts = tuple(str(v).strip() for v in items)
+    if not texts or any(isinstance(v, bool) or not isinstance(v, (str, int)) or not t
+                        for v, t in zip(items, texts)):
+        fail(line, "'specialty' takes a main specialty code or a list of them, e.g. [501, 560]")
+    return Attribute("specialty", values=texts)
+
+
+def attributes_of(rule) -> set[str]:
+    """The episode attributes a rule's conditions read."""
+    from audit.rules import conditions as c
+
+    return {x.name for cond in rule.conditions for x in c.walk(cond) if isinstance(x, Attribute)}
+
+
+def rules_for_columns(rules, columns: set[str]):
+    """The rules an extract with these canonical columns can check, the rules left out because they read an
+    attribute it has no column for, and a note saying so (None when none is left out)."""
+    from audit.rules.model import RuleSet
+
+    keep, out, missing = [], [], set()
+    for rule in rules:
+        lacking = attributes_of(rule) - set(columns)
+        (out if lacking else keep).append(rule)
+        missing |= lacking
+    if not out:
+        return rules, [], None
+    names = " and ".join(f"{DEFAULT_NAMES[a][0]} ({a})" for a in ATTRIBUTES if a in missing)
+    ids = ", ".join(r.id for r in out)
+    note = (f"the extract has no {names} column: {len(out)} rule{'s' if len(out) != 1 else ''} that need "
+            f"{'it' if len(missing) == 1 else 'them'} could not apply ({ids})")
+    return RuleSet(keep), out, note

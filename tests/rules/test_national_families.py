@@ -14,6 +14,7 @@ FAMILY_FILES = {
     "icd10-never-primary.yaml", "icd10-coded-together.yaml", "icd10-symptoms.yaml", "icd10-companions.yaml",
     "icd10-sequencing.yaml", "icd10-adverse-effects.yaml", "icd10-fifth-characters.yaml",
     "icd10-never-coded.yaml", "opcs4-site-laterality.yaml", "opcs4-companions.yaml", "opcs4-excludes.yaml",
+    "opcs4-sequencing.yaml",
 }
 EXPECTED = {  # F01-F20 are coded correctly: no finding
     "G01": {"NAT-ICD-SYM-02"},    # chest pain with a myocardial infarction

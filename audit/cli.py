@@ -77,6 +77,11 @@ def rules_option(f):
 def load_run_rules(rule_paths: tuple[Path, ...], settings: dict | None = None):
     """The rules a command runs: --rules (else the shipped rulesets), plus --extend-rules and the settings'
     extend-rules (paths relative to the settings file)."""
+    return load_rules(run_rule_paths(rule_paths, settings) or None)
+
+
+def run_rule_paths(rule_paths: tuple[Path, ...], settings: dict | None = None) -> list[Path]:
+    """The rule files and folders of ``load_run_rules`` (empty: the shipped rulesets)."""
     from audit.config import where
     from audit.rules import shipped_rules_dir
 
@@ -92,7 +97,7 @@ def load_run_rules(rule_paths: tuple[Path, ...], settings: dict | None = None):
     ctx = click.get_current_context(silent=True)
     extend += list(ctx.meta.get(_EXTEND, ())) if ctx is not None else []
     paths = list(rule_paths) or ([shipped_rules_dir()] if extend else [])
-    return load_rules(paths + extend or None)
+    return paths + extend
 
 
 reference_option = click.option(
@@ -507,6 +512,9 @@ def describe_rule(rule: Rule) -> str:
     lines.append(_wrap(f"Applies to: {unparen(rule.when.describe()) if rule.when else 'every episode'}."))
     lines.append(_wrap(f"Requires: {unparen(rule.require.describe())}."))
     lines.append(_wrap(f"Expected: {rule.expected}."))
+    from audit.rules.tables import describe_tables  # a table rule: its table and rows
+
+    lines += [f"  {line}" for line in describe_tables(rule, _where)]
     for v in rule.variants:
         lines.append(_wrap(f"When {v.when.describe()}: severity {v.severity}."))
     if rule.effective_from or rule.effective_to:
@@ -520,6 +528,12 @@ def describe_rule(rule: Rule) -> str:
                            f"{rule.disabled_by} = true, or --option {rule.disabled_by}=true)."))
     if rule.reference_kinds:
         lines.append(_wrap("Needs your classification tables (--reference DIR); skipped without them."))
+    if rule.unless_rule:
+        lines.append(_wrap(f"Gives way to {', '.join(rule.unless_rule)}: no finding on an episode where "
+                           f"{'it has' if len(rule.unless_rule) == 1 else 'they have'} one."))
+    if rule.supersedes:
+        lines.append(_wrap(f"Supersedes {', '.join(rule.supersedes)}: where this rule has a finding, "
+                           f"{'that rule has' if len(rule.supersedes) == 1 else 'those rules have'} none."))
     lines += ["", "Why"]
     cite = ", ".join(x for x in (src.guidance, src.date) if x)
     lines.append(_wrap(f"{src.title} ({cite})" if src.title else cite))
@@ -538,7 +552,13 @@ def describe_rule(rule: Rule) -> str:
         codes = "; ".join(x for x in (
             f"diagnoses {' '.join(e.diagnoses)}" if e.diagnoses else "",
             f"procedures {' '.join(e.procedures)}" if e.procedures else "",
-            f"sex {e.sex}" if e.sex is not None else "", f"age {e.age}" if e.age is not None else "") if x)
+            f"sex {e.sex}" if e.sex is not None else "", f"age {e.age}" if e.age is not None else "",
+            f"specialty {e.specialty}" if e.specialty is not None else "") if x)
         note = f"  [{e.note}]" if e.note else ""
         lines.append(f"  {verdict:<17} {codes}{note}")
     return "\n".join(lines)
+
+
+from audit.commands.rules_lint import rules_lint  # noqa: E402 - registered here, defined in its own module
+
+rules.add_command(rules_lint)

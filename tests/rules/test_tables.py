@@ -104,3 +104,16 @@ def test_the_shipped_tables_load_and_name_their_rows():
     rule = load_rules().get("NAT-ICD-TAB-01")
     lines = describe_tables(rule)
     assert lines[0].startswith("Table icd10-excludes1-pairs.csv (") and lines[1].startswith("  row 1: I21 with I25.8")
+
+
+def test_rules_show_lists_the_table_and_its_rows():
+    from click.testing import CliRunner
+
+    from audit.cli import main
+
+    out = CliRunner().invoke(main, ["rules", "show", "NAT-ICD-TAB-02"]).output
+    assert "Requires: at most one code of each row of the table icd10-stages.csv (" in out
+    assert "  Table icd10-stages.csv (" in out and "rulesets/national/icd10-stages.csv):" in out
+    assert "    row 1: more than one of L89.0, L89.1, L89.2, L89.3, L89.9 (one stage of pressure ulcer" in out
+    shown = CliRunner().invoke(main, ["rules", "show", "NAT-ICD-11"]).output
+    assert "directly preceded by @sepsis (A40, A41, A02.1," in shown  # a code set, spelled out by name

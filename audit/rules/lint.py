@@ -74,6 +74,7 @@ def lint_files(files: list[Path], reference=None, known_ids: set[str] = frozense
             seen[rule.id] = rule
             rules.append(rule)
     problems += _repeated_items(rules)
+    problems += _unused_codesets(files, rules)
     problems += _precedence(rules, set(seen) | set(known_ids))
     problems += _same_defect(rules)
     if reference is not None:
@@ -131,6 +132,31 @@ def _unique(rule):
 def _item(item) -> str:
     dotted = lambda code: code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
     return dotted(item.low) if item.low == item.high else f"{dotted(item.low)}-{dotted(item.high)}"
+
+
+def _unused_codesets(files, rules) -> list[Problem]:
+    """A code set that no rule (nor another set) of its file uses."""
+    import re
+
+    from audit.rules.yamlsource import LineMap, load_yaml
+
+    out = []
+    for f in files:
+        try:
+            doc = load_yaml(Path(f))
+        except RuleFileError:
+            continue  # reported as a file that does not load
+        sets = doc.get("codesets") if isinstance(doc, LineMap) else None
+        if not isinstance(sets, LineMap):
+            continue
+        texts = [p.text for rule in rules if Path(rule.path).resolve() == Path(f).resolve()
+                 for p, _ in _rule_patterns(rule)]
+        texts += [str(v) for v in sets.values()]
+        used = {name for text in texts for name in re.findall(r"@([a-z][a-z0-9_]*)", text)}
+        for name in sets:
+            if name not in used:
+                out.append(Problem(str(f), sets.line_of(name), "", f"code set '@{name}' is not used"))
+    return out
 
 
 # -- precedence ------------------------------------------------------------------------------------------

@@ -117,3 +117,11 @@ def test_the_command_exits_1_with_file_and_line_and_0_when_clean(tmp_path):
 def test_the_shipped_rulesets_are_clean():
     result = CliRunner().invoke(main, ["rules", "lint"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_code_set_no_rule_uses(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(HEAD.replace("rules:\n", "codesets:\n  sepsis: A40\n  used: A41\n  inner: A42\n"
+                                 "  outer: \"@inner, A43\"\nrules:\n")
+                    + RULE.format(id="T-01", require="{not: {diagnosis: \"@used, @outer\"}}"), encoding="utf-8")
+    assert problems(path) == [(4, "", "code set '@sepsis' is not used")]

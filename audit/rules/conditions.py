@@ -48,8 +48,17 @@ example of each, written for coding managers):
     files, ``audit.reference``): some code is not in the classification (or
     is a category that needs a fourth character), or is restricted to the
     other sex / to other ages than the episode's.
+``not_coded_together: {diagnosis: {table: pairs.csv}}``
+    for every row of a table beside the rule file, codes of at most one of its
+    groups (``audit.rules.tables``).
+``sex: male``, ``age: {min: 0, max: 0}``, ``specialty: [501]``
+    the episode's attributes (``audit.rules.attributes``).
 ``all: [...]``, ``any: [...]``, ``not: {...}``
     composition.
+
+A pattern may name a code set of its file, ``@sepsis`` (``audit.rules.codesets``).
+A condition kind of its own module has ``holds_on(chunk)`` (and ``patterns()``
+when it names codes); the engine asks it.
 """
 
 from __future__ import annotations

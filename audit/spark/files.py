@@ -53,7 +53,7 @@ def run_spark_audit(path, rules, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, refere
     df, name, first_line, located_by = read_with_spark(spark, path, encoding=encoding, delimiter=delimiter)
     audit = audit_dataframe(df, rules, columns=columns, layout=layout, separator=separator, reference=reference,
                             options=options, chunk_rows=chunk_rows, name=name, first_line=first_line,
-                            located_by=located_by)
+                            located_by=located_by, path=str(path))
     audit.path = str(path)
     try:
         if findings_parquet is not None:

@@ -57,6 +57,7 @@ class SparkAudit:
     name: str
     located_by: str
     path: str = ""
+    no_column: tuple = ([], None)  # rules left out for an attribute the file has no column for, and the note
     _counts: dict | None = None
 
     @property
@@ -150,8 +151,12 @@ class SparkAudit:
             raise InputFileError(Path(self.name), "no episodes: no data rows" if not counts["n_blank"] else
                                  f"no episodes: only {counts['n_blank']} blank rows")
         columns = {ID, *self.job.plan.attributes}
-        return conclude(result, self.kinds, self.not_applicable, list(dict.fromkeys(notes)),
-                        self.selection_notes, columns)
+        conclude(result, self.kinds, self.not_applicable, list(dict.fromkeys(notes)), self.selection_notes, columns)
+        out, note = self.no_column
+        if out:
+            result.rules_not_applicable += tuple(r.id for r in out)
+            result.notes.append(note)
+        return result
 
     def unpersist(self) -> None:
         self.output.unpersist()
@@ -173,11 +178,12 @@ class _Tallied:
 def audit_dataframe(df, rules: RuleSet, *, columns: Mapping[str, str] | None = None, layout: str | None = None,
                     separator: str | None = None, reference: ReferenceTables | None = None,
                     options: dict | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = "dataframe",
-                    first_line: int = 1, located_by: str = "row", persist: bool = True) -> SparkAudit:
+                    first_line: int = 1, located_by: str = "row", persist: bool = True,
+                    path: str | None = None) -> SparkAudit:
     """Audit a Spark DataFrame of episodes (any layout the engine reads, ``columns`` mapping roles to its
     column names as ``--column`` does) with ``rules``: the same findings as ``audit.pipeline.run_audit`` on the
     same rows. Rows are numbered from ``first_line`` in the DataFrame's order (a CSV read with its header: 2).
-    ``persist``: keep the output once computed (every part and count reads it). Lazy: nothing runs until a
+    ``path``: the extract's path, for messages (default ``name``). ``persist``: keep the output once computed (every part and count reads it). Lazy: nothing runs until a
     part, the counts or the summary is asked for, except counting the rows per partition and the group-by
     of duplicate ids."""
     from pyspark.sql import functions as F
@@ -187,9 +193,17 @@ def audit_dataframe(df, rules: RuleSet, *, columns: Mapping[str, str] | None = N
 
     rules, selection_notes = select_rules(rules, options, reference)
     mapping = {check_role(role, "columns"): col for role, col in dict(columns or {}).items()}
-    plan = plan_layout(Path(name), Header([str(c) for c in df.columns]), mapping, layout, separator)
+    header = Header([str(c) for c in df.columns if c != DEFECT])
+    plan = plan_layout(Path(path or name), header, mapping, layout, separator)
     kinds = frozenset(Kind) if plan.layout == "long" else frozenset(k for k in Kind if plan.codes[k])
     rules, not_applicable = rules_for_kinds(rules, kinds)
+    no_column: tuple = ([], None)
+    try:  # rules reading an attribute (sex, age, specialty) the file has no column for, as run_audit leaves out
+        from audit.rules.attributes import rules_for_columns
+    except ImportError:  # a tree without them
+        pass
+    else:
+        rules, *no_column = rules_for_columns(rules, {ID, LINE, *plan.attributes})
     with translated_errors(name):
         if plan.layout == "concatenated" and plan.separator is None:
             _detect_separator(df, plan, chunk_rows)
@@ -212,7 +226,7 @@ def audit_dataframe(df, rules: RuleSet, *, columns: Mapping[str, str] | None = N
 
         output = output.persist(StorageLevel.MEMORY_AND_DISK)
     return SparkAudit(output, job, rules, kinds, not_applicable, list(plan.notes), selection_notes, name,
-                      located_by)
+                      located_by, no_column=tuple(no_column))
 
 
 def _map_partitions(rows, job: PartitionJob):

@@ -62,4 +62,17 @@ def test_the_engine_finds_the_expected_counts(extracts, tmp_path):
     assert hes.compare_counts(baseline, clean["rules"]) == []
     others = set(found) | set(baseline)
     others -= set(coding_errors.ERROR_RULES)
+    # The background keeps out the categories of the rules the errors were written for (NATIONAL_SENSITIVE); the
+    # national family rulesets (issue 21: never-primary, coded together, companions ...) read categories it draws
+    # at random, so an injected code may change their findings too (an S72.0 appended without an external cause).
+    others -= _family_rules()
     assert {r: found.get(r) for r in others} == {r: baseline.get(r) for r in others}
+
+
+def _family_rules() -> set[str]:
+    from pathlib import Path
+
+    from audit.rules import load_rules
+
+    first = ("icd10-standards.yaml", "opcs4-standards.yaml")
+    return {r.id for r in load_rules() if Path(r.path).parent.name == "national" and Path(r.path).name not in first}

@@ -503,7 +503,9 @@ class _Chunk:
         """bool (len(rows), k) per classification: the cells of each flagged episode a rule is about."""
         out = {}
         for kind in Kind:
-            involved = (self.cell_bits(cells[kind]) & targets.masks[kind]).any(axis=2)
+            # A cell is involved by its value alone: the rule's bits tested once per distinct value of the
+            # run, then taken by cell (not an (episodes, positions, words) array a rule a chunk).
+            involved = cells[kind].take(self._involved_values(targets, kind), False)
             for s in targets.usage:
                 if s.kind is kind:
                     involved |= cells[kind].take(self.value_hit(s), False)
@@ -514,6 +516,12 @@ class _Chunk:
                         involved |= offending
             out[kind] = involved
         return out
+
+    def _involved_values(self, targets: _RuleTargets, kind: Kind) -> np.ndarray:
+        """bool per distinct value of the run: does it match a pattern the rule's findings point at."""
+        bits, mask = self.compiled.value_bits[kind], targets.masks[kind]  # not self: the memo outlives the chunk
+        return self.compiled.per_value(("involved", id(targets), kind), kind,
+                                       lambda values, start, stop: (bits.get()[start:stop] & mask).any(axis=1))
 
     def found(self, cells: dict[Kind, CodeMatrix], involved: dict[Kind, np.ndarray]) -> pa.Array:
         """The codes of each flagged episode the rule is about, in order: diagnoses, then procedures."""

@@ -14,6 +14,11 @@ starts child processes uses the memory of all of them). Variants:
   engine  the engine command line end to end (default ``audit run {file} --format csv --output {out}``),
           its counts checked for every rule of the expected JSON (the four fixed rules and the national rules
           the coding errors break); skipped with a note when the command is not found
+  engine-NAME  another engine command (``--engine-variant NAME=CMD``, repeatable), checked the same way: e.g.
+          the same engine with another ruleset, in the same rounds; "engine / engine-NAME by round" compares them
+
+An engine's findings are counted by a child process of their own: a child's ``ru_maxrss`` starts from the
+parent's RSS when it is spawned (Linux records the old memory's peak at exec), so the parent stays small.
 
 Usage::
 
@@ -45,6 +50,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from benchmarks import hes
 
 VARIANTS = ("floor", "duckdb", "engine")
+
+
+def is_engine(variant: str) -> bool:
+    """The engine variant or one of ``--engine-variant``'s (``engine-NAME``)."""
+    return variant == "engine" or variant.startswith("engine-")
 DEFAULT_ENGINE_CMD = "audit run {file} --format csv --output {out}"
 FINDING_COLUMNS = {
     "episode": ("epikey", "episode_id", "episode", "episode_key", "record_id", "row_id", "id"),
@@ -255,6 +265,14 @@ def worker_cmd(variant: str, path: str, out: str, csv_reader: str) -> list[str]:
     ]
 
 
+def engine_variant(text: str) -> tuple[str, str]:
+    """``NAME=CMD`` of ``--engine-variant``."""
+    name, sep, cmd = text.partition("=")
+    if not sep or not name.strip() or not cmd.strip() or not name.strip().replace("-", "").isalnum():
+        raise argparse.ArgumentTypeError(f"expected NAME=CMD (NAME letters, digits, '-'), got {text!r}")
+    return name.strip(), cmd.strip()
+
+
 def engine_cmd(template: str, path: str, out: str) -> list[str]:
     """The engine command line with {file} and {out} filled in."""
     return [token.format(file=path, out=out) for token in shlex.split(template)]
@@ -281,8 +299,17 @@ def check_counts(result: Result, expected: dict | None, rules=None) -> None:
         result.check = "counts ok" if not problems else "MISMATCH: " + "; ".join(problems)
 
 
+def counted_by_child(findings_csv: str) -> hes.Counts | None:
+    """``read_findings_csv`` in a child process, so that the parent's memory stays that of a small process."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), findings_csv, "--worker", "counts",
+                        "--worker-out", out.name], check=True)
+        return json.loads(Path(out.name).read_text())["counts"]
+
+
 def bench_file(path: str, variants: list[str], args) -> list[Result]:
     """Measure every requested variant on one extract."""
+    engines = {f"engine-{name}": cmd for name, cmd in args.engine_variants}
     expected = hes.load_expected(path)
     episodes = expected["episodes"] if expected else hes.count_episodes(path)
     results = []
@@ -292,15 +319,15 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
             result = Result(variant, path, episodes)
             results.append(result)
             # The engine's output is its findings CSV (the .csv lets a command infer the format).
-            out = os.path.join(tmp, "engine-findings.csv" if variant == "engine" else f"{variant}.out")
-            if variant == "engine":
-                cmd = engine_cmd(args.engine_cmd, path, out)
+            out = os.path.join(tmp, f"{variant}-findings.csv" if is_engine(variant) else f"{variant}.out")
+            if is_engine(variant):
+                cmd = engine_cmd(args.engine_cmd if variant == "engine" else engines[variant], path, out)
                 if shutil.which(cmd[0]) is None:
                     result.check = f"skipped: `{cmd[0]}` not found on PATH (engine not installed)"
                     continue
             else:
                 cmd = worker_cmd(variant, path, out, args.csv_reader)
-            plans.append((result, cmd, (0, 1) if variant == "engine" else (0,)))
+            plans.append((result, cmd, (0, 1) if is_engine(variant) else (0,)))
             outs[variant] = out
         best_of_rounds(plans, args.repeat, args.timeout)
         for result, _, _ in plans:
@@ -319,7 +346,7 @@ def bench_file(path: str, variants: list[str], args) -> list[Result]:
                 if not os.path.exists(out):
                     result.check = "no findings file written"
                 else:
-                    result.counts = read_findings_csv(out)
+                    result.counts = counted_by_child(out)
                     check_counts(result, expected)
     return results
 
@@ -365,6 +392,20 @@ def results_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def engines_table(results: list[Result]) -> str:
+    """Markdown: the engine's wall time over each other engine variant's, by round (same file, same rounds)."""
+    lines = []
+    for engine in (r for r in results if r.variant == "engine" and r.run and r.run.succeeded):
+        for other in results:
+            if other.file == engine.file and other.variant.startswith("engine-") and other.run \
+                    and other.run.succeeded:
+                lines.append(_row([f"engine / {other.variant}", Path(engine.file).name,
+                                   ratio_spread(round_ratios(engine, other))]))
+    if not lines:
+        return ""
+    return "\n".join([_row(["ratio", "file", "by round"]), _row(["---", "---", "---:"]), *lines])
+
+
 def counts_table(results: list[Result]) -> str:
     """Markdown table of flagged episodes per rule: expected and per checked variant."""
     lines = []
@@ -384,7 +425,7 @@ def counts_table(results: list[Result]) -> str:
         for rule in rules:
             for sev in hes.SEVERITIES:
                 cells = ([expected["rules"].get(rule, {}).get(sev, 0)] if expected else []) + [
-                    r.counts.get(rule, {}).get(sev, 0) if r.variant == "engine" or rule in hes.FIXED_RULES
+                    r.counts.get(rule, {}).get(sev, 0) if is_engine(r.variant) or rule in hes.FIXED_RULES
                     else "–"
                     for r in found
                 ]
@@ -420,6 +461,10 @@ def main(argv: list[str] | None = None) -> int:
         help="engine command; {file} and {out} are replaced (default: %(default)s)",
     )
     parser.add_argument(
+        "--engine-variant", dest="engine_variants", action="append", default=[], type=engine_variant,
+        metavar="NAME=CMD", help="another engine command, run as variant engine-NAME in the same rounds "
+                                 "(repeatable; {file} and {out} as in --engine-cmd)")
+    parser.add_argument(
         "--csv-reader",
         choices=("stream", "read"),
         default="stream",
@@ -427,19 +472,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
     parser.add_argument("--results", help="append the Markdown tables to this file")
-    parser.add_argument("--worker", choices=("floor", "duckdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("floor", "duckdb", "counts"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         path = args.files[0]
-        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "duckdb": duckdb_worker}
+        workers = {"floor": partial(floor_worker, csv_reader=args.csv_reader), "duckdb": duckdb_worker,
+                   "counts": lambda findings: {"counts": read_findings_csv(findings)}}
         payload = workers[args.worker](path)
         Path(args.worker_out).write_text(json.dumps(payload))
         return 0
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = set(variants) - set(VARIANTS)
+    variants += [f"engine-{name}" for name, _ in args.engine_variants]
+    unknown = {v for v in variants if not v.startswith("engine-")} - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
     missing = [f for f in args.files if not Path(f).exists()]
@@ -455,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         for part in (
             f"Benchmark {stamp} — {environment_line()} — best of {args.repeat}",
             results_table(results),
+            engines_table(results),
             counts_table(results),
         )
         if part

@@ -74,6 +74,20 @@ def test_engine_variant_with_stand_in_engine(small_extract):
     assert "counts ok" in engine_row
 
 
+def test_another_engine_variant_runs_in_the_same_rounds(small_extract):
+    """--engine-variant NAME=CMD: a second engine (e.g. another ruleset) checked the same way, compared by round."""
+    pytest.importorskip("duckdb")
+    fake = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fake_engine.py'))} {{file}} {{out}}"
+    proc = _run(small_extract["parquet"], "--variants", "floor,engine", "--engine-cmd", fake,
+                "--engine-variant", f"rules32={fake}", "--repeat", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    other = next(line for line in proc.stdout.splitlines() if line.startswith("| engine-rules32 |"))
+    assert "counts ok" in other
+    assert f"| engine / engine-rules32 | {small_extract['parquet'].name} |" in proc.stdout
+    bad = _run(small_extract["parquet"], "--engine-variant", "no command")
+    assert bad.returncode == 2 and "expected NAME=CMD" in bad.stderr
+
+
 def test_failing_engine_is_reported(small_extract):
     proc = _run(
         small_extract["parquet"],

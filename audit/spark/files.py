@@ -32,6 +32,8 @@ def spark_session(master: str | None = None):
         return active
     builder = SparkSession.builder.master(master or "local[*]").appName("coding-audit")
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
+    # Batches of 64K rows to the Python workers (Spark's default is 10K): a quarter of a chunk per call.
+    builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - no Java, a master that does not answer
@@ -53,15 +55,10 @@ def run_spark_audit(path, rules, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, refere
     df, name, first_line, located_by = read_with_spark(spark, path, encoding=encoding, delimiter=delimiter)
     audit = audit_dataframe(df, rules, columns=columns, layout=layout, separator=separator, reference=reference,
                             options=options, chunk_rows=chunk_rows, name=name, first_line=first_line,
-                            located_by=located_by, path=str(path))
+                            located_by=located_by, path=str(path), persist=False)
     audit.path = str(path)
     try:
-        if findings_parquet is not None:
-            from audit.spark.errors import translated_errors
-
-            with translated_errors(name):
-                audit.findings.write.mode("errorifexists").parquet(str(findings_parquet))
-        return audit.run_result()
+        return audit.run_result(findings_parquet)  # Spark writes the findings there (or to a temporary folder)
     finally:
         audit.unpersist()
 

@@ -112,21 +112,50 @@ class SparkAudit:
         result = self._result(_Tallied(tally, episodes), self._collect(self.rejected), self._collect(self.uncoded))
         return result.summary()
 
-    def run_result(self):
-        """The ``RunResult`` of the single process: findings brought to the driver a batch at a time (held, or
-        spilled to a temporary file past a million), rows set aside and uncoded episodes whole."""
-        from audit.engine import empty_findings
+    def run_result(self, folder: str | Path | None = None):
+        """The ``RunResult`` of the single process. Spark writes the whole output once as Parquet to a
+        temporary folder (the driver must be able to read it: local mode, or a shared file system), which the
+        counts, rows set aside and uncoded episodes are then read from by Spark, and the findings by the
+        driver a file and a batch at a time (held, or spilled to a temporary file past a million: never all in
+        memory at once). ``folder``: the findings also written there by Spark as Parquet."""
+        import shutil
+        import tempfile
+
+        from audit.engine import empty_findings, finding_columns
         from audit.findings import Findings
 
         findings = Findings(empty_findings(self.job.attributes, titles=self.job.titles))
-        with translated_errors(self.name):
-            frame = self.findings
-            if self.job.plan.layout == "long":  # repartitioned by episode: back in extract order
-                frame = frame.orderBy(LINE, "rule_id")
-            for batch in _episode_batches(_to_arrow(frame), self.job.chunk_rows):
-                findings.add(_pandas(batch))
-            rejected, uncoded = self._collect(self.rejected), self._collect(self.uncoded)
+        scratch = Path(tempfile.mkdtemp(prefix="audit-spark-"))
+        output = self.output
+        try:
+            with translated_errors(self.name):
+                self.output.write.parquet(str(scratch / "output"))
+                self.output = self.output.sparkSession.read.parquet(str(scratch / "output"))
+                if folder is not None:
+                    self.write_findings(folder)
+                columns = finding_columns(self.job.attributes, self.job.titles)
+                if self.job.plan.layout == "long":  # repartitioned by episode: sorted back into extract order
+                    self.write_findings(scratch / "findings")
+                    batches = _parquet_batches(scratch / "findings", self.job.chunk_rows, columns)
+                else:  # each partition's findings in order, the partitions in order: no sort
+                    batches = _parquet_batches(scratch / "output", self.job.chunk_rows, columns, "finding")
+                for batch in _episode_batches(batches):
+                    findings.add(_pandas(batch))
+                rejected, uncoded = self._collect(self.rejected), self._collect(self.uncoded)
+                self.counts()  # summed in Spark, from the files
+        finally:
+            self.output = output  # the files go: any later question is asked of the audit itself
+            shutil.rmtree(scratch, ignore_errors=True)
         return self._result(findings, rejected, uncoded)
+
+    def write_findings(self, folder: str | Path, fmt: str = "parquet") -> None:
+        """The findings written by Spark to ``folder`` (``fmt``: parquet, or delta where Delta Lake is
+        installed), one file a partition, in extract order (file names in partition order)."""
+        frame = self.findings
+        if self.job.plan.layout == "long":  # repartitioned by episode: back in extract order
+            frame = frame.orderBy(LINE, "rule_id")
+        with translated_errors(self.name):
+            frame.write.format(fmt).mode("errorifexists").save(str(folder))
 
     def _collect(self, frame):
         with translated_errors(self.name):
@@ -316,19 +345,37 @@ def _pandas(table):
     return frame
 
 
-def _episode_batches(table, rows: int):
-    """Record batches of about ``rows``, cut where the line changes: an episode's findings in one batch."""
-    import numpy as np
+def _parquet_batches(folder: Path, rows: int, columns: list[str], part: str | None = None):
+    """The record batches of a folder Spark wrote, its part files in name (partition) order; with ``part``,
+    only the output's rows of that part."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    lines = table.column(LINE).to_numpy()
-    start = 0
-    while start < table.num_rows:
-        stop = min(start + rows, table.num_rows)
-        if stop < table.num_rows:
-            later = np.flatnonzero(lines[stop:] != lines[stop - 1])
-            stop = stop + int(later[0]) if later.size else table.num_rows
-        yield table.slice(start, stop - start)
-        start = stop
+    for file in sorted(folder.glob("part-*.parquet")):
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=rows, columns=columns + ([PART] if part else [])):
+            if part is not None:
+                batch = batch.filter(pc.equal(batch.column(PART), part)).select(columns)
+            if batch.num_rows:
+                yield batch
+
+
+def _episode_batches(batches):
+    """Tables of consecutive batches, cut where the line changes: each episode's findings in one table."""
+    import numpy as np
+    import pyarrow as pa
+
+    carry = None
+    for batch in batches:
+        table = pa.Table.from_batches([batch]) if carry is None else pa.concat_tables(
+            [carry, pa.Table.from_batches([batch])])
+        lines = table.column(LINE).to_numpy()
+        change = np.flatnonzero(lines[1:] != lines[:-1])
+        cut = int(change[-1]) + 1 if change.size else 0  # where the last episode's findings start
+        if cut:
+            yield table.slice(0, cut)
+        carry = table.slice(cut)
+    if carry is not None and carry.num_rows:
+        yield carry
 
 
 def _quoted(name: str) -> str:

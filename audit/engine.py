@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
 from audit.kernels import bit_set, compiled_loaded, or_cell_bits
-from audit.patterns import Pattern
+from audit.patterns import Pattern, match_all
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
 from audit.rules import conditions as c
 from audit.rules.model import Rule, RuleSet
@@ -80,8 +80,8 @@ def _pattern_bits(patterns: list[Pattern], malformed_bit: int, words: int):
     def compute(values, start: int, stop: int) -> np.ndarray:
         out = np.zeros((stop - start, words), dtype=np.uint64)
         codes, valid = values.code[start:stop], values.valid[start:stop]
-        for i, p in enumerate(patterns):  # each pattern against the new values only
-            out[p.match(codes) & valid, i // 64] |= _bit(i)
+        for i, hit in enumerate(match_all(patterns, codes)):  # each pattern against the new values only
+            out[hit & valid, i // 64] |= _bit(i)
         out[values.invalid[start:stop], malformed_bit // 64] |= _bit(malformed_bit)
         return out
     return compute

@@ -562,3 +562,8 @@ def describe_rule(rule: Rule) -> str:
 from audit.commands.rules_lint import rules_lint  # noqa: E402 - registered here, defined in its own module
 
 rules.add_command(rules_lint)
+
+from audit.audit_workflow.commands import sample, score  # noqa: E402 - the coding audit's own commands
+
+main.add_command(sample)
+main.add_command(score)

@@ -24,7 +24,7 @@ from audit.errors import UserError
 
 DEFAULT_SIZE = 200  # the Data Security and Protection Toolkit's sample
 STRATA = ("specialty", "coder", "provider", "sex", "age")
-FLAGGED = "findings"
+_WITH, _WITHOUT = "with findings", "without findings"  # --weight findings: the strata
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,12 @@ def select(frame: pd.DataFrame, size: int, seed: int | None, oversample: float |
     frame = frame.reset_index(drop=True)
     keys = frame["stratum"].astype(str)
     if oversample is not None:
-        keys = keys + np.where(frame["flagged"], "\x00with findings", "\x00without findings")
+        flags = pd.Series(np.where(frame["flagged"].to_numpy(dtype=bool), _WITH, _WITHOUT), index=keys.index)
+        keys = (keys + " / " + flags).str.removeprefix(" / ")
     groups = {k: np.flatnonzero((keys == k).to_numpy()) for k in sorted(pd.unique(keys))}
     names = list(groups)
     sizes = np.array([len(groups[k]) for k in names])
-    factors = np.array([oversample if (oversample is not None and k.endswith("\x00with findings")) else 1.0
+    factors = np.array([oversample if (oversample is not None and k.endswith(_WITH)) else 1.0
                         for k in names])
     alloc = allocate(sizes, factors, size)
     rng = np.random.default_rng(seed)
@@ -148,5 +149,5 @@ def select(frame: pd.DataFrame, size: int, seed: int | None, oversample: float |
     index = np.concatenate(chosen) if chosen else np.array([], int)
     out = frame.iloc[index].copy()
     out["inclusion_probability"] = np.concatenate(probability) if probability else np.array([])
-    out["stratum"] = keys.iloc[index].str.replace("\x00", " / ", regex=False).str.strip(" /").to_numpy()
+    out["stratum"] = keys.iloc[index].to_numpy()
     return out.sort_index().reset_index(drop=True)

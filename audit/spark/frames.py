@@ -266,17 +266,21 @@ def _map_partitions(rows, job: PartitionJob):
     broadcast = spark.sparkContext.broadcast(job) if _has_context(spark) else None
     schema = from_arrow_schema(output_schema(job))
 
-    def job_value() -> PartitionJob:
-        return broadcast.value if broadcast is not None else job  # Spark Connect: the job goes with the function
+    # Each function closes over the broadcast or (Spark Connect: no SparkContext) the job itself, not both.
+    if broadcast is not None:
+        def run(batches):
+            return audit_partition(batches, broadcast.value)
+    else:
+        def run(batches):
+            return audit_partition(batches, job)
 
     if hasattr(rows, "mapInArrow"):
-        return rows.mapInArrow(lambda batches: audit_partition(batches, job_value()), schema)
+        return rows.mapInArrow(run, schema)
 
     def in_pandas(frames):  # Spark < 3.3
         import pyarrow as pa
 
-        for batch in audit_partition((pa.RecordBatch.from_pandas(f, preserve_index=False) for f in frames),
-                                     job_value()):
+        for batch in run(pa.RecordBatch.from_pandas(f, preserve_index=False) for f in frames):
             yield batch.to_pandas()
 
     return rows.mapInPandas(in_pandas, schema)

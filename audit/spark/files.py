@@ -49,6 +49,9 @@ def run_spark_audit(path, rules, chunk_rows: int = DEFAULT_CHUNK_ROWS, *, refere
                     workers: int = 0, spark=None):
     """Audit an extract with Spark: the ``RunResult`` of ``audit.pipeline.run_audit`` on the same file.
     ``progress`` and ``workers`` are the single process's (Spark shows and sizes its own work)."""
+    if not isinstance(path, (str, Path)):  # a database URL (audit.extract.database)
+        raise UserError("--engine spark reads files, folders and catalogue tables (table:NAME); a database URL is "
+                        "read by the single process (leave out --engine spark)")
     if sheet is not None:
         raise UserError("--sheet: Excel workbooks are read by the single process (leave out --engine spark)")
     spark = spark or spark_session(spark_master)

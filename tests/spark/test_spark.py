@@ -126,6 +126,10 @@ def test_bad_input_is_one_line(spark, rules, tmp_path):
     assert str(on_spark.value) == str(local.value)
     with pytest.raises(UserError, match="table"):
         run_spark_audit("table:no_such_table", rules, spark=spark)
+    from audit.extract.database import DatabaseExtract
+
+    with pytest.raises(UserError, match="database URL"):
+        run_spark_audit(DatabaseExtract("sqlite:///x.db", "episodes", None), rules, spark=spark)
 
 
 def test_command_line(spark, tmp_path):

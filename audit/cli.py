@@ -211,7 +211,7 @@ def _say_done(result, targets) -> None:
         click.echo(f"{result.source}: {result.reconciliation()}", err=True)
         click.echo(counts_line(result.summary()), err=True)
     for t in targets:
-        if t.output is not None and t.output.exists():
+        if t.output is not None:
             click.echo(f"wrote the {t.format} report to {t.output}", err=True)
 
 
@@ -306,7 +306,6 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
     """
     from audit import baseline
     from audit.redact import require_key
-    from audit.report import write_report
     from audit.report.statistics import write as write_statistics
     from audit.report.targets import resolve_targets
     from audit.selection import exit_code
@@ -321,15 +320,50 @@ def run(extract: Path, rule_paths: tuple[Path, ...], formats: tuple[str, ...], o
     result = _audit(extract, rule_paths, settings, chunk_size, key, reference, option_values, raw, inputs)
     if accepted is not None:
         baseline.apply(result, accepted, baseline_path)
-    for target in targets:
-        write_report(result, target.format, target.output)
+    targets, failed = _write_reports(result, targets)
     if statistics:
         write_statistics(result, None)
     write_findings_table(result, inputs["findings_table"], quiet)
     if not quiet:
         _say_done(result, targets)
+    if failed is not None:
+        raise failed
     _fail_if_nothing_audited(extract, result)
     sys.exit(exit_code(result.all_findings.tally(), settings, exit_zero))
+
+
+def _write_reports(result, targets) -> tuple[list, Exception | None]:
+    """Every report asked for: one that fails does not stop the others. Returns the targets written and the
+    failure to end the run with (a ``UserError``, or an ``InternalReportError`` for a bug in a writer); all
+    failures but that one are said here."""
+    from audit.report import write_report
+
+    written, failures = [], []
+    for target in targets:
+        try:
+            write_report(result, target.format, target.output)
+            written.append(target)
+        except UserError as exc:
+            failures.append(exc)
+        except BrokenPipeError:
+            raise
+        except Exception:  # noqa: BLE001 - a bug in one writer: the others still write theirs
+            click.echo(f"internal error writing the {target.format} report (please report it with this output):",
+                       err=True)
+            click.echo(traceback.format_exc(), err=True)
+            failures.append(InternalReportError(target.format))
+    for exc in failures[:-1]:
+        click.echo(f"error: {exc}", err=True)
+    return written, (failures[-1] if failures else None)
+
+
+class InternalReportError(UserError):
+    """A writer's bug: said with its traceback when it happened; the run ends with exit code 3."""
+
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, fmt: str):
+        super().__init__(f"the {fmt} report was not written (internal error above)")
 
 
 @main.group()

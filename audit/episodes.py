@@ -28,6 +28,7 @@ from audit.kernels import dictionary_indices, place_rows
 EMPTY = -1  # index of an empty cell (blank, or an OPCS-4 placeholder)
 
 ID = "episode_id"
+LINE = "line"  # where the episode is in the extract: CSV line, sheet row, Parquet or table row (1-based)
 END_DATE = "end_date"
 CODE_PREFIX = {Kind.DIAGNOSIS: "diag_", Kind.PROCEDURE: "proc_"}
 _CODE_COLUMN = re.compile(r"(diag|proc)_(\d+)")

@@ -21,6 +21,7 @@ towards loading it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 
 import numpy as np
@@ -78,6 +79,9 @@ def load_in_background() -> None:
 
     _loading = threading.Thread(target=load_quietly, name="audit-numba", daemon=True)
     _loading.start()
+    # A run that ends early (exit 2) must not finalise the interpreter while LLVM loads in this thread: an
+    # abort (SIGABRT) at exit, as for any thread left inside C++ code (audit.extract.readahead).
+    atexit.register(_loading.join)
 
 
 def compiled(loop):

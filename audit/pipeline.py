@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class RunResult:
     rules_not_applicable: tuple[str, ...] = ()  # rules left out because they need the missing codes
     baseline: dict | None = None  # set by audit.baseline.apply: the file, matched and stale entries
     redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
+    path: str = ""  # the extract's path as given (a database: its masked name), for reports that point at it
+    located_by: str = "line"  # findings' and rejects' ``line``: a text file's line, or a "row" (Parquet, sheet, table)
 
     def __post_init__(self):
         if isinstance(self.all_findings, pd.DataFrame):
@@ -159,44 +162,47 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     rejected, uncoded, notes = [], [], []
     read = audited = no_end_date = stray = 0
     columns: set[str] = set()
-    kinds = frozenset(Kind)
+    kinds, located_by = frozenset(Kind), "line"
     # A file, or a database table or query (audit.extract.database: a URL with table= or query=).
     source = as_database(path, read_options.pop("table", None), read_options.pop("query", None)) or Path(path)
-    for batch in read_extract(source, chunk_rows=chunk_rows, **read_options):
-        if evaluator is None:
-            kinds = batch.kinds
-            rules, not_applicable = rules_for_kinds(rules, kinds)
-            # ... and those reading an attribute (sex, age, specialty) the file has no column for
-            rules, no_column, no_column_note = rules_for_columns(rules, set(batch.episodes.columns))
-            # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
-            evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
-        notes.extend(batch.notes)
-        episodes = batch.episodes
-        columns.update(episodes.columns)
-        read += batch.read
-        stray += batch.stray_rows
-        if len(episodes):
-            coded = coded_mask(episodes)
-            if not coded.all():  # no diagnosis and no procedure: listed apart, never audited
-                uncoded.append(episodes.loc[~coded, [c for c in UNCODED_COLUMNS if c in episodes]])
-                episodes = episodes[coded].reset_index(drop=True)
-        audited += len(episodes)
-        if END_DATE in episodes:
-            no_end_date += int(episodes[END_DATE].isna().sum())
-        else:
-            no_end_date += len(episodes)
-        if len(episodes):
-            evaluator.submit(episodes)
-        if len(batch.rejected):
-            rejected.append(batch.rejected)
-        if progress is not None:
-            progress(batch.read + batch.stray_rows)
+    # Closed however the run ends: the reader's threads are joined and its files closed before an error is said.
+    with closing(read_extract(source, chunk_rows=chunk_rows, **read_options)) as batches:
+        for batch in batches:
+            if evaluator is None:
+                kinds, located_by = batch.kinds, batch.located_by
+                rules, not_applicable = rules_for_kinds(rules, kinds)
+                # ... and those reading an attribute (sex, age, specialty) the file has no column for
+                rules, no_column, no_column_note = rules_for_columns(rules, set(batch.episodes.columns))
+                # Compiles the rules where they are evaluated; each chunk's findings are kept (or spilled) as they come.
+                evaluator = ChunkEvaluator(rules, reference, workers, sink=findings.add)
+            notes.extend(batch.notes)
+            episodes = batch.episodes
+            columns.update(episodes.columns)
+            read += batch.read
+            stray += batch.stray_rows
+            if len(episodes):
+                coded = coded_mask(episodes)
+                if not coded.all():  # no diagnosis and no procedure: listed apart, never audited
+                    uncoded.append(episodes.loc[~coded, [c for c in UNCODED_COLUMNS if c in episodes]])
+                    episodes = episodes[coded].reset_index(drop=True)
+            audited += len(episodes)
+            if END_DATE in episodes:
+                no_end_date += int(episodes[END_DATE].isna().sum())
+            else:
+                no_end_date += len(episodes)
+            if len(episodes):
+                evaluator.submit(episodes)
+            if len(batch.rejected):
+                rejected.append(batch.rejected)
+            if progress is not None:
+                progress(batch.read + batch.stray_rows)
     if evaluator is not None:
         evaluator.results()
     all_rejected = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=REJECT_COLUMNS)
     all_uncoded = (pd.concat(uncoded, ignore_index=True) if uncoded else pd.DataFrame(columns=[ID]))
     result = RunResult(source.name, rules, findings, all_rejected, read, audited, no_end_date,
-                       uncoded=all_uncoded, stray_rows=stray)
+                       uncoded=all_uncoded, stray_rows=stray, located_by=located_by,
+                       path=str(path) if isinstance(source, Path) else source.name)
     if result.episodes_read != audited + result.episodes_uncoded + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, uncoded {len(all_uncoded)}, "
                            f"rejected {result.episodes_rejected}")

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.codes import Kind
-from audit.episodes import CODE_PREFIX, ID, code_column
+from audit.episodes import CODE_PREFIX, ID, LINE, code_column
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import (
@@ -382,9 +382,10 @@ def _kinds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def long_frame(
-    raw: pd.DataFrame, ids: pd.Series, rows: LongRows, keep: np.ndarray, plan: Plan
+    raw: pd.DataFrame, ids: pd.Series, rows: LongRows, keep: np.ndarray, plan: Plan, lines: np.ndarray
 ) -> pd.DataFrame:
-    """Canonical frame of a long chunk's episodes (rows ``keep``), in order of first appearance."""
+    """Canonical frame of a long chunk's episodes (rows ``keep``), in order of first appearance; an
+    episode's line is its first row's."""
     ids_kept = ids.to_numpy()[keep]
     episode, order = pd.factorize(ids_kept)  # episode number of each row, in order of first appearance
     # factorize numbers episodes in order of first appearance: each number's first row, in that order.
@@ -393,6 +394,7 @@ def long_frame(
     firsts = raw.iloc[first_row].reset_index(drop=True)
     data: dict[str, object] = {
         ID: pd.Series(order, dtype=object).astype("str"),
+        LINE: lines[first_row],
         **attribute_frame(firsts, plan),
     }
     dictionary = dates.encoded(raw[plan.code_column])

@@ -19,6 +19,8 @@ from audit.kernels import compiling_pays, load_in_background
 class ParquetSource(Source):
     """A Parquet file, read a row group batch at a time; line numbers are 1-based row numbers."""
 
+    located_by = "row"
+
     schema: pa.Schema | None = None
 
     @classmethod

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from audit.codes import Kind
-from audit.episodes import ID
+from audit.episodes import ID, LINE
 from audit.errors import InputFileError, UserError
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, dates
 from audit.extract.columns import EPISODE_ID, Header, check_role, resolve
@@ -47,6 +47,7 @@ class Batch:
     # Long layout: rows set aside that belong to no episode (no episode id); in ``rejected``, not in ``read``.
     stray_rows: int = 0
     kinds: frozenset = frozenset(Kind)  # the classifications the file has code columns for
+    located_by: str = "line"  # what the episodes' ``line`` is: a text file's line, or a "row" (Parquet, sheet, table)
 
 
 READ_SETTINGS = ("layout", "encoding", "delimiter", "sheet", "separator")  # [tool.audit.extract]
@@ -119,7 +120,7 @@ def read_extract(
     kinds = frozenset(Kind) if plan.layout == "long" else frozenset(k for k in Kind if plan.codes[k])
     for batch in batches:
         read += batch.read + batch.stray_rows
-        batch.kinds = kinds
+        batch.kinds, batch.located_by = kinds, source.located_by
         yield batch
     if read == 0:
         where = (
@@ -133,7 +134,8 @@ def read_extract(
         notes.append(
             f"{plural(source.blank_rows, 'blank row')} skipped (nothing in the id, code or attribute columns)"
         )
-    yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)), kinds=kinds)
+    yield Batch(_empty_episodes(), empty_rejects(), 0, list(dict.fromkeys(notes)), kinds=kinds,
+                located_by=source.located_by)
 
 
 def _chunks(source: Source, plan: Plan, chunk_rows: int) -> Iterator[RawChunk]:
@@ -162,9 +164,11 @@ def _read_rows(source: Source, plan: Plan, checker: RowChecker, chunk_rows: int,
         keep = None if reasons is None else reasons == ""
         if keep is None or keep.all():  # the usual chunk: nothing set aside, nothing to copy
             episodes, rejected = to_frame(raw.frame, ids, plan), empty_rejects()
+            episodes.insert(1, LINE, raw.lines)
         else:
             kept = raw.frame[keep].reset_index(drop=True)
             episodes = to_frame(kept, ids[keep].reset_index(drop=True), plan)
+            episodes.insert(1, LINE, raw.lines[keep])
             rejected = _rejects(raw.lines[~keep], ids[~keep].to_numpy(dtype=object), reasons[~keep])
         yield Batch(episodes, rejected, len(raw.lines))
 
@@ -230,7 +234,7 @@ def _long_batch(raw: RawChunk, ids: pd.Series, plan: Plan, checker: RowChecker) 
         ignore_index=True,
     )
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
-    episodes = long_frame(raw.frame, ids, rows, keep, plan)
+    episodes = long_frame(raw.frame, ids, rows, keep, plan, raw.lines)
     read = int(pd.unique(id_values[~lone]).size)
     return Batch(episodes, rejected, read, stray_rows=int(lone.sum()))
 

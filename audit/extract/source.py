@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ class RawChunk:
 class Source(ABC):
     """An opened extract: its header, and its rows as raw chunks (see ``chunks``)."""
 
+    located_by = "line"  # what a row's number is: a text file's line, or another format's "row"
     path: Path
     header: list[str]
     header_note: str = ""  # a hint for messages about missing columns (blank header cells...)
@@ -54,11 +56,13 @@ class Source(ABC):
         interned = set(short) if interner is not None else set()
         dictionary = [c for c in dictionary if c not in interned]
         pieces = rechunk(self._pieces(columns, dictionary, chunk_rows, id_column), chunk_rows)
-        for chunk, read in read_ahead((raw_chunk(*piece, interner, interned), len(piece[1]))
-                                      for piece in pieces):
-            self.blank_rows += read - len(chunk.lines)
-            if len(chunk.lines):
-                yield chunk
+        # Closed however the reading ends (an exception, a consumer that stops): the read-ahead thread joined.
+        raw = ((raw_chunk(*piece, interner, interned), len(piece[1])) for piece in pieces)
+        with closing(read_ahead(raw)) as ahead:
+            for chunk, read in ahead:
+                self.blank_rows += read - len(chunk.lines)
+                if len(chunk.lines):
+                    yield chunk
 
     @abstractmethod
     def _pieces(self, columns, dictionary, chunk_rows, id_column):

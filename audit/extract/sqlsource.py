@@ -29,6 +29,8 @@ _COPY_BLOCK = 1 << 20  # bytes of COPY text parsed by pyarrow at a time (1 MB: m
 class DatabaseSource(Source):
     """A table or query's rows: header from the database's catalogue or the query's result columns."""
 
+    located_by = "row"
+
     extract: DatabaseExtract | None = None
     engine: object = None  # sqlalchemy.engine.Engine
 

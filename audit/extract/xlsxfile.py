@@ -21,6 +21,8 @@ _HEADER_SEARCH_ROWS = 20  # title rows above the header are skipped
 class XlsxSource(Source):
     """The first sheet (or ``--sheet``) of an .xlsx workbook; line numbers are the sheet's row numbers."""
 
+    located_by = "row"
+
     sheet: str = ""
     header_row: int = 1
 

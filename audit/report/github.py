@@ -1,7 +1,8 @@
 """GitHub Actions workflow commands: one annotation per finding (``::error file=...::message``).
 
 Errors become ``error``, warnings ``warning`` and info ``notice``
-annotations on the extract file, titled with the rule id. Values are escaped
+annotations on the extract file (at the episode's line when the extract is text;
+another format's row number is said in the message), titled with the rule id. Values are escaped
 as the workflow command syntax requires, so no data can start a command.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from audit.episodes import LINE
 from audit.pipeline import RunResult
-from audit.report.output import found_titles, write_bytes
+from audit.report.output import extract_path, found_titles, write_bytes
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -33,14 +35,19 @@ def lines(result: RunResult) -> list[str]:
 
 def _line_parts(result: RunResult) -> Iterator[list[str]]:
     """The workflow commands a chunk of findings at a time, then the rows set aside."""
-    source = escape_property(result.source)
+    source = escape_property(extract_path(result))
+    by_line = result.located_by == "line"
     for f in result.all_findings.frames():
         part = []
-        for episode_id, rule_id, severity, message, guidance, code_titles in zip(
-                f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], found_titles(f)):
+        lines = f[LINE] if LINE in f else [None] * len(f)
+        for episode_id, line, rule_id, severity, message, guidance, code_titles in zip(
+                f["episode_id"], lines, f["rule_id"], f["severity"], f["message"], f["guidance"],
+                found_titles(f)):
             title = escape_property(f"{rule_id} ({guidance})")
-            text = f"episode {episode_id}: {message}" + (f" ({code_titles})" if code_titles else "")
-            part.append(f"::{LEVEL.get(severity, 'warning')} file={source},title={title}::{escape_data(text)}")
+            where = "" if line is None or by_line else f" ({result.located_by} {line})"
+            text = f"episode {episode_id}{where}: {message}" + (f" ({code_titles})" if code_titles else "")
+            at = f",line={line}" if line is not None and by_line else ""
+            part.append(f"::{LEVEL.get(severity, 'warning')} file={source}{at},title={title}::{escape_data(text)}")
         yield part
     if len(result.rejected):
         said = escape_data(f"{len(result.rejected)} rows could not be audited (see the JSON report)")

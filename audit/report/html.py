@@ -22,6 +22,7 @@ from audit.baseline import code_tokens
 from audit.pipeline import RunResult
 from audit.report import charts
 from audit.report.output import found_titles, write_text
+from audit.report.safety import xml_text
 
 MAX_ROWS = 5000  # findings listed in the table; the charts and counts always cover all of them
 MAX_REJECTED = 500
@@ -174,7 +175,7 @@ def render(result: RunResult) -> str:
         "stale": (baseline or {}).get("stale_entries", [])[:MAX_STALE],
         "severity_order": charts.SEVERITY_ORDER,
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    return xml_text(_environment().get_template("report.html.j2").render(**context))
 
 
 def write(result: RunResult, output: Path | None) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from audit.pipeline import RunResult
 from audit.report.output import found_titles, write_text
+from audit.report.safety import xml_text
 
 MAX_LISTED = 1000  # episodes listed per test case; the count is always complete
 _FAILING = ("error", "warning")
@@ -110,4 +111,6 @@ def document(result: RunResult) -> ET.Element:
 def write(result: RunResult, output: Path | None) -> None:
     root = document(result)
     ET.indent(root)
-    write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n", output)
+    # ElementTree escapes markup but writes control characters as they are: not well-formed XML.
+    text = xml_text(ET.tostring(root, encoding="unicode"))
+    write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n", output)

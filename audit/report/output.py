@@ -21,6 +21,19 @@ def found_titles(findings: pd.DataFrame) -> pd.Series:
     return findings[TITLES] if TITLES in findings.columns else pd.Series("", index=findings.index, dtype=object)
 
 
+def extract_path(result) -> str:
+    """The extract's path for a report that points at it (SARIF, GitHub annotations): relative to the working
+    folder when it is inside it (a CI job's checkout), with forward slashes; else as given."""
+    given = result.path or result.source
+    path = Path(given)
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
 def write_text(text: str, output: Path | None) -> None:
     """UTF-8 text to ``output``, or to standard output when None."""
     if output is None:

@@ -4,7 +4,8 @@ Following OWASP's CSV injection advice, a text cell that starts with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe so
 spreadsheet programs show it as text. The OPCS-4 placeholder ``-`` on its
 own is left as it is: it is data, not a formula. HTML is escaped by the
-template engine (autoescaping), not here.
+template engine (autoescaping), not here. Characters XML 1.0 cannot hold are
+replaced in every XML output (``xml_text``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _KEEP = {"-"}
-# Characters an XLSX (XML 1.0) cell cannot hold: control characters other than tab, newline, return.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 cannot hold (an XLSX cell, JUnit, the HTML report's text): control characters other than
+# tab, newline and return, lone surrogates, U+FFFE and U+FFFF. Real extracts carry some (ESC, vertical tab).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def neutralise(value: object) -> object:
@@ -41,6 +43,11 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: each character it cannot replaced by U+FFFD (the replacement character)."""
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
+
 def spreadsheet_text(value: str) -> str:
     """A text cell for an XLSX sheet: neutralised, and without characters XML cannot hold."""
-    return neutralise(_XML_ILLEGAL.sub("\ufffd", value))
+    return neutralise(xml_text(value))

@@ -1,23 +1,26 @@
 """SARIF 2.1.0: the rules (with their guidance as help) and one result per finding.
 
-Each result points at the extract file (``physicalLocation``) and at the
-episode (``logicalLocations``: extracts have no source lines for episodes),
-and carries the baseline fingerprint in ``partialFingerprints`` so code
+Each result points at the extract file (``physicalLocation``), at the episode's
+line in it when the extract is text (a CSV's ``region.startLine``; another format's
+row number is the result's ``row`` property) and at the episode
+(``logicalLocations``), and carries the baseline fingerprint in ``partialFingerprints`` so code
 scanning tools can track a finding from run to run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
 from audit import __version__
 from audit.baseline import fingerprints
 from audit.engine import FINDING_COLUMNS
+from audit.episodes import LINE
 from audit.pipeline import RunResult
 from audit.report import jsonstream
-from audit.report.output import write_bytes
+from audit.report.output import extract_path, write_bytes
 from audit.report.tabular import iso_dates
 from audit.rules.model import Rule
 
@@ -73,6 +76,8 @@ def _values(f: pd.DataFrame, index: dict[str, int]) -> pd.DataFrame:
         "codes": rows["codes"].fillna(""),
         "guidance": rows["guidance"],
     }, index=rows.index)
+    if LINE in f:
+        out[LINE] = f[LINE]
     for col in _attributes(f):
         values = rows[col]
         if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
@@ -82,13 +87,20 @@ def _values(f: pd.DataFrame, index: dict[str, int]) -> pd.DataFrame:
 
 
 def _attributes(f: pd.DataFrame) -> list[str]:
-    return [c for c in f.columns if c not in FINDING_COLUMNS]
+    return [c for c in f.columns if c not in FINDING_COLUMNS and c != LINE]
 
 
-def _result(v: dict, source: str, attributes: list[str]) -> dict:
-    """One finding's SARIF result, from its ``_values`` (or placeholders for them)."""
+def _result(v: dict, source: str, attributes: list[str], located_by: str = "line") -> dict:
+    """One finding's SARIF result, from its ``_values`` (or placeholders for them); ``located_by``: what the
+    episode's ``line`` is (a text file's line, or a "row" of another format)."""
     props = {"episode_id": v["episode_id"], "expected": v["expected"], "found": v["found"],
              "codes": v["codes"], "guidance": v["guidance"]}
+    physical = {"artifactLocation": {"uri": source, "index": 0}}
+    if LINE in v:
+        if located_by == "line":
+            physical["region"] = {"startLine": v[LINE]}
+        else:
+            props[located_by] = v[LINE]
     for col in attributes:
         props[col] = v[_ATTRIBUTE + col]
     return {
@@ -97,12 +109,19 @@ def _result(v: dict, source: str, attributes: list[str]) -> dict:
         "level": v["level"],
         "message": {"text": v["message"]},
         "locations": [{
-            "physicalLocation": {"artifactLocation": {"uri": source, "index": 0}},
+            "physicalLocation": physical,
             "logicalLocations": [{"name": v["name"], "kind": "object"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: v["fingerprint"]},
         "properties": props,
     }
+
+
+def artifact_uri(result: RunResult) -> str:
+    """The extract as SARIF's artifact URI: its path as given, relative with forward slashes (``file:`` when
+    absolute), so a code-scanning view finds it in the repository."""
+    path = extract_path(result)
+    return Path(path).as_uri() if Path(path).is_absolute() else quote(path)
 
 
 def _rule_index(result: RunResult) -> dict[str, int]:
@@ -117,7 +136,7 @@ def document(result: RunResult, results: object = None) -> dict:
         f = result.findings
         attributes = _attributes(f)
         values = _values(f, _rule_index(result)).astype(object)
-        results = [_result(v, result.source, attributes)
+        results = [_result(v, artifact_uri(result), attributes, result.located_by)
                    for v in values.where(values.notna(), None).to_dict(orient="records")]
     run = {
         "tool": {"driver": {
@@ -126,7 +145,7 @@ def document(result: RunResult, results: object = None) -> dict:
             "version": __version__,
             "rules": [_rule(r) for r in rules],
         }},
-        "artifacts": [{"location": {"uri": result.source}}],
+        "artifacts": [{"location": {"uri": artifact_uri(result)}}],
         "invocations": [{
             "executionSuccessful": True,
             "toolExecutionNotifications": [
@@ -151,5 +170,6 @@ def write(result: RunResult, output: Path | None) -> None:
         v = _values(part, index)
         return [jsonstream.json_values(v[n]) for n in names]
 
-    shape = _result({n: jsonstream.slot(i) for i, n in enumerate(names)}, result.source, _attributes(first))
+    shape = _result({n: jsonstream.slot(i) for i, n in enumerate(names)}, artifact_uri(result), _attributes(first),
+                    result.located_by)
     write_bytes(jsonstream.streamed(document(result, results=jsonstream.ITEMS), shape, frames, values), output)

@@ -132,10 +132,10 @@ def test_long_positions_keep_gaps_and_order(tmp_path):
         "1,procedure,3,Y539,2024-01-01\n1,D,1,C787,\n1,procedure,1,J124,\n2,,,,2024-02-02\n"
     )
     frame = _episodes(path)
-    assert list(frame.columns) == ["episode_id", "end_date", "diag_01", "proc_01", "proc_02", "proc_03"]
+    assert list(frame.columns) == ["episode_id", "line", "end_date", "diag_01", "proc_01", "proc_02", "proc_03"]
     assert frame.astype(object).where(frame.notna(), "").values.tolist() == [  # "" and missing: no code
-        ["1", pd.Timestamp("2024-01-01"), "C787", "J124", "", "Y539"],
-        ["2", pd.Timestamp("2024-02-02"), "", "", "", ""],
+        ["1", 2, pd.Timestamp("2024-01-01"), "C787", "J124", "", "Y539"],  # an episode's line: its first row's
+        ["2", 5, pd.Timestamp("2024-02-02"), "", "", "", ""],
     ]
 
 
@@ -143,7 +143,7 @@ def test_a_file_with_only_diagnoses_still_has_a_procedure_column(tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("EPIKEY,DIAG_01\n1,C787\n")
     frame = _episodes(path)
-    assert list(frame.columns) == ["episode_id", "diag_01", "proc_01"]
+    assert list(frame.columns) == ["episode_id", "line", "diag_01", "proc_01"]
     assert np.all(frame["proc_01"].astype(str) == "")
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from audit.extract.readahead import read_ahead
+from audit.extract.readahead import read_ahead, stop_producers
 
 
 def test_items_come_out_in_order():
@@ -54,3 +54,34 @@ def test_it_stays_at_most_depth_items_ahead():
     threading.Event().wait(0.2)  # give the producer time to run ahead as far as it may
     assert len(produced) <= 4  # the one taken, two waiting, one blocked in put
     reader.close()
+
+
+def _producers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "audit-read-ahead"]
+
+
+def test_at_exit_a_running_producer_is_stopped_and_joined():
+    """A consumer that neither finishes nor is closed (an error left it referenced) leaves its producer
+    running; the exit hook stops and joins it before the interpreter finalises (a thread left inside C++
+    code then aborts the process)."""
+    ahead = read_ahead(iter(range(1000)), depth=1)
+    assert next(ahead) == 0
+    assert _producers()
+    stop_producers()
+    assert not _producers()
+    ahead.close()
+
+
+def test_a_run_that_fails_midway_leaves_no_reading_thread(tmp_path):
+    from audit.pipeline import run_audit
+    from audit.rules import load_rules
+
+    path = tmp_path / "e.csv"
+    path.write_text("EPIKEY,DIAG_01,OPERTN_01\n" + "".join(f"{i},C787,J124\n" for i in range(50)))
+
+    def fail(_rows):
+        raise RuntimeError("the consumer stops here")
+
+    with pytest.raises(RuntimeError):
+        run_audit(path, load_rules(), chunk_rows=5, progress=fail)
+    assert not _producers()

@@ -11,6 +11,6 @@ def test_one_annotation_per_finding(sample_result):
     assert len(out) == len(sample_result.findings) + 1  # and one for the rows set aside
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in out)
     assert all("\n" not in line for line in out)
-    assert out[0].startswith("::error file=extract.csv,title=IPG327-01 (IPG327)::episode 1002: ")
+    assert out[0].startswith("::error file=" + sample_result.path + ",line=3,title=IPG327-01 (IPG327)::episode 1002: ")
     assert sum(line.startswith("::notice ") for line in out) == sample_result.count("info")
     assert "title=DATA-01 (NHS Data Dictionary)" in "".join(out)

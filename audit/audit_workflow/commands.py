@@ -73,17 +73,23 @@ def sample(extract, size, seed, stratify, weight, oversample, filters, max_days,
     chosen_filters = parse_filters(filters, max_days, min_days)
     result = _audit(extract, rule_paths, settings, chunk_size, None, reference, option_values, raw, inputs)
     _fail_if_nothing_audited(extract, result)
-    findings = result.findings[[ID, "rule_id"]].astype(str)
-    flagged_by = findings.drop_duplicates().groupby(ID)["rule_id"].agg(lambda r: " ".join(sorted(r))).to_dict()
+    # The findings a batch at a time: only the distinct (episode, rule) pairs are kept.
+    import pandas as pd
+
+    pairs = [f[[ID, "rule_id"]].astype(str).drop_duplicates() for f in result.all_findings.frames()]
+    pairs = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=[ID, "rule_id"])
     read_options = _read_options(raw, inputs)
     frame = pool(audited.audited_batches(extract, chunk_size, read_options), chosen_filters, stratify,
-                 set(flagged_by) if weight == "findings" else None)
+                 pd.Index(pd.unique(pairs[ID])) if weight == "findings" else None)
     if seed is None:
         seed = secrets.randbelow(2**31)
         click.echo(f"seed {seed} (give --seed {seed} to draw the same sample again)", err=True)
     chosen = select_sample(frame, size, seed, oversample if weight == "findings" else None)
-    episodes, _ = audited.episodes_with_ids(extract, chosen[ID], chunk_size, read_options)
-    episodes = episodes.drop_duplicates(ID).merge(chosen[[ID, "inclusion_probability", "stratum"]], on=ID)
+    episodes = audited.episodes_at(extract, chosen["ordinal"], chunk_size, read_options)
+    episodes["inclusion_probability"] = chosen["inclusion_probability"].to_numpy()  # both in file order
+    episodes["stratum"] = chosen["stratum"].to_numpy()
+    mine = pairs[pairs[ID].isin(episodes[ID])]
+    flagged_by = mine.groupby(ID)["rule_id"].agg(lambda r: " ".join(sorted(r))).to_dict()
     write(sample_frame(episodes, flagged_by), output)
     click.echo(f"sampled {len(chosen)} of {len(frame):,} eligible episodes ({result.episodes_audited:,} audited) "
                f"into {output}", err=True)

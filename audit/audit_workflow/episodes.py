@@ -42,6 +42,19 @@ def audited_batches(extract, chunk_rows: int, read_options: dict) -> Iterator[pd
             yield episodes
 
 
+def episodes_at(extract, ordinals, chunk_rows: int, read_options: dict) -> pd.DataFrame:
+    """The audited episodes at these ordinals (0-based, among the audited episodes in file order, as
+    ``audited_batches`` yields them) as one plain frame, in file order."""
+    wanted = np.unique(np.asarray(ordinals, dtype=np.int64))
+    parts, seen = [], 0
+    for episodes in audited_batches(extract, chunk_rows, read_options):
+        lo, hi = np.searchsorted(wanted, [seen, seen + len(episodes)])
+        if hi > lo:
+            parts.append(plain(episodes.iloc[wanted[lo:hi] - seen]))
+        seen += len(episodes)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[ID])
+
+
 def episodes_with_ids(extract, ids, chunk_rows: int, read_options: dict, audited_only: bool = True
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The episodes of ``ids`` as one plain frame (file order), and the rows set aside whose id is in ``ids``."""

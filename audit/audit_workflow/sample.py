@@ -77,21 +77,28 @@ def parse_filters(items: Iterable[str], max_days: int | None = None, min_days: i
 
 
 def pool(batches: Iterable[pd.DataFrame], filters: Filters, stratify: str | None,
-         flagged_ids: set | None) -> pd.DataFrame:
-    """The sampling frame: episode id, stratum and whether a rule flagged it, for every audited episode that
-    passes the filters, in file order (only these narrow columns are kept)."""
-    parts = []
+         flagged_ids: pd.Index | None) -> pd.DataFrame:
+    """The sampling frame: for every audited episode that passes the filters, its ordinal among the audited
+    episodes (file order), its stratum and whether a rule flagged it. Only these narrow columns are kept (no
+    episode ids, no codes): the episodes sampled are read again by ordinal (``episodes.episodes_at``)."""
+    parts, seen = [], 0
     for episodes in batches:
         keep = filters.mask(episodes)
         if stratify is not None and stratify not in episodes:
             raise UserError(f"--stratify {stratify}: the extract has no {stratify} column")
-        ids = episodes[ID].astype(object)[keep].astype(str).to_numpy()
-        part = pd.DataFrame({ID: ids})
-        part["stratum"] = (episodes[stratify].astype(object)[keep].fillna("").astype(str).str.strip().to_numpy()
-                           if stratify is not None else "")
-        part["flagged"] = part[ID].isin(flagged_ids).to_numpy() if flagged_ids is not None else False
+        part = pd.DataFrame({"ordinal": np.flatnonzero(keep) + seen})
+        strata = (episodes[stratify].astype(object)[keep].fillna("").astype(str).str.strip().to_numpy()
+                  if stratify is not None else np.full(len(part), "", dtype=object))
+        part["stratum"] = pd.Categorical(strata)
+        part["flagged"] = (episodes[ID].astype(object)[keep].isin(flagged_ids).to_numpy()
+                           if flagged_ids is not None else False)
         parts.append(part)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[ID, "stratum", "flagged"])
+        seen += len(episodes)
+    if not parts:
+        return pd.DataFrame({"ordinal": np.array([], np.int64), "stratum": [], "flagged": np.array([], bool)})
+    frame = pd.concat(parts, ignore_index=True)
+    frame["stratum"] = frame["stratum"].astype(str)
+    return frame
 
 
 def allocate(sizes: np.ndarray, factors: np.ndarray, n: int) -> np.ndarray:

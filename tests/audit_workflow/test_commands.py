@@ -138,3 +138,32 @@ def test_sample_accepts_the_options_of_audit_run(tmp_path):
     assert specialties <= {"100", "300"} and ws.max_row == 6
     got = run("sample", renamed, "--size", 5, "-o", out)
     assert got.exit_code == 2 and "Traceback" not in got.output
+
+
+def test_the_sample_does_not_depend_on_the_chunk_size(sample, tmp_path):
+    small = tmp_path / "small.xlsx"
+    assert run("sample", HES, "--size", 10, "--seed", 5, "--chunk-size", 7, "-o", small).exit_code == 0
+    assert small.read_bytes() == sample.read_bytes()
+
+
+def test_a_weighted_sample_is_scored_weighted_with_the_auditors_error_types(tmp_path):
+    out = tmp_path / "weighted.xlsx"
+    got = run("sample", HES, "--size", 12, "--seed", 9, "--weight", "findings", "-o", out)
+    assert got.exit_code == 0, got.output
+    ws = openpyxl.load_workbook(out)["Sample"]
+    header = [c.value for c in ws[1]]
+    p = [ws.cell(r, header.index("INCLUSION_PROBABILITY") + 1).value for r in range(2, ws.max_row + 1)]
+    assert len(set(p)) == 2  # episodes with findings have the larger chance
+    fill(out, change={2: {"DIAG_01": "R69X", "ERROR_TYPE": "sequencing"}})
+    report = tmp_path / "w.xlsx"
+    got = run("score", HES, out, "--no-rules", "-o", report)
+    assert got.exit_code == 0, got.output
+    printed = run("score", HES, out, "--no-rules").output
+    assert "weighted by inclusion probability" in printed
+    types = openpyxl.load_workbook(report)["Error types"]
+    rows = [tuple(c.value for c in row) for row in types.iter_rows(min_row=2)]
+    assert ("primary_diagnosis", "auditor: sequencing", 1) in rows
+    # the weighted percent: 1 - w(row 2) / sum(w) over the 12 (weights 1 / p)
+    weights = [1 / x for x in p]
+    expected = 100 * (1 - weights[0] / sum(weights))
+    assert f"{expected:6.2f}%" in printed

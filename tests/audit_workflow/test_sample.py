@@ -62,3 +62,13 @@ def test_filters_by_attribute_and_length():
     assert parse_filters(["specialty=100, 101"]).equal == {"specialty": ("100", "101")}
     with pytest.raises(UserError, match="--filter"):
         parse_filters(["ward=3"])
+
+
+def test_pool_keeps_ordinals_across_chunks_not_ids():
+    from audit.audit_workflow.sample import pool
+
+    chunks = [pd.DataFrame({"episode_id": ["a", "b"], "specialty": ["100", "300"]}),
+              pd.DataFrame({"episode_id": ["c", "d", "e"], "specialty": ["100", "100", "300"]})]
+    got = pool(iter(chunks), Filters({"specialty": ("100",)}), "specialty", pd.Index(["c"]))
+    assert list(got.columns) == ["ordinal", "stratum", "flagged"]
+    assert got["ordinal"].tolist() == [0, 2, 3] and got["flagged"].tolist() == [False, True, False]

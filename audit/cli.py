@@ -489,7 +489,7 @@ def rules_show(rule_id: str, rule_paths: tuple[Path, ...]):
     matched = [rule] if rule is not None else [r for r in loaded if r.id.upper().startswith(rule_id.upper())]
     if not matched:
         raise UserError(f"no rule {rule_id!r} and no rule id starting with it (see 'audit rules list')")
-    click.echo(("\n\n" + "-" * 100 + "\n\n").join(describe_rule(r) for r in matched))
+    click.echo(("\n\n" + "-" * 100 + "\n\n").join(describe_rule(r, loaded) for r in matched))
 
 
 @rules.command("test")
@@ -535,8 +535,10 @@ def _where(path: str) -> str:
         return path
 
 
-def describe_rule(rule: Rule) -> str:
-    """The rule as documentation, in the manner of ruff's rule pages."""
+def describe_rule(rule: Rule, rules=()) -> str:
+    """The rule as documentation, in the manner of ruff's rule pages (``rules``: the others of the run, for the
+    ones this rule gives way to)."""
+    from audit.rules.precedence import linked_rules
     src = rule.source
     lines = [f"{rule.id}: {rule.title}", "",
              f"Severity: {'/'.join(rule.severities)}    Ruleset: {rule.ruleset}    Defined at: {_where(rule.path)}:{rule.line}",
@@ -562,9 +564,10 @@ def describe_rule(rule: Rule) -> str:
                            f"{rule.disabled_by} = true, or --option {rule.disabled_by}=true)."))
     if rule.reference_kinds:
         lines.append(_wrap("Needs your classification tables (--reference DIR); skipped without them."))
-    if rule.unless_rule:
-        lines.append(_wrap(f"Gives way to {', '.join(rule.unless_rule)}: no finding on an episode where "
-                           f"{'it has' if len(rule.unless_rule) == 1 else 'they have'} one."))
+    gives_way = sorted({*rule.unless_rule, *(r.id for r in linked_rules(rule, rules))})
+    if gives_way:
+        lines.append(_wrap(f"Gives way to {', '.join(gives_way)}: no finding on an episode where "
+                           f"{'it has' if len(gives_way) == 1 else 'they have'} one."))
     if rule.supersedes:
         lines.append(_wrap(f"Supersedes {', '.join(rule.supersedes)}: where this rule has a finding, "
                            f"{'that rule has' if len(rule.supersedes) == 1 else 'those rules have'} none."))

@@ -83,3 +83,26 @@ def test_shipped_lymphoma_rules_give_one_finding():
     shipped = [rules.get("NAT-ICD-03"), rules.get("NAT-ICD-15")]
     got = evaluate(episodes_frame([{"id": "a", "diagnoses": ["C83.3", "C77.2"]}]), compile_rules(RuleSet(shipped)))
     assert list(got["rule_id"]) == ["NAT-ICD-15"]
+
+
+def test_shipped_ire_rules_one_finding_per_episode():
+    """IRE (J12.8 + Y12.3) for liver metastases: IPG445-01 supersedes HTG532-02; primary liver cancer: HTG532-02."""
+    rules = load_rules()
+    shipped = RuleSet([rules.get("HTG532-02"), rules.get("IPG445-01")])
+    ire = ["J12.8", "Y12.3", "Y53.4"]
+    got = evaluate(episodes_frame([{"id": "metastases", "diagnoses": ["C18.7"], "procedures": ire},
+                                   {"id": "primary", "diagnoses": ["K74.6"], "procedures": ire}]),
+                   compile_rules(shipped))
+    assert set(zip(got["episode_id"], got["rule_id"])) == {("metastases", "IPG445-01"), ("primary", "HTG532-02")}
+
+
+def test_rules_show_says_which_rules_a_rule_gives_way_to():
+    from click.testing import CliRunner
+
+    from audit.cli import main
+
+    assert "Gives way to IPG445-01: no finding on an episode where it has one." in \
+        CliRunner().invoke(main, ["rules", "show", "HTG532-02"]).output  # IPG445-01 supersedes it
+    shown = CliRunner().invoke(main, ["rules", "show", "IPG445-01"]).output
+    assert "Supersedes HTG532-02: where this rule has a finding, that rule has none." in shown
+    assert "Gives way to NAT-ICD-15" in CliRunner().invoke(main, ["rules", "show", "NAT-ICD-03"]).output

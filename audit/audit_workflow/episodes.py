@@ -9,7 +9,6 @@ import pandas as pd
 
 from audit.episodes import ID, coded_mask
 
-ATTRIBUTES = ("provider", "specialty", "coder", "start_date", "end_date", "sex", "age")
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,8 +54,7 @@ def episodes_at(extract, ordinals, chunk_rows: int, read_options: dict) -> pd.Da
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[ID])
 
 
-def episodes_with_ids(extract, ids, chunk_rows: int, read_options: dict, audited_only: bool = True
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def episodes_with_ids(extract, ids, chunk_rows: int, read_options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The episodes of ``ids`` as one plain frame (file order), and the rows set aside whose id is in ``ids``."""
     from audit.extract import read_extract
 

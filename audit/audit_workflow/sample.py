@@ -22,8 +22,6 @@ import pandas as pd
 from audit.episodes import END_DATE, ID
 from audit.errors import UserError
 
-DEFAULT_SIZE = 200  # the Data Security and Protection Toolkit's sample
-STRATA = ("specialty", "coder", "provider", "sex", "age")
 _WITH, _WITHOUT = "with findings", "without findings"  # --weight findings: the strata
 
 

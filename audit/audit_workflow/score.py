@@ -243,7 +243,8 @@ def _breakdown(table: pd.DataFrame, attr: str, thresholds: dict) -> pd.DataFrame
             row[f"{a}_correct"], row[f"{a}_errors"] = s.correct, s.errors
             row[f"{a}_percent"] = None if s.percent is None else round(s.percent, 2)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).astype(object)
+    return frame.where(frame.notna(), None)  # an area with nothing to score: None, not NaN
 
 
 def _error_types(table: pd.DataFrame) -> pd.DataFrame:

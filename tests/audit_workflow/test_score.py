@@ -171,3 +171,10 @@ def test_attainment_levels_default_and_settings():
 def test_bad_attainment_settings_are_user_errors(table):
     with pytest.raises(UserError, match="attainment"):
         attainment_levels({"attainment": table})
+
+
+def test_a_breakdown_with_nothing_to_score_in_an_area_says_none():
+    original = frame([("A", "100", ["C787"], ["J124"]), ("B", "300", ["C787"], [])])
+    by = score(original, original).breakdowns["specialty"].set_index("specialty")
+    assert by.loc["300", "primary_procedure_percent"] is None  # B: no primary procedure either side
+    assert by.loc["100", "primary_procedure_percent"] == 100.0

@@ -16,6 +16,7 @@ def test_startup_measures_every_command_in_rounds():
     text = startup.table(results)
     assert "| `audit --version` |" in text and "| 0.3 |" in text and "| 0.6 |" in text
     assert "| floor |" in text
+    assert "(python -c pass) |" in text and "(python -c 'import pandas, pyarrow') |" in text  # ratios by round
 
 
 def test_imports_lists_the_heaviest_first():

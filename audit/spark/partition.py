@@ -93,7 +93,7 @@ def _audit_partition(batches: Iterator[pa.RecordBatch], job: PartitionJob) -> It
     checker = RowChecker(plan.id_column, plan.read_columns, plan.date_columns, plan.free_text, plan.kind_column,
                          plan.position_column)
     if plan.layout == "long":
-        source.batches = list(batches)  # read twice: the reader first checks every episode's rows are together
+        source.sorted_by_id = True  # streamed: Spark sorted the rows by episode id (see PartitionSource)
         read = _read_long(source, plan, checker, job.chunk_rows)
     else:
         read = _read_rows(source, plan, checker, job.chunk_rows, seen=source.duplicates)
@@ -174,8 +174,13 @@ class PartitionSource(Source):
     batches: object = None  # the partition's record batches: an iterator, or a list when read twice
     job: PartitionJob | None = None
     duplicates: _Duplicates = field(default_factory=_Duplicates)
+    sorted_by_id: bool = False  # long layout: rows sorted by episode id in Spark
 
     def _pieces(self, columns, dictionary, chunk_rows, id_column):
+        if self.sorted_by_id and list(columns) == [id_column]:
+            # The long reader's first pass reads the ids alone to check that every episode's rows are together;
+            # sorted by id they are, so it is given no rows and the partition is read once, streamed.
+            return
         for batch in self.batches:
             if not batch.num_rows:
                 continue

@@ -166,3 +166,18 @@ def test_a_weighted_sample_is_scored_weighted_with_the_auditors_error_types(tmp_
     weights = [1 / x for x in p]
     expected = 100 * (1 - weights[0] / sum(weights))
     assert f"{expected:6.2f}%" in printed
+
+
+def test_sample_and_score_read_a_database_like_a_file(sample, tmp_path):
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    import pandas as pd
+
+    url = f"sqlite:///{tmp_path / 'extract.db'}"
+    pd.read_csv(HES, dtype=str).to_sql("episodes", sqlalchemy.create_engine(url), index=False)
+    from_db = tmp_path / "db.xlsx"
+    assert run("sample", url, "--table", "episodes", "--size", 10, "--seed", 5, "-o", from_db).exit_code == 0
+    ids = [[c.value for c in openpyxl.load_workbook(p)["Sample"]["A"]] for p in (from_db, sample)]
+    assert ids[0] == ids[1]  # the same episodes as from the file
+    fill(sample, change={2: {"DIAG_01": "R69X"}})
+    got = run("score", url, "--table", "episodes", sample, "--no-rules")
+    assert got.exit_code == 0 and "9 correct, 1 errors" in got.output

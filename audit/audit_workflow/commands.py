@@ -201,7 +201,7 @@ def score(original, recoded, outputs, fail_below, recoded_columns, recoded_sheet
     import pandas as pd
 
     rec = pd.concat(rec_frames, ignore_index=True)
-    orig, orig_rejects = audited.episodes_with_ids(original, set(rec[ID]) | {i[1:] for i in rec[ID]},
+    orig, orig_rejects = audited.episodes_with_ids(original, set(rec[ID]) | {i[1:] for i in rec[ID] if i.startswith("'")},
                                                    chunk_size, _read_options(raw, inputs))
     if len(orig_rejects):
         first = orig_rejects.iloc[0]

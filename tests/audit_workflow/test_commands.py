@@ -181,3 +181,20 @@ def test_sample_and_score_read_a_database_like_a_file(sample, tmp_path):
     fill(sample, change={2: {"DIAG_01": "R69X"}})
     got = run("score", url, "--table", "episodes", sample, "--no-rules")
     assert got.exit_code == 0 and "9 correct, 1 errors" in got.output
+
+
+def test_the_csv_sample_filled_in_is_scored_too(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "sample.csv"
+    assert run("sample", HES, "--size", 10, "--seed", 3, "-o", out).exit_code == 0
+    filled = pd.read_csv(out, dtype=str, keep_default_na=False)
+    for name in [c for c in filled.columns if c.startswith("ORIGINAL_")]:
+        filled[name[len("ORIGINAL_"):]] = filled[name]
+    filled.loc[9, "DIAG_01"] = ""  # not re-coded yet
+    filled.to_csv(out, index=False)
+    report = tmp_path / "score.json"
+    assert run("score", HES, out, "-o", report, "--no-rules").exit_code == 0
+    got = json.loads(report.read_text())
+    assert got["episodes_scored"] == 9 and got["not_recoded"] == [filled.loc[9, "EPISODE_ID"]]
+    assert got["areas"]["primary_diagnosis"]["percent"] == 100.0

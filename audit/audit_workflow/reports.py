@@ -95,6 +95,7 @@ def xlsx_bytes(s: Score) -> bytes:
     _sheet(wb, "Rule precision", rules)
     for attr, frame in s.breakdowns.items():
         _sheet(wb, f"By {attr}", frame)
+    _sheet(wb, "Errors", s.errors)
     _sheet(wb, "Episodes", _episode_rows(s))
     _sheet(wb, "Not re-coded", pd.DataFrame({"episode_id": s.not_recoded}, dtype=object))
     buffer = io.BytesIO()
@@ -115,8 +116,18 @@ def html_text(s: Score, title: str = "Coding audit") -> str:
     return env.get_template("score.html.j2").render(
         s=s, title=title, version=__version__, style=style, csp=csp, titles=AREA_TITLES, areas=AREAS,
         scores=scores_frame(s).to_dict("records"), error_types=s.error_types.to_dict("records"),
+        codes=_codes_in_error(s),
         breakdowns={k: v.to_dict("records") for k, v in s.breakdowns.items()},
         rules=[] if s.precision is None else s.precision.rules.to_dict("records"))
+
+
+def _codes_in_error(s: Score, limit: int = 50) -> list[dict]:
+    """The errors by area, type and codes, most frequent first (ties in code order)."""
+    if s.errors is None or not len(s.errors):
+        return []
+    counted = s.errors.groupby(["area", "error_type", "original", "recoded"], sort=True).size()
+    counted = counted.rename("errors").reset_index().sort_values("errors", ascending=False, kind="stable")
+    return counted.head(limit).to_dict("records")
 
 
 def write(s: Score, output: Path) -> None:

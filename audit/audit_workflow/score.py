@@ -155,6 +155,7 @@ class Score:
     breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
     differences: list[dict] = field(default_factory=list)  # per episode: codes side by side
     error_types: pd.DataFrame | None = None
+    errors: pd.DataFrame | None = None  # one row per error: episode_id, area, error_type, original, recoded
     precision: object | None = None  # audit.audit_workflow.precision.Precision, when the rules were run
 
     def below(self, level: str) -> list[str]:
@@ -231,6 +232,7 @@ def score(original: pd.DataFrame, recoded: pd.DataFrame, weights: pd.Series | No
     result.breakdowns = {attr: _breakdown(table, attr, thresholds) for attr in BREAKDOWNS if attr in table}
     result.error_types = _error_types(table)
     result.differences = _differences(table, original, recoded, details)
+    result.errors = _error_list(table, details)
     return result
 
 
@@ -257,6 +259,47 @@ def _error_types(table: pd.DataFrame) -> pd.DataFrame:
             for t, part in with_errors.groupby("error_type", sort=True):
                 rows.append({"area": a, "error_type": f"auditor: {t}", "errors": int(part[f"{a}_errors"].sum())})
     return pd.DataFrame(rows, columns=["area", "error_type", "errors"])
+
+
+ERROR_COLUMNS = ["episode_id", "area", "error_type", "original", "recoded"]
+
+
+def _error_list(table: pd.DataFrame, details: dict) -> pd.DataFrame:
+    """Each error with its codes (normalised): a changed primary is wrong (original -> re-coded); of the
+    secondary codes left on both sides, those paired in position order are wrong, the rest of the original's
+    unnecessary, the rest of the re-coding's omitted (the counts of ``score``)."""
+    from collections import Counter
+
+    rows = []
+    for kind, (p_area, s_area) in {Kind.DIAGNOSIS: AREAS[:2], Kind.PROCEDURE: AREAS[2:]}.items():
+        o_keys, r_keys = details[kind]
+        o_list = o_keys.to_numpy().tolist() if o_keys.shape[1] else [[] for _ in range(len(table))]
+        r_list = r_keys.to_numpy().tolist() if r_keys.shape[1] else [[] for _ in range(len(table))]
+        for episode_id, o, r in zip(table[ID], o_list, r_list):
+            o1, r1 = (o[0] if o else ""), (r[0] if r else "")
+            if o1 != r1:
+                kind_of = "wrong" if o1 and r1 else "omitted" if r1 else "unnecessary"
+                rows.append((episode_id, p_area, kind_of, o1, r1))
+            both = Counter(c for c in o[1:] if c) & Counter(c for c in r[1:] if c)
+            both_o, both_r = Counter(both), Counter(both)  # matches to use up, on each side
+            only_o = [c for c in o[1:] if c and _unmatched(both_o, c)]
+            only_r = [c for c in r[1:] if c and _unmatched(both_r, c)]
+            for a, b in zip(only_o, only_r):
+                rows.append((episode_id, s_area, "wrong", a, b))
+            rows += [(episode_id, s_area, "unnecessary", a, "") for a in only_o[len(only_r):]]
+            rows += [(episode_id, s_area, "omitted", "", b) for b in only_r[len(only_o):]]
+    order = {a: i for i, a in enumerate(AREAS)}
+    frame = pd.DataFrame(rows, columns=ERROR_COLUMNS)
+    return frame.assign(_a=frame["area"].map(order)).sort_values(["_a", ID], kind="stable").drop(columns="_a") \
+        .reset_index(drop=True)
+
+
+def _unmatched(both, code) -> bool:
+    """True for an occurrence of ``code`` not matched on the other side (``both``: matches still to use)."""
+    if both[code] > 0:
+        both[code] -= 1
+        return False
+    return True
 
 
 def _differences(table, original, recoded, details) -> list[dict]:

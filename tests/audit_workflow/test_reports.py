@@ -53,3 +53,12 @@ def test_excel_neutralises_formulas_and_is_deterministic():
     values = [c.value for ws in wb for row in ws.iter_rows() for c in row]
     assert "'=SUM(A1)" in values and "'=cmd" in values
     assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
+def test_html_and_excel_list_the_errors_by_code():
+    s = score(ORIGINAL, RECODED)
+    html = reports.html_text(s)
+    assert 'id="codes-in-error"' in html and "<code>E87.1</code></td><td><code>E87.6</code>" in html
+    wb = openpyxl.load_workbook(io.BytesIO(reports.xlsx_bytes(s)))
+    rows = [tuple(c.value for c in r) for r in wb["Errors"].iter_rows(min_row=2)]
+    assert ("E3", "secondary_diagnoses", "wrong", "E87.1", "E87.6") in rows and len(rows) == 12

@@ -178,3 +178,25 @@ def test_a_breakdown_with_nothing_to_score_in_an_area_says_none():
     by = score(original, original).breakdowns["specialty"].set_index("specialty")
     assert by.loc["300", "primary_procedure_percent"] is None  # B: no primary procedure either side
     assert by.loc["100", "primary_procedure_percent"] == 100.0
+
+
+def test_each_error_with_its_codes(scored):
+    got = [tuple(r) for r in scored.errors.itertuples(index=False)]
+    assert got == [
+        ("E2", "primary_diagnosis", "wrong", "C78.7", "C78.71"),
+        ("E4", "primary_diagnosis", "wrong", "I21.9", "I21.4"),
+        ("E2", "secondary_diagnoses", "omitted", "", "I10"),
+        ("E3", "secondary_diagnoses", "wrong", "E87.1", "E87.6"),
+        ("E3", "secondary_diagnoses", "omitted", "", "R26.8"),
+        ("E4", "secondary_diagnoses", "unnecessary", "E78.0", ""),
+        ("E4", "secondary_diagnoses", "unnecessary", "Z86.7", ""),
+        ("E5", "secondary_diagnoses", "unnecessary", "W19.9", ""),
+        ("E3", "primary_procedure", "wrong", "W37.1", "W38.1"),
+        ("E4", "primary_procedure", "unnecessary", "K63.4", ""),
+        ("E5", "primary_procedure", "omitted", "", "W46.1"),
+        ("E3", "secondary_procedures", "omitted", "", "Y03.1"),
+    ]
+    # the same counts as the error types
+    counts = scored.errors.groupby(["area", "error_type"]).size().to_dict()
+    types = scored.error_types.set_index(["area", "error_type"])["errors"]
+    assert all(types[k] == v for k, v in counts.items()) and types.sum() == len(scored.errors)

@@ -31,15 +31,18 @@ HEADERS = {"provider": "PROVIDER", "specialty": "SPECIALTY", "coder": "CODER", "
 MIN_AUDITOR_COLUMNS = 8
 SPARE_COLUMNS = 4  # auditor's columns beyond the most codes an original episode has
 
-# Excel formulas for the cell validation ({c}: the cell). Blank passes. ICD-10: a letter, two digits, then
-# up to four of . 0-9 X - and a dagger/asterisk sign; OPCS-4: a letter other than I, two digits, then an
-# optional dot and digit; "-" and "&" are the OPCS-4 placeholders.
-ICD10_RULE = ('OR(LEN(TRIM({c}))=0,AND(LEN({c})>=3,LEN({c})<=7,CODE(UPPER({c}))>=65,CODE(UPPER({c}))<=90,'
-              'ISNUMBER(--MID({c},2,1)),ISNUMBER(--MID({c},3,1)),'
-              'OR(LEN({c})=3,ISNUMBER(FIND(MID({c},4,1),".0123456789Xx-*")))))')
-OPCS4_RULE = ('OR(LEN(TRIM({c}))=0,{c}="-",{c}="&",AND(LEN({c})>=3,LEN({c})<=5,CODE(UPPER({c}))>=65,'
-              'CODE(UPPER({c}))<=90,UPPER(LEFT({c},1))<>"I",ISNUMBER(--MID({c},2,1)),'
-              'ISNUMBER(--MID({c},3,1)),OR(LEN({c})=3,ISNUMBER(--SUBSTITUTE(MID({c},4,2),".","")))))')
+# Excel formulas for the cell validation ({c}: the cell); blank passes. ICD-10: a letter, two digits, then at
+# most four of "." (one, fourth), digits, X, "-" (filler) and a dagger/asterisk sign. OPCS-4: a letter other
+# than I, two digits, then nothing, a digit, or a dot and a digit; "-" and "&" are the OPCS-4 placeholders.
+_CATEGORY = "CODE(UPPER({c}))>=65,CODE(UPPER({c}))<=90,ISNUMBER(--MID({c},2,1)),ISNUMBER(--MID({c},3,1))"
+_ICD10_TAIL = ",".join(f'OR(LEN({{c}})<{k},ISNUMBER(FIND(MID({{c}},{k},1),"{chars}")))'
+                       for k, chars in ((4, ".0123456789Xx-*†"), (5, "0123456789Xx-*†DdAa"),
+                                        (6, "0123456789-*†DdAa"), (7, "*†DdAa")))
+ICD10_RULE = (f'OR(LEN(TRIM({{c}}))=0,AND(LEN({{c}})>=3,LEN({{c}})<=7,{_CATEGORY},{_ICD10_TAIL},'
+              'LEN({c})-LEN(SUBSTITUTE({c},".",""))<=1))')
+OPCS4_RULE = (f'OR(LEN(TRIM({{c}}))=0,{{c}}="-",{{c}}="&",AND({_CATEGORY},UPPER(LEFT({{c}},1))<>"I",'
+              'OR(LEN({c})=3,AND(LEN({c})=4,ISNUMBER(--MID({c},4,1))),'
+              'AND(LEN({c})=5,MID({c},4,1)=".",ISNUMBER(--MID({c},5,1))))))')
 
 INSTRUCTIONS = [
     "How to fill in this coding audit sample",

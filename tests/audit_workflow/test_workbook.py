@@ -71,3 +71,40 @@ def test_csv_twin_has_the_same_columns(tmp_path):
     write(sample_frame(EPISODES), tmp_path / "sample.csv")
     read = pd.read_csv(tmp_path / "sample.csv", dtype=str)
     assert list(read.columns) == list(sample_frame(EPISODES).columns)
+
+
+# (value typed, accepted as ICD-10, accepted as OPCS-4)
+TYPED = [("C78.7", True, True), ("c787", True, True), ("I10X", True, False), ("T08.X0", True, False),
+         ("C78.71", True, False), ("B20*", True, False), ("C787-", True, False), ("", True, True),
+         ("J12.4", True, True), ("J12", True, True), ("I12.4", True, False), ("-", False, True), ("&", False, True),
+         ("7C8", False, False), ("C7", False, False), ("C78.7.1", False, False), ("C.787", False, False),
+         ("J1.24", False, False), ("J1245", True, False), ("hello", False, False)]
+
+
+def test_the_validation_formulas_evaluated_by_libreoffice(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from audit.audit_workflow.workbook import ICD10_RULE, OPCS4_RULE
+
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is missing in CI: .ci/run installs libreoffice-calc-nogui")
+        pytest.skip("LibreOffice not installed")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, (value, _, _) in enumerate(TYPED, start=1):  # each formula as a cell formula on the typed value
+        ws.cell(i, 1).value = value or None
+        ws.cell(i, 1).data_type = "s"
+        ws.cell(i, 2).value = "=" + ICD10_RULE.format(c=f"A{i}")
+        ws.cell(i, 3).value = "=" + OPCS4_RULE.format(c=f"A{i}")
+    wb.save(tmp_path / "formulas.xlsx")
+    subprocess.run([office, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path),
+                    str(tmp_path / "formulas.xlsx")], check=True, capture_output=True, timeout=300)
+    lines = (tmp_path / "formulas.csv").read_text(encoding="utf-8").splitlines()
+    got = [tuple(line.rsplit(",", 2)[1:]) for line in lines]
+    assert got == [(str(icd).upper(), str(opcs).upper()) for _, icd, opcs in TYPED]

@@ -66,6 +66,7 @@ def sample(extract, size, seed, stratify, weight, oversample, filters, max_days,
     from audit.audit_workflow.workbook import sample_frame, write
     from audit.cli import _audit, _settings, _fail_if_nothing_audited
     from audit.config import load_settings
+    from audit.errors import UserError
     from audit.episodes import ID
 
     raw = load_settings(path=inputs["config_path"])
@@ -81,6 +82,9 @@ def sample(extract, size, seed, stratify, weight, oversample, filters, max_days,
     read_options = _read_options(raw, inputs)
     frame = pool(audited.audited_batches(extract, chunk_size, read_options), chosen_filters, stratify,
                  pd.Index(pd.unique(pairs[ID])) if weight == "findings" else None)
+    if not len(frame):
+        raise UserError(f"{getattr(extract, 'name', extract)}: no audited episode passes the filters "
+                        f"({result.episodes_audited:,} audited)")
     if seed is None:
         seed = secrets.randbelow(2**31)
         click.echo(f"seed {seed} (give --seed {seed} to draw the same sample again)", err=True)
@@ -226,6 +230,10 @@ def score(original, recoded, outputs, fail_below, recoded_columns, recoded_sheet
         reports.write(result, out)
         click.echo(f"wrote the score report to {out}", err=True)
     if fail_below is not None:
+        if not len(result.episodes):  # a gate that passed with nothing audited would hide it
+            click.echo(f"no episode scored ({len(result.not_recoded)} not yet re-coded): nothing is at "
+                       f"'{fail_below}'", err=True)
+            sys.exit(EXIT_BELOW)
         below = result.below(fail_below)
         if below:
             click.echo(f"below '{fail_below}': {', '.join(below)}", err=True)

@@ -93,6 +93,9 @@ def xlsx_bytes(s: Score) -> bytes:
     rules = s.precision.rules if s.precision is not None else pd.DataFrame(
         columns=["rule_id", "title", "flagged", "confirmed", "precision"])
     _sheet(wb, "Rule precision", rules)
+    if s.precision is not None:  # the auditor's errors on episodes no rule flagged: what the rules miss
+        missed = s.episodes[s.episodes["episode_id"].isin(s.precision.unflagged_with_errors)]
+        _sheet(wb, "Missed by the rules", missed[["episode_id", *(f"{a}_errors" for a in AREAS)]])
     for attr, frame in s.breakdowns.items():
         _sheet(wb, f"By {attr}", frame)
     _sheet(wb, "Errors", s.errors)

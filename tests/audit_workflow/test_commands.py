@@ -198,3 +198,28 @@ def test_the_csv_sample_filled_in_is_scored_too(tmp_path):
     got = json.loads(report.read_text())
     assert got["episodes_scored"] == 9 and got["not_recoded"] == [filled.loc[9, "EPISODE_ID"]]
     assert got["areas"]["primary_diagnosis"]["percent"] == 100.0
+
+
+def test_nothing_to_sample_is_exit_2_and_nothing_scored_fails_the_gate(sample):
+    got = run("sample", HES, "--filter", "specialty=999", "--seed", 1, "-o", sample.parent / "none.xlsx")
+    assert got.exit_code == 2 and "no audited episode passes the filters" in got.output
+    # the sample as written: nobody has re-coded anything yet
+    got = run("score", HES, sample, "--no-rules")
+    assert got.exit_code == 0 and "0 episodes scored; 10 not yet re-coded" in got.output
+    got = run("score", HES, sample, "--no-rules", "--fail-below", "met")
+    assert got.exit_code == 1 and "no episode scored" in got.output
+
+
+def test_errors_on_episodes_no_rule_flagged_are_what_the_rules_miss(tmp_path):
+    original = tmp_path / "orig.csv"
+    original.write_text("EPIKEY,MAINSPEF,DIAG_01,DIAG_02,OPERTN_01,OPERTN_02\n"
+                        "M1,100,C787,C187,J124,Y539\n"  # clean for the rules
+                        "M2,100,C787,C187,J124,Y539\n")
+    recoded = tmp_path / "recoded.csv"
+    recoded.write_text("EPIKEY,DIAG_01,DIAG_02,OPERTN_01,OPERTN_02\n"
+                       "M1,C787,C182,J124,Y539\n"  # the auditor changes a secondary diagnosis: no rule saw it
+                       "M2,C787,C187,J124,Y539\n")
+    out = tmp_path / "score.xlsx"
+    assert run("score", original, recoded, "-o", out, "--select", "IPG327").exit_code == 0
+    ws = openpyxl.load_workbook(out)["Missed by the rules"]
+    assert [c.value for c in ws[2]] == ["M1", 0, 1, 0, 0] and ws.max_row == 2

@@ -48,8 +48,9 @@ def wide_extract(codes_from: pd.DataFrame, attributes_from: pd.DataFrame, path: 
     return path
 
 
-def findings_of(frame: pd.DataFrame, attributes: pd.DataFrame, rules, reference, options) -> pd.DataFrame:
-    """The findings of ``rules`` on these episodes (codes of ``frame``), through the pipeline."""
+def findings_of(frame: pd.DataFrame, attributes: pd.DataFrame, rules, reference, options) -> tuple:
+    """The (episode_id, rule_id) pairs ``rules`` find on these episodes (codes of ``frame``, attributes of
+    ``attributes``), through the pipeline, and the rules it ran."""
     from audit.pipeline import run_audit
 
     with tempfile.TemporaryDirectory(prefix="audit-score-") as folder:

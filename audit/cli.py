@@ -600,6 +600,10 @@ from audit.commands.rules_lint import rules_lint  # noqa: E402 - registered here
 
 rules.add_command(rules_lint)
 
+from audit.commands.rules_draft import rules_draft  # noqa: E402 - audit rules draft (audit.draft)
+
+rules.add_command(rules_draft)
+
 from audit.audit_workflow.commands import sample, score  # noqa: E402 - the coding audit's own commands
 
 main.add_command(sample)

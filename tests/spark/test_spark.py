@@ -148,3 +148,17 @@ def test_command_line(spark, tmp_path):
     assert len(pd.read_parquet(parquet)) == len(run_audit(SAMPLE, load_rules()).findings)
     wrong = CliRunner().invoke(main, ["run", str(SAMPLE), "--spark-master", "local[1]"])
     assert wrong.exit_code == 2 and "needs --engine spark" in wrong.output
+
+
+def test_map_in_pandas_where_there_is_no_map_in_arrow(spark, rules, monkeypatch):
+    from audit.spark import audit_dataframe
+
+    df = spark.read.csv(str(SAMPLE), header=True)
+    for cls in type(df).__mro__:  # Spark before 3.3: no mapInArrow
+        if "mapInArrow" in vars(cls):
+            monkeypatch.delattr(cls, "mapInArrow")
+    assert not hasattr(df, "mapInArrow")
+    audited = audit_dataframe(df, rules, first_line=2, persist=False)
+    local = run_audit(SAMPLE, rules)
+    assert audited.counts()["n_audited"] == local.episodes_audited
+    assert audited.findings.count() == len(local.findings)

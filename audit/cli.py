@@ -608,3 +608,7 @@ from audit.audit_workflow.commands import sample, score  # noqa: E402 - the codi
 
 main.add_command(sample)
 main.add_command(score)
+
+from audit.commands.trend import trend  # noqa: E402 - audit trend (audit.trend)
+
+main.add_command(trend)

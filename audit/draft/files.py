@@ -30,7 +30,9 @@ def draft_file(path: Path, guidance_id: str | None = None, output: Path | None =
     draft = read_guidance(read_text(path), guidance_id, name=str(path))
     text = draft_yaml(draft, Path(path).name)
     if "\n  - id: " not in text:
-        raise UserError(f"{path}: codes found but no requirement could be drafted from them; nothing written")
+        named = ", ".join(dict.fromkeys(c for g in draft.groups for s in g.slots for c in s.codes))
+        raise UserError(f"{path}: the text names only {named or 'codes'} and no code that must go with them: "
+                        f"nothing to check; nothing written")
     target = Path(output) if output else None
     folder = target.parent if target else None
     fd, tmp = tempfile.mkstemp(suffix=".yaml", dir=folder if folder and folder.is_dir() else None)

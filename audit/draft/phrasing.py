@@ -26,6 +26,8 @@ _REQUIRED = re.compile(r"\b(?:is|are) (?:also )?(?:assigned|recorded|selected|co
                        r"assigned)\b|\bmust\b|\bshould be (?:recorded|assigned|coded)\b", re.I)
 _UNKNOWABLE = re.compile(r"paired organ|inpatient|outpatient|day case|care setting|depending (?:if|on)", re.I)
 _DEFAULT = re.compile(r"\b(?:if|when|where)\b[^,;:]*\b(?:is |are )?(?:unspecified|not specified|not known)\b", re.I)
+_POSITION = re.compile(r"\b(?:first|second|third|last) (?:place|position)\b|\bin (?:the )?(?:first|second) "
+                       r"position\b|\bdirectly (?:after|before)\b", re.I)
 _LIST_INTRO = re.compile(r"one of the following|from the following|following (?:codes|category)", re.I)
 _URL = re.compile(r"(?:https?://)?(?:www\.)?(?:guidance\.)?nice\.org\.uk/guidance/([a-z]{2,4}\d+)", re.I)
 _ID = re.compile(r"^(?:IPG|HTG|MTG|DG|TA|NG|CG)\d{1,4}$")
@@ -216,7 +218,6 @@ class _Reader:
 
     def line(self, line: str) -> None:
         if not line:
-            self.listing = None
             return
         low = line.lower().rstrip(":").strip()
         if low in ("or", "or:"):
@@ -230,6 +231,10 @@ class _Reader:
                                            f"excluded from the code above; no rule checks them.")
             return
         found = tokens(line)
+        if found and _POSITION.search(line):
+            self.draft.comments.append(
+                f"CHECK: {' '.join(line.split())!r} states a position: the draft checks the code is coded, not "
+                f"where; add `position:` or `directly_preceded_by:` to its rule if the position matters.")
         if re.search(r"\bICD[- ]?10\b", line, re.I) or (found and self.is_sentence(line)):
             for sentence in _sentences(line):
                 self.sentence(sentence)
@@ -246,6 +251,7 @@ class _Reader:
 
     def prose(self, line: str) -> None:
         """A line without codes: a group heading, a list's introduction, or a code the text does not name."""
+        self.listing = None
         if _LIST_INTRO.search(line):
             self.listing = Slot((), line)
             return
@@ -275,6 +281,8 @@ class _Reader:
                 f"CHECK: {' '.join(line.split())!r} applies only in a case the extract does not show (a paired "
                 f"organ, the care setting): no rule was drafted; check it in the notes.")
             return
+        if self.listing is not None and self.listing.codes and slots[0].codes[0][0] != self.listing.codes[0][0]:
+            self.listing = None  # "one of the following" lists codes of one chapter; a Y53 after it is the next slot
         if self.listing is not None:
             merged = Slot(self.listing.codes + tuple(c for s in slots for c in s.codes),
                           f"{self.listing.text} {line}".strip(), optional or self.listing.optional,
@@ -315,7 +323,10 @@ class _Reader:
             return
         for slot in _slots(sentence, optional):
             slot.text = sentence
-            self.draft.block_codes.append(slot)
+            if slot.block_code:  # "Y53.- may also be assigned to these procedures": every group's blocks
+                self.draft.block_codes.append(slot)
+            else:  # "A code from category J02.- is assigned": the procedure itself
+                self.current().slots.append(slot)
 
 
 def _procurement(pattern: str) -> bool:

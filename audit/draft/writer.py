@@ -60,8 +60,15 @@ class _Shape:
     block_required: list[Slot]  # block codes that may be missed (Y53.-, a category)
     episode_required: list[Slot]
     optional: list[Slot]
+    others: list["_Shape"] = field(default_factory=list)  # groups with the same main code and codes of their own
 
     def when(self) -> str:
+        base = self.identify()
+        if not self.others:
+            return base
+        return "{all: [" + ", ".join([base] + ["{not: " + o.identify() + "}" for o in self.others]) + "]}"
+
+    def identify(self) -> str:
         if self.main is None:
             return "{procedure: " + _pattern(self.identity[0]) + "}"
         if self.identity:
@@ -108,6 +115,9 @@ class _Builder:
     def __init__(self, draft: Draft):
         self.draft = draft
         self.shapes = [_shape(g) for g in draft.groups if any(not s.optional for s in g.slots)]
+        for shape in self.shapes:  # transluminal K26.2 + Y79.- and transapical K26.2 + Y49.4: not each other's
+            shape.others = [o for o in self.shapes if o is not shape and o.main and shape.main
+                            and o.main.codes == shape.main.codes and o.identity and not shape.identity]
         self.rules: list[DraftRule] = []
         self.subject = draft.title or "The procedure"
 
@@ -142,7 +152,7 @@ class _Builder:
         return ["X72.9"] if self.draft.procurement and not self.draft.procurement.optional else []
 
     def when_any(self) -> str:
-        whens = [s.when() for s in self.shapes]
+        whens = list(dict.fromkeys(s.identify() for s in self.shapes))
         return whens[0] if len(whens) == 1 else "{any: [" + ", ".join(whens) + "]}"
 
     def texts(self, shape: _Shape | None, *extra: str) -> str:

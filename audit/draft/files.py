@@ -14,7 +14,7 @@ def read_text(path: Path) -> str:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the guidance text ({exc.strerror or exc})") from None
+        raise InputFileError(path, f"cannot read the guidance text ({exc.strerror or exc})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

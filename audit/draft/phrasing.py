@@ -193,7 +193,7 @@ def _slots(line: str, optional: bool) -> list[Slot]:
 
 def _sentences(line: str) -> list[str]:
     line = re.sub(r"^Note:\s*", "", line)
-    return [s.strip() for s in re.split(r"(?<=[a-z)\]])\.\s+(?=[A-Z])", line) if s.strip()]
+    return [s.strip() for s in re.split(r"(?<=[a-z)\]]\.)\s+(?=[A-Z])", line) if s.strip()]
 
 
 class _Reader:

@@ -170,6 +170,7 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
     from audit.spark.options import runner
     from audit.progress import progress_reporter
     from audit.redact import redact_result
+    from audit.report.about import run_context
     from audit.report.rejects import write_rejects
     from audit.rules.options import option_names, resolve_options
 
@@ -189,6 +190,7 @@ def _audit(extract: Path, rule_paths: tuple[Path, ...], settings, chunk_size: in
         result = run_audit(extract, rules, chunk_rows=chunk_size, reference=_reference(reference, raw),
                            options=options, progress=progress, columns=columns, workers=inputs["workers"],
                            **read_options)
+    result.about = run_context(raw, options)  # title, organisation, settings for the reports (audit.report.about)
     if redact_key is not None:
         redact_result(result, redact_key)
     if inputs["rejects_path"] is not None:

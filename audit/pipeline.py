@@ -12,6 +12,7 @@ import pandas as pd
 from audit.engine import empty_findings
 from audit.codes import Kind
 from audit.episodes import END_DATE, ID, coded_mask
+from audit.profile import EpisodeProfile
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS, read_extract
 from audit.extract.database import as_database
 from audit.findings import Findings
@@ -76,6 +77,8 @@ class RunResult:
     redacted: bool = False  # episode ids replaced by keyed pseudonyms (audit.redact)
     path: str = ""  # the extract's path as given (a database: its masked name), for reports that point at it
     located_by: str = "line"  # findings' and rejects' ``line``: a text file's line, or a "row" (Parquet, sheet, table)
+    profile: EpisodeProfile | None = None  # episodes per provider / specialty / coder, end dates (audit.profile)
+    about: dict = field(default_factory=dict)  # title, organisation, settings of the run (audit.report.about)
 
     def __post_init__(self):
         if isinstance(self.all_findings, pd.DataFrame):
@@ -161,6 +164,7 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     no_column: list = []  # rules left out: they read an attribute the file has no column for
     rejected, uncoded, notes = [], [], []
     read = audited = no_end_date = stray = 0
+    profile = EpisodeProfile()
     columns: set[str] = set()
     kinds, located_by = frozenset(Kind), "line"
     # A file, or a database table or query (audit.extract.database: a URL with table= or query=).
@@ -186,6 +190,7 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
                     uncoded.append(episodes.loc[~coded, [c for c in UNCODED_COLUMNS if c in episodes]])
                     episodes = episodes[coded].reset_index(drop=True)
             audited += len(episodes)
+            profile.add(episodes)
             if END_DATE in episodes:
                 no_end_date += int(episodes[END_DATE].isna().sum())
             else:
@@ -201,7 +206,7 @@ def run_audit(path: Path, rules: RuleSet, chunk_rows: int = DEFAULT_CHUNK_ROWS, 
     all_rejected = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=REJECT_COLUMNS)
     all_uncoded = (pd.concat(uncoded, ignore_index=True) if uncoded else pd.DataFrame(columns=[ID]))
     result = RunResult(source.name, rules, findings, all_rejected, read, audited, no_end_date,
-                       uncoded=all_uncoded, stray_rows=stray, located_by=located_by,
+                       uncoded=all_uncoded, stray_rows=stray, located_by=located_by, profile=profile,
                        path=str(path) if isinstance(source, Path) else source.name)
     if result.episodes_read != audited + result.episodes_uncoded + result.episodes_rejected:  # internal: never silent
         raise RuntimeError(f"reconciliation failed: read {read}, audited {audited}, uncoded {len(all_uncoded)}, "

@@ -20,7 +20,7 @@ import pandas as pd
 from audit import __version__
 from audit.baseline import code_tokens
 from audit.pipeline import RunResult
-from audit.report import charts
+from audit.report import about, charts
 from audit.report.output import found_titles, write_text
 from audit.report.safety import xml_text
 
@@ -161,6 +161,7 @@ def render(result: RunResult) -> str:
            f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}")
     rejected = result.rejected.head(MAX_REJECTED)
     baseline = s.get("baseline")
+    per_group, flagged, with_error = about.group_tallies(result)
     context = {
         "s": s, "version": __version__, "csp": csp, "style": style, "script": script,
         "reconciled": s["episodes_read"] == audited + s["episodes_uncoded"] + s["episodes_rejected"],
@@ -174,6 +175,8 @@ def render(result: RunResult) -> str:
         "baseline": baseline,
         "stale": (baseline or {}).get("stale_entries", [])[:MAX_STALE],
         "severity_order": charts.SEVERITY_ORDER,
+        "about": about.about(result), "clean": about.headline(result, with_error),
+        "group_rates": about.group_rates(result, per_group, flagged),
     }
     return xml_text(_environment().get_template("report.html.j2").render(**context))
 

@@ -32,7 +32,9 @@ def draft_file(path: Path, guidance_id: str | None = None, output: Path | None =
     if "\n  - id: " not in text:
         named = ", ".join(dict.fromkeys(c for g in draft.groups for s in g.slots for c in s.codes))
         raise UserError(f"{path}: the text names only {named or 'codes'} and no code that must go with them: "
-                        f"nothing to check; nothing written")
+                        f"nothing to check; nothing written"
+                        + ("; it also asks for codes it does not name: write those rules by hand"
+                           if any("names no code" in c for c in draft.comments) else ""))
     target = Path(output) if output else None
     folder = target.parent if target else None
     fd, tmp = tempfile.mkstemp(suffix=".yaml", dir=folder if folder and folder.is_dir() else None)

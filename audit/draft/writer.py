@@ -139,11 +139,20 @@ class _Builder:
         return default[0] if default and (slot.codes[0].endswith(".-") or len(slot.codes[0]) == 3) \
             else slot.examples[0]
 
-    def full(self, shape: _Shape) -> list[str]:
-        """A procedure coded as the guidance says, for passing examples."""
+    def full(self, shape: _Shape, extra_block: list[Slot] = ()) -> list[str]:
+        """A procedure coded as the guidance says (``extra_block``: optional codes in its block too)."""
         return self.procurement_codes() + shape.codes() \
-            + [self.example_codes(s) for s in shape.block_required + self.required_block()] \
+            + [self.example_codes(s) for s in [*shape.block_required, *self.required_block(), *extra_block]] \
             + [s.examples[0] for s in shape.episode_required]
+
+    def without(self, codes: list[str], slot: Slot) -> list[str]:
+        """``codes`` less those ``slot`` would match (for an example that must fail for want of it)."""
+        def matches(code: str, pattern: str) -> bool:
+            if "-" in pattern[1:] and not pattern.endswith(".-"):
+                first, last = pattern.split("-")
+                return first[:3] <= code[:3] <= last[:3]
+            return code.startswith(pattern.removesuffix(".-"))
+        return [c for c in codes if not any(matches(c, p) for p in slot.codes)]
 
     def required_block(self) -> list[Slot]:
         return [s for s in self.draft.block_codes if not s.optional]
@@ -190,9 +199,7 @@ class _Builder:
             expected=f"{what} in the {shape.say()} block" + (" where the guidance's condition holds" if optional else ""),
             message=f"{shape.say()} without {_say_all(must)} in its block (found {{found}}); "
                     f"{'review: ' if optional else ''}expected {{expected}}")
-        full = self.full(shape)
-        if optional:
-            full = full + [self.example_codes(s) for s in must]
+        full = self.full(shape, must if optional else [])
         rule.passes.append(self.example(full))
         if shape.block_required or optional or self.required_block():
             bare = self.procurement_codes() + shape.codes() + [s.examples[0] for s in shape.episode_required]
@@ -296,9 +303,9 @@ class _Builder:
                 expected=f"{what} in the block where the guidance's condition holds",
                 message=f"{self.subject} ({{found}}) has no {_say(slot)}; review: expected {{expected}}")
             for shape in self.shapes:
-                rule.passes.append(self.example(self.full(shape) + [self.example_codes(slot)]))
+                rule.passes.append(self.example(self.full(shape, [slot])))
             for shape in self.shapes:
-                rule.fails.append(self.example(self.full(shape), severity="info"))
+                rule.fails.append(self.example(self.without(self.full(shape), slot), severity="info"))
             self.rules.append(rule)
         for shape in self.shapes:
             for slot in shape.optional:
@@ -311,7 +318,7 @@ class _Builder:
                         expected=_say(slot), message=f"{shape.say()} ({{found}}) without {_say(slot)}; review: "
                                                      f"expected {{expected}}",
                         passes=[self.example(self.full(shape) + [slot.examples[0]])],
-                        fails=[self.example(self.full(shape), severity="info")]))
+                        fails=[self.example(self.without(self.full(shape), slot), severity="info")]))
 
     def example(self, procedures: list[str], diagnoses: list[str] | None = None, *, severity: str = "",
                 note: str = "") -> dict:

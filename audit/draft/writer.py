@@ -8,6 +8,7 @@ info rule. Every rule quotes the sentences it comes from and carries pass/fail e
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from audit.draft.phrasing import Draft, Group, Slot
@@ -263,6 +264,8 @@ class _Builder:
             else "{diagnosis: " + _pattern(slots[0]) + "}"
         severity = "info" if diagnoses.optional else "error"
         procedures = " or ".join(s.say() for s in self.shapes)
+        titled = re.search(rf"{re.escape(slots[0].codes[0].removesuffix('.-'))}\S*\s+(.+?)\s+(?:is|are|would be) "
+                           rf"(?:also )?(?:assigned|recorded)", diagnoses.text) if len(slots) == 1 else None
         rule = DraftRule(
             title=f"{self.subject} without {what}",
             severity=severity,
@@ -271,7 +274,8 @@ class _Builder:
                                      else "") + ".",
             text=" ".join(dict.fromkeys([self.texts(self.shapes[0]) if len(self.shapes) == 1 else
                                          " ".join(self.texts(s) for s in self.shapes), diagnoses.text])),
-            when=self.when_any(), require=require, expected=what,
+            when=self.when_any(), require=require,
+            expected=f"{slots[0].codes[0]} {titled.group(1)}" if titled and len(slots[0].codes) == 1 else what,
             message=f"{self.subject} records {{found}}; {'review: ' if diagnoses.optional else ''}expected "
                     f"{{expected}}")
         full = self.full(self.shapes[0])

@@ -52,12 +52,14 @@ def group_rates(result, findings_per_group: dict[str, pd.DataFrame], flagged: di
         with_any = flagged.get(column, pd.Series(dtype="int64"))
         rows = []
         for value in sorted(episodes.index, key=lambda v: (-int(episodes[v]), str(v))):  # a loop over groups
-            n = int(episodes[value])
+            n, found = int(episodes[value]), int(total.get(value, 0))
+            flagged_n, erred = int(with_any.get(value, 0)), int(with_error.get(value, 0))
             rows.append({"value": specialty_label(value) if column == "specialty" else str(value), "episodes": n,
-                         "findings": int(total.get(value, 0)), "errors": int(errors.get(value, 0)),
-                         "findings_rate": f"{1000 * int(total.get(value, 0)) / n:,.1f}",
-                         "flagged_rate": f"{1000 * int(with_any.get(value, 0)) / n:,.1f}",
-                         "clean": f"{100 * (n - int(with_error.get(value, 0))) / n:.1f}"})
+                         "findings": found, "errors": int(errors.get(value, 0)), "flagged": flagged_n,
+                         "per_1000": round(1000 * found / n, 1), "flagged_per_1000": round(1000 * flagged_n / n, 1),
+                         "clean_pct": round(100 * (n - erred) / n, 1),
+                         "findings_rate": f"{1000 * found / n:,.1f}", "flagged_rate": f"{1000 * flagged_n / n:,.1f}",
+                         "clean": f"{100 * (n - erred) / n:.1f}"})
         out.append({"column": column, "title": title, "rows": rows})
     return out
 

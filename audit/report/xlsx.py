@@ -27,6 +27,7 @@ from audit import __version__
 from audit.pipeline import RunResult
 from audit.report.output import write_bytes
 from audit.report.safety import spreadsheet_text
+from audit.report.xlsx_groups import add_group_sheets, add_top_rules
 
 MAX_ROWS = 1_048_575  # Excel's limit, less the header row
 MAX_WIDTH = 60
@@ -175,6 +176,8 @@ def workbook_bytes(result: RunResult) -> bytes:
     _sheet(wb, "Rejected", result.rejected)
     _sheet(wb, "Uncoded", result.uncoded)
     _sheet(wb, "Rules", _rules(result), severity_col="severity")
+    add_top_rules(wb, _rules(result), _sheet)  # with their charts (audit.report.xlsx_groups)
+    add_group_sheets(wb, result, _sheet)
     buffer = io.BytesIO()
     wb.save(buffer)
     return _deterministic(buffer.getvalue())

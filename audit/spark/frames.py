@@ -25,7 +25,12 @@ from audit.rules.model import RuleSet
 from audit.spark.partition import (
     COUNTS,
     DEFECT,
+    EPISODES,
+    FIRST_END,
     FIRST_MID,
+    GROUP,
+    LABEL,
+    LAST_END,
     MID,
     PART,
     ROW_BITS,
@@ -101,6 +106,28 @@ class SparkAudit:
             self._counts = counts
         return self._counts
 
+    def profile(self):
+        """Episodes audited per provider, specialty and coder, and the first and last end date
+        (``audit.profile.EpisodeProfile``), summed in Spark over the partitions' tallies."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+
+        from audit.profile import EpisodeProfile
+
+        with translated_errors(self.name):
+            tally = self.output.where(F.col(PART) == "profile").groupBy(GROUP, LABEL).agg(
+                F.sum(EPISODES).alias(EPISODES)).toPandas()
+            ends = self.output.where(F.col(PART) == "count").agg(
+                F.min(FIRST_END).alias(FIRST_END), F.max(LAST_END).alias(LAST_END)).collect()[0]
+        profile = EpisodeProfile()
+        for column, rows in tally.groupby(GROUP, sort=True):
+            counts = pd.Series(rows[EPISODES].astype("int64").to_numpy(), index=rows[LABEL].to_numpy(), name="count")
+            profile.episodes[column] = counts.sort_values(ascending=False, kind="stable")
+        first, last = ends[FIRST_END], ends[LAST_END]
+        profile.first_end = None if first is None else pd.Timestamp(first)
+        profile.last_end = None if last is None else pd.Timestamp(last)
+        return profile
+
     def summary(self) -> dict:
         """The run's summary (``RunResult.summary``), its finding counts tallied in Spark."""
         from pyspark.sql import functions as F
@@ -168,7 +195,7 @@ class SparkAudit:
         uncoded = uncoded if len(uncoded) else uncoded[[ID]]
         result = RunResult(self.name, self.rules, findings, rejected.astype({LINE: "int64"}), counts["n_read"],
                            counts["n_audited"], counts["n_no_end_date"], uncoded=uncoded, stray_rows=counts["n_stray"],
-                           located_by=self.located_by, path=self.path)
+                           located_by=self.located_by, path=self.path, profile=self.profile())
         notes = list(self.notes)
         if counts["n_blank"]:
             n = counts["n_blank"]

@@ -7,7 +7,8 @@ before (``_first_mid``: the first row of the id, on the rows after it), so a par
 The rules are compiled once per Python worker and job (a module-level cache), the job itself a broadcast.
 
 Everything comes back as one stream of Arrow batches of one schema (``output_schema``), a ``_part`` column
-saying what each row is: a finding, a row set aside, an uncoded episode, or the partition's counts.
+saying what each row is: a finding, a row set aside, an uncoded episode, the partition's episodes per provider,
+specialty and coder (``audit.profile``), or its counts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from audit.episodes import END_DATE, ID, LINE
@@ -35,6 +37,10 @@ DEFECT = "_defect"  # why the reader could not read a row (a CSV row with the wr
 PART = "_part"
 ROW_BITS = 33
 COUNTS = ("n_read", "n_audited", "n_stray", "n_no_end_date", "n_blank")
+# The profile (audit.profile): "profile" rows name a group column, a value and its episodes; the counts row
+# carries the partition's first and last end date.
+GROUP, LABEL, EPISODES = "_group", "_label", "_episodes"
+FIRST_END, LAST_END = "_first_end", "_last_end"
 USER_ERROR = "audit-user-error: "  # a UserError raised in a worker, said on the driver as one line
 
 
@@ -62,10 +68,11 @@ def output_schema(job: PartitionJob) -> pa.Schema:
     """Findings, rows set aside, uncoded episodes and counts in one schema (``_part`` says which)."""
     from audit.engine import finding_columns
 
-    types = {LINE: pa.int64(), "reason": pa.string(), **{c: pa.int64() for c in COUNTS}}
-    types.update({role: pa.timestamp("us") for role in DATE_ROLES})
+    types = {LINE: pa.int64(), "reason": pa.string(), **{c: pa.int64() for c in (*COUNTS, EPISODES)}}
+    types.update({role: pa.timestamp("us") for role in (*DATE_ROLES, FIRST_END, LAST_END)})
     names = [PART, *finding_columns(job.attributes, job.titles)]
-    names += [c for c in ["reason", *job.uncoded_columns, *COUNTS] if c not in names]
+    extra = ["reason", *job.uncoded_columns, *COUNTS, GROUP, LABEL, EPISODES, FIRST_END, LAST_END]
+    names += [c for c in extra if c not in names]
     return pa.schema([pa.field(n, types.get(n, pa.string())) for n in names])
 
 
@@ -82,6 +89,7 @@ def _audit_partition(batches: Iterator[pa.RecordBatch], job: PartitionJob) -> It
     from audit.episodes import coded_mask
     from audit.extract.reader import _read_long, _read_rows
     from audit.extract.validate import RowChecker
+    from audit.profile import EpisodeProfile
 
     compiled = _COMPILED.get(job.token)
     if compiled is None:
@@ -98,6 +106,7 @@ def _audit_partition(batches: Iterator[pa.RecordBatch], job: PartitionJob) -> It
     else:
         read = _read_rows(source, plan, checker, job.chunk_rows, seen=source.duplicates)
     counts = dict.fromkeys(COUNTS, 0)
+    profile = EpisodeProfile()
     for batch in read:
         episodes = batch.episodes
         counts["n_read"] += batch.read
@@ -111,19 +120,23 @@ def _audit_partition(batches: Iterator[pa.RecordBatch], job: PartitionJob) -> It
                             schema)
                 episodes = episodes[coded].reset_index(drop=True)
         counts["n_audited"] += len(episodes)
+        profile.add(episodes)
         counts["n_no_end_date"] += int(episodes[END_DATE].isna().sum()) if END_DATE in episodes else len(episodes)
         if len(episodes):
             findings = evaluate(episodes, compiled)
             if len(findings):
                 yield _part(findings, "finding", schema)
     counts["n_blank"] = source.blank_rows
+    groups = [pd.DataFrame({GROUP: column, LABEL: tally.index.astype(str), EPISODES: tally.to_numpy("int64")})
+              for column, tally in profile.episodes.items() if len(tally)]
+    if groups:
+        yield _part(pd.concat(groups, ignore_index=True), "profile", schema)
+    counts[FIRST_END], counts[LAST_END] = profile.first_end, profile.last_end
     yield _part(None, "count", schema, counts)
 
 
 def _part(frame, part: str, schema: pa.Schema, counts: dict | None = None) -> pa.RecordBatch:
     """Rows of one kind in the output schema; the columns it does not have are null."""
-    import pandas as pd
-
     n = 1 if frame is None else len(frame)
     table = None if frame is None else pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
     arrays = []
@@ -131,7 +144,8 @@ def _part(frame, part: str, schema: pa.Schema, counts: dict | None = None) -> pa
         if f.name == PART:
             arrays.append(pa.array([part] * n, pa.string()))
         elif counts is not None and f.name in counts:
-            arrays.append(pa.array([counts[f.name]], f.type))
+            value = counts[f.name]
+            arrays.append(pa.array([None if value is None else value], f.type))
         elif table is not None and f.name in table.column_names:
             column = table.column(f.name).combine_chunks()
             if pa.types.is_dictionary(column.type):

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit.blocks_explained import explain_blocks
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
 from audit.kernels import bit_set, compiled_loaded, or_cell_bits
@@ -643,16 +644,24 @@ def _character_ok(codes: np.ndarray, test: c.CharacterTest) -> np.ndarray:
     return inside if test.allowed else ~inside
 
 
-def _render(template: str, found: pa.Array, expected: pa.Array) -> pa.Array:
-    """Fill ``{found}`` / ``{expected}`` for many findings at once (Arrow text, joined in C++)."""
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _render(template: str, found: pa.Array, expected: pa.Array, blocks: pa.Array | None = None) -> pa.Array:
+    """Fill ``{found}`` / ``{expected}`` / ``{blocks}`` for many findings at once (Arrow text, joined in C++).
+    ``{blocks}`` where no block is at fault (another part of the rule failed) is the found codes."""
     pieces: list = []
+    shown = pc.if_else(pc.equal(found, ""), "none", found)
     for literal, name, _, _ in string.Formatter().parse(template):
         if literal:
             pieces.append(literal)
         if name == "found":
-            pieces.append(pc.if_else(pc.equal(found, ""), "none", found))
+            pieces.append(shown)
         elif name == "expected":
             pieces.append(expected)
+        elif name == "blocks":
+            pieces.append(shown if blocks is None else pc.if_else(pc.equal(blocks, ""), shown, blocks))
     arrays = [p for p in pieces if not isinstance(p, str)]
     if not arrays:  # no placeholder: the same text for every finding
         return pa.array(["".join(pieces)] * len(found), pa.string()) if len(found) else pa.array([], pa.string())
@@ -712,7 +721,10 @@ def evaluate(episodes: pd.DataFrame, compiled: CompiledRules) -> pd.DataFrame:
         if rows_named is not None:  # a table rule: each finding names its rows
             expected = pc.binary_join_element_wise(expected, rows_named, "")
         templates = list(dict.fromkeys(f.message for f in forms))
-        rendered = [_render(t, found, expected) for t in templates]
+        blocks = None
+        if any("blocks" in _placeholders(t) for t in templates):  # each failing block said (audit.blocks_explained)
+            blocks = explain_blocks(chunk, c.every_block_tests(rule.require), cells)
+        rendered = [_render(t, found, expected, blocks) for t in templates]
         which = pa.array(np.array([templates.index(f.message) for f in forms], dtype=np.int8)[variant])
         rows_of.append(rows)
         rule_of.append(np.full(rows.size, number, dtype=np.int32))

@@ -373,3 +373,13 @@ def reference_kinds(condition: Condition) -> set[Kind]:
     if any(s.usage for s in selectors_of(condition)):
         kinds.add(Kind.DIAGNOSIS)
     return kinds
+
+
+def every_block_tests(cond) -> list[InBlock]:
+    """The ``every_block`` tests a rule's ``require`` holds at its top level (alone or in an ``all``): those a
+    finding is the breach of."""
+    if isinstance(cond, InBlock):
+        return [cond] if cond.every else []
+    if isinstance(cond, AllOf):
+        return [t for item in cond.items for t in every_block_tests(item)]
+    return []

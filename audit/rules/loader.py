@@ -43,7 +43,7 @@ from audit.rules.yamlsource import LineList, LineMap, load_yaml
 
 RULE_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 OPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
-PLACEHOLDERS = {"found", "expected"}
+PLACEHOLDERS = {"found", "expected", "blocks"}
 
 _FILE_KEYS = {"ruleset", "title", "description", "source", "codesets", "rules"}
 _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "when", "require",
@@ -230,6 +230,10 @@ class _FileParser:
         require = self.condition(m["require"], m.line_of("require"))
         message = self.message(m, what)
         variants = self.variants(m, what) if "variants" in m else ()
+        templates = (message, *(v.message for v in variants))
+        if any("blocks" in _placeholders(t) for t in templates) and not c.every_block_tests(require):
+            self.fail(m.line_of("message"), f"{what}: {{blocks}} says which OPCS-4 blocks lack a code; it needs an "
+                                            "'every_block' test in 'require' (alone or in an 'all')")
         examples = self.examples(m, what)
         enabled_by, disabled_by = self.option(m, "enabled_by", what), self.option(m, "disabled_by", what)
         if enabled_by and disabled_by:
@@ -282,7 +286,7 @@ class _FileParser:
         unknown = names - PLACEHOLDERS
         if unknown:
             self.fail(m.line_of("message"), f"{what}: unknown placeholder {{{min(unknown)}}} in message "
-                                            f"(use {{found}} or {{expected}})")
+                                            f"(use {{found}}, {{expected}} or {{blocks}})")
         return message
 
     def variants(self, m: LineMap, what: str) -> tuple[Variant, ...]:
@@ -519,3 +523,8 @@ def _kind_of(value) -> str:
     if value is None:
         return "nothing"
     return {LineMap: "a mapping", LineList: "a list", str: f"the text {value!r}"}.get(type(value), repr(value))
+
+
+def _placeholders(template: str) -> set[str]:
+    """The ``{name}`` placeholders of a (valid) message template."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

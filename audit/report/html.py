@@ -19,6 +19,7 @@ import pandas as pd
 
 from audit import __version__
 from audit.baseline import code_tokens
+from audit.episodes import LINE
 from audit.pipeline import RunResult
 from audit.report import about, charts
 from audit.report.output import found_titles, write_text
@@ -130,23 +131,34 @@ def _attribute_text(value) -> str:
     return str(value)
 
 
-def _rows(result: RunResult, rules: list[dict]) -> list[dict]:
+def _episodes(result: RunResult, rules: list[dict]) -> list[dict]:
+    """The listed findings (the first ``MAX_ROWS``) grouped by episode, in extract order: each episode's id,
+    attributes and codes (every code a finding of it is about highlighted), then its findings."""
     f = result.all_findings.head(MAX_ROWS)
     titles = {r["id"]: r for r in rules}
     attrs = [c for c in ATTRIBUTE_LABELS if c in f.columns]
-    out = []
-    records = zip(f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"],
+    # Findings come sorted by extract order then rule: an episode's findings are consecutive (its line, or
+    # its id where a result has no line).
+    key = f[LINE] if LINE in f.columns else f["episode_id"]
+    out: list[dict] = []
+    records = zip(key, f["episode_id"], f["rule_id"], f["severity"], f["message"], f["guidance"], f["found"],
                   f["codes"], found_titles(f), *(f[c] for c in attrs))
-    for episode_id, rule_id, severity, message, guidance, found, code_text, code_titles, *values in records:
-        rule = titles.get(rule_id, {})
-        out.append({
-            "episode_id": str(episode_id), "rule_id": str(rule_id), "severity": str(severity),
-            "message": str(message), "code_titles": _attribute_text(code_titles),
-            "guidance": str(guidance), "title": rule.get("title", ""),
-            "url": rule.get("url", ""), "anchor": f"rule-{rule_id}", "groups": _groups(str(code_text), str(found)),
-            "attributes": [(ATTRIBUTE_LABELS[c], _attribute_text(v)) for c, v in zip(attrs, values)
-                           if _attribute_text(v)],
+    last = object()
+    for k, episode_id, rule_id, severity, message, guidance, found, code_text, code_titles, *values in records:
+        if not out or k != last:
+            out.append({"episode_id": str(episode_id), "codes": str(code_text), "found": [], "findings": [],
+                        "attributes": [(ATTRIBUTE_LABELS[c], _attribute_text(v)) for c, v in zip(attrs, values)
+                                       if _attribute_text(v)]})
+            last = k
+        episode, rule = out[-1], titles.get(rule_id, {})
+        episode["found"].append(str(found))
+        episode["findings"].append({
+            "rule_id": str(rule_id), "severity": str(severity), "message": str(message),
+            "code_titles": _attribute_text(code_titles), "guidance": str(guidance), "title": rule.get("title", ""),
+            "url": rule.get("url", ""), "anchor": f"rule-{rule_id}",
         })
+    for episode in out:
+        episode["groups"] = _groups(episode.pop("codes"), " ".join(episode.pop("found")))
     return out
 
 
@@ -162,11 +174,13 @@ def render(result: RunResult) -> str:
     rejected = result.rejected.head(MAX_REJECTED)
     baseline = s.get("baseline")
     per_group, flagged, with_error = about.group_tallies(result)
+    episodes = _episodes(result, rules)
     context = {
         "s": s, "version": __version__, "csp": csp, "style": style, "script": script,
         "reconciled": s["episodes_read"] == audited + s["episodes_uncoded"] + s["episodes_rejected"],
         "rate": f"{1000 * s['findings'] / audited:,.2f}" if audited else "0.00",
-        "charts": chart_list, "rules": rules, "rows": _rows(result, rules),
+        "charts": chart_list, "rules": rules, "episodes": episodes,
+        "listed": sum(len(e["findings"]) for e in episodes),
         "rule_ids": sorted({r["id"] for r in rules if r["findings"]}),
         "total_findings": s["findings"],
         "rejected": [{"line": int(r.line), "episode_id": str(r.episode_id), "reason": str(r.reason)}

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from audit.report import html
 from audit.report.html import render, write
@@ -80,6 +81,19 @@ def test_episode_codes_in_order_with_offending_codes_highlighted(page):
     assert '<span class="glabel">Dx</span>' in row and '<span class="glabel">Px</span>' in row
 
 
+def test_findings_are_grouped_by_episode(page, sample_result):
+    # One tbody an episode, in extract order: its heading (id, codes) once, then a row a finding of it.
+    groups = re.findall(r'<tbody class="episode-group">(.*?)</tbody>', page, re.S)
+    f = sample_result.findings
+    assert len(groups) == f["episode_id"].nunique()
+    ids = [re.search(r"<code>([^<]*)</code>", g).group(1) for g in groups]
+    assert ids == list(dict.fromkeys(f["episode_id"].map(lambda v: str(escape(str(v))))))
+    for group, (_, rows) in zip(groups, f.groupby("line", sort=True)):
+        assert group.count('class="episode-row"') == 1
+        assert re.findall(r'data-rule="([\w-]+)"', group) == list(rows["rule_id"])
+        assert f"{len(rows)} finding" in group
+
+
 def test_same_input_same_bytes(sample_result):
     assert render(sample_result) == render(sample_result)
     assert re.search(r"20\d\d-\d\d-\d\dT", render(sample_result)) is None  # no timestamp
@@ -115,7 +129,7 @@ def test_renders_in_headless_chromium(sample_result, tmp_path):
         chart_box = browser.evaluate("(() => { const r = document.querySelector('#chart-rule svg')"
                                      ".getBoundingClientRect(); return [r.width, r.height]; })()")
         assert chart_box[0] > 300 and chart_box[1] > 100
-        visible = "Array.from(document.querySelectorAll('#findings-table tbody tr')).filter(r => !r.hidden).length"
+        visible = "Array.from(document.querySelectorAll('#findings-table tr[data-severity]')).filter(r => !r.hidden && !r.parentNode.hidden).length"
         assert browser.evaluate(visible) == len(sample_result.findings)
         assert browser.evaluate("document.querySelectorAll('#findings-table .code.hit').length") > 0
         # the injected text is shown as text, and did not become an element

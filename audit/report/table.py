@@ -41,11 +41,18 @@ def _print(result: RunResult, console: Console) -> None:
     for col, justify in (("Rule", "left"), ("Severity", "left"), ("Findings", "right"),
                          ("Episodes", "right"), ("Title", "left")):
         per_rule.add_column(col, justify=justify)
-    for row in result.by_rule().itertuples():
-        style = _STYLE.get(row.severity, "") if row.findings else "dim"
+    # Only the rules that found something: a run of the shipped rules holds some 250, most quiet on a month.
+    by_rule = result.by_rule()
+    found = by_rule[by_rule["findings"] > 0]
+    for row in found.itertuples():
         per_rule.add_row(escape(row.rule_id), row.severity, str(row.findings), str(row.episodes),
-                         escape(row.title), style=style)
-    console.print(per_rule)
+                         escape(row.title), style=_STYLE.get(row.severity, ""))
+    if len(found):
+        console.print(per_rule)
+    quiet = int((by_rule.groupby("rule_id")["findings"].sum() == 0).sum())
+    if quiet:
+        console.print(f"{plural(quiet, 'rule')} found nothing" + (" else" if len(found) else "") +
+                      " (every rule's count: --format json, csv or html)", style="dim")
 
     if s["findings"]:
         shown = result.all_findings.head(SHOW_FINDINGS)

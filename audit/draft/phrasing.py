@@ -31,6 +31,8 @@ _POSITION = re.compile(r"\b(?:first|second|third|last) (?:place|position)\b|\bin
 _LIST_INTRO = re.compile(r"one of the following|from the following|following (?:codes|category)", re.I)
 _URL = re.compile(r"(?:https?://)?(?:www\.)?(?:guidance\.)?nice\.org\.uk/guidance/([a-z]{2,4}\d+)", re.I)
 _ID = re.compile(r"^(?:IPG|HTG|MTG|DG|TA|NG|CG)\d{1,4}$")
+# NICE pages name their id in brackets after the title: "Interventional procedures guidance [IPG424]".
+_BRACKETED_ID = re.compile(r"[\[(]\s*((?:IPG|HTG|MTG|DG|TA|NG|CG)\d{1,4})\s*[\])]")
 _MONTHS = "january february march april may june july august september october november december".split()
 
 
@@ -103,7 +105,7 @@ def _read_identity(text: str, draft: Draft, guidance_id: str | None, name: str) 
         if not _ID.match(gid):
             raise UserError(f"--id {guidance_id!r}: expected a NICE guidance id such as IPG445 or HTG532")
     else:
-        found = _URL.search(text)
+        found = _URL.search(text) or _BRACKETED_ID.search(text)
         gid = found.group(1).upper() if found else ""
     draft.guidance = gid
     draft.url = f"https://www.nice.org.uk/guidance/{gid.lower()}" if gid else ""

@@ -123,6 +123,16 @@ def test_missing_id_is_a_check_comment(tmp_path):
     assert "ruleset: DRAFT\n" in text and "# CHECK: no guidance id" in text
 
 
+def test_bracketed_id_without_an_address(tmp_path):
+    """A page pasted without its address still names its id: "Interventional procedures guidance [IPG424]"."""
+    page = tmp_path / "page.txt"
+    page.write_text("Interventional procedures guidance [IPG424]\n"
+                    + (TEXTS / "icd-and.opcs46.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    text = draft_file(page)
+    assert "ruleset: IPG424\n" in text and "url: https://www.nice.org.uk/guidance/ipg424\n" in text
+    assert "CHECK: no guidance id" not in text
+
+
 def test_bad_id_is_one_line(tmp_path):
     with pytest.raises(UserError, match="expected a NICE guidance id"):
         draft_file(TEXTS / "icd-and.opcs46.txt", "ipg 12; rm")

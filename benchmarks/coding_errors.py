@@ -6,9 +6,10 @@ accuracy for diagnoses, 70-84% for procedures). ``DEFAULT_ERROR_RATE`` of the ep
 cases get one error of a kind in ``ERRORS``; with the guidance cases' mis-codings (NICE), about one episode in
 ten carries an error.
 
-Each kind breaks one shipped national rule and nothing else: the background codes never contain the categories
-these rules look at (``generate.NATIONAL_SENSITIVE``, no external causes, no Y/Z code first), so the episodes
-each rule flags are exactly the episodes given that kind, and the generator counts them as it makes them.
+Each kind breaks one shipped national rule and nothing else: the background breaks none of the 260 shipped rules
+(``generate.BACKGROUND_BANNED``: no external causes, no Z code first, laterality where the standards want it),
+so the episodes each rule flags are exactly the episodes given that kind, and the generator counts them as it
+makes them.
 An error draws from its own random stream (``SeedSequence(seed, spawn_key=(block, 1))``): the clean rows
 (``--clean``) are byte for byte those of an extract without errors.
 """
@@ -41,7 +42,7 @@ class ErrorKind:
 ERRORS: tuple[ErrorKind, ...] = (
     ErrorKind("external_cause_primary", "NAT-ICD-01", "error", 0.15, "prepend", "W199"),
     ErrorKind("agent_primary", "NAT-ICD-02", "error", 0.10, "prepend", "B962"),
-    ErrorKind("fracture_no_fifth_character", "NAT-ICD-04", "error", 0.10, "append", "S720"),
+    ErrorKind("fracture_no_fifth_character", "NAT-ICD-04", "error", 0.10, "append", "S720 W199"),
     ErrorKind("diabetes_two_types", "NAT-ICD-06", "error", 0.10, "append", "E109 E149"),
     ErrorKind("ckd_two_stages", "NAT-ICD-07", "error", 0.08, "append", "N183 N185"),
     ErrorKind("sepsis_then_agent", "NAT-ICD-13", "error", 0.07, "append", "A419 B962"),
@@ -65,9 +66,9 @@ class Injector:
         index = {c: i for i, c in enumerate(diag + extra)}
         proc = cb.proc.to_pylist()
         chapter = np.array([proc[i][0] for i in cb.main])
-        # Main codes no rule looks at: no eye (C: needs Z94), heart (K: no Z94) or X70-X72 (electrochemotherapy).
-        plain = cb.main[(chapter != "C") & (chapter != "K") & ~np.isin([proc[i][:3] for i in cb.main],
-                                                                      ["X70", "X71", "X72"])]
+        # Main codes whose laterality no rule looks at: neither one that needs Z94 (an eye, a joint) nor one
+        # that must not have it (digestive, heart).
+        plain = cb.main[~cb.lat_required[cb.main] & ~cb.lat_forbidden[cb.main]]
         qualifiers = cb.yq[~np.isin([proc[i][:3] for i in cb.yq], ["Y12"])]  # Y12.3 is electrochemotherapy
         self.pools = {"@M": plain, "@K": cb.main[chapter == "K"], "Y??": qualifiers, "Z??": cb.zsite,
                       "Z94?": cb.lat}

@@ -11,6 +11,8 @@ About ``guidance_rate`` (0.5%) of the episodes are cases from the guidance rules
 metastases, irreversible electroporation, microwave ablation, electrochemotherapy), a third of them mis-coded.
 Background episodes never carry J12.4, J12.7, J12.8, J08.3 or J03.2, so the expected findings of the engine's
 four fixed rules follow from the scenario templates alone; they are written to ``<stem>.expected.json``.
+The background follows the shipped national rulesets (``BACKGROUND_BANNED`` and the categories after it): a
+clean extract breaks none of them, so a realistic one's findings are its injected errors.
 
 Usage::
 
@@ -38,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from benchmarks import coding_errors, hes
 from benchmarks.coding_errors import DEFAULT_ERROR_RATE
 
-GENERATOR_VERSION = 2  # 2: national coding errors by default (1: --clean)
+GENERATOR_VERSION = 3  # 3: a background that follows every shipped national family; 2: coding errors; 1: none
 BLOCK_ROWS = 65_536
 ROW_GROUP_ROWS = 131_072
 DEFAULT_CHUNK_ROWS = 524_288
@@ -51,6 +53,52 @@ NATIONAL_SENSITIVE = frozenset(
      "R99", "J96", "C77", "C97", "S02", "S06", "S12", "S22", "S32", "S42", "S52", "S62", "S72", "S82", "S92",
      "T02", "T08", "T10", "T12"}
 )
+
+
+def _categories(ranges: str) -> frozenset[str]:
+    """The three-character categories of "A00-B99, I99": ranges may cross letters (S00-T98)."""
+    out = set()
+    for part in ranges.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        last = last or first
+        lo, hi = (ord(first[0]) - 65) * 100 + int(first[1:]), (ord(last[0]) - 65) * 100 + int(last[1:])
+        out.update(f"{chr(65 + v // 100)}{v % 100:02d}" for v in range(lo, hi + 1))
+    return frozenset(out)
+
+
+# Generator version 3: the background is coded to every national family the shipped rulesets read, so that
+# the realistic file's findings are its injected errors and guidance cases (one episode in ten), not random
+# codes breaking rules (version 2 flagged 46% of its clean episodes with the 260 rules). Kept out of the
+# background: injuries, poisonings and their sequelae (they need external causes, S00-T98), pregnancy and
+# perinatal codes (obstetric context, O00-P96), musculoskeletal codes (chapter XIII takes a fifth character
+# for the site, which the pools' four-character codes lack), and the categories below, each found by running
+# the shipped rules over a clean background (companions, adverse effects, excludes pairs, symptoms).
+BACKGROUND_BANNED = NATIONAL_SENSITIVE | _categories(
+    "M00-M99, O00-P96, S00-T98, U00-U99, C81-C96, B90-B94, Z30-Z39, A09, A20, A47, A76, B07, B30, B50, "
+    "B59, B75, C99, D09, D10, D14, D30, D59, D61, D63, D64, D69, D73, D74, D80, D88, D90, D95, E02, E06, "
+    "E16, E23, E24, E27, E45, E56, E68, E75, E99, F00, F02, F03, F19, F32, F33, F87, G01, G02, G09, G21, "
+    "G24, G25, G27, G38, G40, G44, G52, G59, G62, G63, G72, G80, G82, G95, G99, H19, H20, H28, H33, H36, "
+    "H49, H57, H67, H87, H91, I03, I11, I12, I13, I20, I22, I23, I35, I44, I46, I50, I69, I70, I79, I83, "
+    "I84, I87, I95, J06, J10, J11, J12, J13, J14, J15, J17, J22, J33, J43, J44, J58, J69, J70, J74, J78, "
+    "J81, J95, K26, K27, K31, K43, K52, K56, K64, K85, L05, L10, L17, L22, L27, L30, L35, L49, L64, L80, "
+    "L85, L95, L97, M10, N08, N10, N14, N20, N27, N28, N29, N30, N86, N98, P99, Q38, Q70, Q93, R03, R06, "
+    "R07, R08, R10, R12, R20, R21, R22, R25, R33, R40, R50, R51, R56, R57, R68, R72, R83, R84, R85, R91, "
+    "T99, Z21")
+# Never the primary diagnosis in the background: Z codes (history, status, circumstances), I99, U codes.
+NEVER_FIRST = _categories("Z00-Z99, U00-U99, I99")
+# Sex-specific categories: a female-only code makes the patient female; male-only ones are kept out.
+FEMALE_ONLY = _categories("N70-N98, C51-C58, D25-D28, O00-O99")
+MALE_ONLY = _categories("N40-N51, C60-C63, D29")
+# OPCS-4 blocks: laterality (Z94) where the national standards want it, never where they forbid it, and the
+# main codes whose site or companion rules the background does not follow left out.
+LATERALITY_REQUIRED = _categories("A65, B27-B41, C01-C99, E54, L84-L88, M02-M03, T19-T21, W37-W54, W82, "
+                                  "W90, W93-W95")
+LATERALITY_FORBIDDEN = _categories("G01-G99, H01-H99, J01-J99, K01-K99")
+MAIN_BANNED = _categories(
+    "A57, A73, U21, V22-V54, X70-X74, W82, G14, K35, H20, H21, M43, M44, M71, K62, W87, M10, J38, "
+    "J39, J40, J44, M42, S07, K64, E48, L84, L85, G45, J41, J45, Q18, J11, J13, J14")
+# Drawn by the guidance scenarios only (X72 delivery, Y12.3 electroporation): kept out of the background pools.
+SCENARIO_ONLY = frozenset({"X721", "X722", "X723", "X724", "Y123"})
 FY_START = np.datetime64("2024-04-01", "D")
 FY_END = np.datetime64("2025-03-31", "D")
 MAX_EPISODES = 10**12 - 1  # EPIKEYs are a permutation of the 12-digit numbers
@@ -175,16 +223,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     # Microwave ablation of liver metastases / HCC (IPG406, IPG214): no fixed rule
     Scenario("mwa_percutaneous", "IPG406", False, 0.30, "C787 C18?", "J127 Y53?"),
-    Scenario("mwa_laparoscopic", "IPG406", False, 0.17, "C787", "J083"),
-    Scenario("mwa_open", "IPG406", False, 0.13, "C787", "J032 Y137"),
+    Scenario("mwa_laparoscopic", "IPG406", False, 0.17, "C787 C18?", "J083"),
+    Scenario("mwa_open", "IPG406", False, 0.13, "C787 C18?", "J032 Y137"),
     Scenario("mwa_hcc", "IPG406", False, 0.07, "C220", "J127 Y539"),
-    Scenario("mwa_open_no_y137", "IPG406", True, 0.20, "C787", "J032"),
+    Scenario("mwa_open_no_y137", "IPG406", True, 0.20, "C787 C18?", "J032"),
     Scenario("mwa_no_c787", "IPG406", True, 0.13, "@D", "J127 Y53?"),
     # Electrochemotherapy for skin metastases (IPG446): X70-X72 + Y12.3 + Z site (+ Z94); C79.2: no fixed rule
     Scenario("ect_ok", "IPG446", False, 0.45, "C792 C43?", "X7?? Y123 Z??"),
     Scenario("ect_ok_paired", "IPG446", False, 0.22, "C792 C43?", "X7?? Y123 Z?? Z94?"),
     Scenario("ect_no_y123", "IPG446", True, 0.18, "C792 C43?", "X7?? Z??"),
-    Scenario("ect_no_site", "IPG446", True, 0.15, "C792", "X7?? Y123"),
+    Scenario("ect_no_site", "IPG446", True, 0.15, "C792 C43?", "X7?? Y123"),
 )
 SCENARIO_MAINS = {"J124", "J128", "J127", "J083", "J032"}  # never drawn for background episodes
 RULE_KEYS = [(rule, sev) for rule, sevs in hes.FIXED_RULES.items() for sev in sevs]
@@ -199,7 +247,7 @@ class Codebook:
     diag_cdf: np.ndarray  # Zipf-like sampling distribution over `diag`
     background: np.ndarray  # indices of diagnoses drawn for background episodes (no C78/C79)
     background_cdf: np.ndarray
-    neutral: np.ndarray  # indices of diagnoses that no fixed rule looks at
+    neutral: np.ndarray  # indices of diagnoses that are no neoplasm (a guidance case's other diagnoses)
     neutral_cdf: np.ndarray
     proc: pa.Array  # procedure vocabulary; index 0 is "-"
     main: np.ndarray  # indices of background main codes
@@ -216,6 +264,12 @@ class Codebook:
     scen_cdf: np.ndarray
     scen_findings: np.ndarray  # (scenarios, len(RULE_KEYS)) 0/1
     scen_liver: np.ndarray  # bool per scenario: liver specialty (else skin)
+    never_first: np.ndarray  # bool per diagnosis: never the primary diagnosis (NEVER_FIRST)
+    first_pool: np.ndarray  # indices of background diagnoses that may be primary
+    first_cdf: np.ndarray
+    female_only: np.ndarray  # bool per diagnosis (FEMALE_ONLY)
+    lat_required: np.ndarray  # bool per procedure: its block has a Z94 laterality code
+    lat_forbidden: np.ndarray  # bool per procedure: its block has none
 
 
 def _zipf_cdf(n: int, exponent: float = 1.05, offset: float = 8.0) -> np.ndarray:
@@ -274,12 +328,13 @@ def codebook() -> Codebook:
         "Z86": "01234567",
     }
     diag_codes = _code_family(rng, "ABCDEFGHIJKLMNOPQRSTUZ", (25, 60), 0.75, diag_forced,
-                              banned_categories=NATIONAL_SENSITIVE)
+                              banned_categories=BACKGROUND_BANNED | MALE_ONLY)
     diag_list = _ranked(rng, diag_codes, head=("I10X", "E119", "J181", "N390", "I489", "E785", "J189"))
     diag_index = {c: i for i, c in enumerate(diag_list)}
     diag_cdf = _zipf_cdf(len(diag_list))
-    # C78/C79 are only drawn by the scenarios, which code them with their primary site.
-    is_rule_dx = np.array([c == "C787" or c[:3] in ("C18", "C22", "C78", "C79") for c in diag_list])
+    # C78/C79 are only drawn by the scenarios, which code them with their primary site; a guidance case's
+    # other diagnoses are no neoplasm (C00-D48), which would decide which guidance applies (IPG445, HTG532).
+    is_rule_dx = np.array([c[0] == "C" or "D00" <= c[:3] <= "D48" for c in diag_list])
     neutral = np.flatnonzero(~is_rule_dx)
     weights = np.diff(np.concatenate([[0.0], diag_cdf]))[neutral]
     neutral_cdf = np.cumsum(weights) / weights.sum()
@@ -288,13 +343,14 @@ def codebook() -> Codebook:
     background_cdf = np.cumsum(weights) / weights.sum()
 
     # No X70/X71 procurement codes in the background: by default a trust does not collect them.
-    main_forced = {"J12": "1235679", "X72": "1234", "H22": "1289"}
+    main_forced = {"J12": "12569", "H22": "1289"}
     mains = _code_family(
-        rng, "ABCDEFGHJKLMNOPQRSTVWX", (20, 45), 1.0, main_forced, banned_categories={"J03", "J08"}
+        rng, "ABCDEFGHJKLMNOPQRSTVWX", (20, 45), 1.0, main_forced,
+        banned_categories={"J03", "J08"} | MAIN_BANNED
     )
     mains = {c for c in mains if not c.endswith("X") and c not in SCENARIO_MAINS and c[:3] not in ("X70", "X71")}
     yq = _code_family(rng, "Y", (35, 36), 1.0, {"Y53": "123456789", "Y12": "123489", "Y13": "123456789"})
-    yq = {c for c in yq if not c.endswith("X")}
+    yq = {c for c in yq if not c.endswith("X") and c[:3] not in ("Y74", "Y75", "Y78") and c not in SCENARIO_ONLY}
     zsite = _code_family(
         rng, "Z", (60, 61), 1.0, {"Z47": "0123456789", "Z30": "12589"}, banned_categories={"Z94"}
     )
@@ -304,7 +360,7 @@ def codebook() -> Codebook:
     yq_list = _ranked(rng, yq, head=("Y539", "Y534", "Y532"))
     zsite_list = _ranked(rng, zsite)
     proc_list = [hes.NO_OPERATION] + sorted(
-        set(main_list) | SCENARIO_MAINS | set(yq_list) | set(zsite_list) | set(lat)
+        set(main_list) | SCENARIO_MAINS | SCENARIO_ONLY | set(yq_list) | set(zsite_list) | set(lat)
     )
     proc_index = {c: i for i, c in enumerate(proc_list)}
 
@@ -312,6 +368,10 @@ def codebook() -> Codebook:
         return np.array([index[c] for c in codes], dtype=np.int64)
 
     dv, pv = len(diag_list), len(proc_list)
+    never_first = np.array([c[:3] in NEVER_FIRST for c in diag_list])
+    first_pool = background[~never_first[background]]
+    weights = np.diff(np.concatenate([[0.0], diag_cdf]))[first_pool]
+    first_cdf = np.cumsum(weights) / weights.sum()
     diag_wild_codes = {
         "C18?": [c for c in diag_list if c.startswith("C18")],
         "C22!": [c for c in diag_list if c.startswith("C22") and c != "C229"],
@@ -323,7 +383,7 @@ def codebook() -> Codebook:
         "Z??": zsite_list[:80],
         "Z94?": lat,
         "X7??": [c for c in proc_list if c[:3] in ("X70", "X71", "X72")],
-        "@M": main_list[:300],
+        "@M": [c for c in main_list if c[:3] not in LATERALITY_REQUIRED][:300],  # a bare main code
     }
     diag_tok = {w: dv + k for k, w in enumerate(diag_wild_codes)} | diag_index
     proc_tok = {w: pv + k for k, w in enumerate(proc_wild_codes)} | proc_index
@@ -359,6 +419,12 @@ def codebook() -> Codebook:
         scen_cdf=np.cumsum(weights) / weights.sum(),
         scen_findings=findings,
         scen_liver=np.array([s.ruleset != "IPG446" for s in SCENARIOS]),
+        never_first=never_first,
+        first_pool=first_pool,
+        first_cdf=first_cdf,
+        female_only=np.array([c[:3] in FEMALE_ONLY for c in diag_list]),
+        lat_required=np.array([c[:3] in LATERALITY_REQUIRED for c in proc_list]),
+        lat_forbidden=np.array([c[:3] in LATERALITY_FORBIDDEN for c in proc_list]),
     )
 
 
@@ -385,7 +451,7 @@ def _to_matrix(rows: np.ndarray, codes: np.ndarray, n: int, width: int) -> np.nd
 def _dedupe(m: np.ndarray, pool: np.ndarray, cdf: np.ndarray, rng, max_rounds: int = 50) -> np.ndarray:
     """Redraw repeated codes within each row of `m` (-1 = empty; the first occurrence is kept), in place."""
     rows, cols = np.nonzero(m >= 0)
-    for _ in range(max_rounds):
+    for _ in range(max_rounds if rows.size else 0):
         key = rows * (int(m.max()) + 1) + m[rows, cols]
         order = np.argsort(key, kind="stable")
         later = order[1:][key[order][1:] == key[order][:-1]]
@@ -393,6 +459,21 @@ def _dedupe(m: np.ndarray, pool: np.ndarray, cdf: np.ndarray, rng, max_rounds: i
             break
         m[rows[later], cols[later]] = pool[_draw(rng, cdf, later.size)]
     return m
+
+
+def _primary_first(cb: Codebook, dx: np.ndarray, rng) -> None:
+    """National standards: a code that is never primary (a Z code, I99) is not first; it swaps places with the
+    episode's first code that may be, or (none) a primary diagnosis is drawn for it (in place)."""
+    bad = np.flatnonzero(cb.never_first[np.maximum(dx[:, 0], 0)] & (dx[:, 0] >= 0))
+    if not bad.size:
+        return
+    rows = dx[bad]
+    ok = (rows >= 0) & ~cb.never_first[np.maximum(rows, 0)]
+    has = ok.any(axis=1)
+    j = ok.argmax(axis=1)
+    swap, other = bad[has], j[has]
+    dx[swap, 0], dx[swap, other] = dx[swap, other], dx[swap, 0].copy()
+    dx[bad[~has], 0] = cb.first_pool[_draw(rng, cb.first_cdf, int((~has).sum()))]
 
 
 def _proc_blocks(cb: Codebook, rng, rows: np.ndarray, nblocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -405,9 +486,9 @@ def _proc_blocks(cb: Codebook, rng, rows: np.ndarray, nblocks: np.ndarray) -> tu
     y1 = _draw(rng, cb.yq_cdf, nb)
     y2 = (y1 + 1 + rng.integers(len(cb.yq) - 1, size=nb)) % len(cb.yq)
     main = cb.main[_draw(rng, cb.main_cdf, nb)]
-    # National standards: an eye procedure (chapter C) has its laterality, a heart one (chapter K) none.
-    chapter = pc.utf8_slice_codeunits(cb.proc.take(pa.array(main)), 0, 1).to_numpy(zero_copy_only=False)
-    nl = np.where(chapter == "C", 1, np.where(chapter == "K", 0, nl))
+    # National standards: a joint replacement, eye or hernia repair has its laterality, a digestive or heart
+    # operation none (LATERALITY_REQUIRED / _FORBIDDEN).
+    nl = np.where(cb.lat_required[main], 1, np.where(cb.lat_forbidden[main], 0, nl))
     length = 1 + ny + nz + nl
     block = np.repeat(np.arange(nb), length)
     offset = np.arange(block.size) - np.repeat(np.cumsum(length) - length, length)
@@ -469,6 +550,9 @@ def _block_table(cb: Codebook, seed: int, block: int, start: int, n: int, rate: 
     sdx[:, : tdx.shape[1]] = np.where(tdx >= 0, tdx, sdx[:, : tdx.shape[1]])
     sdx[np.arange(DIAG_COUNT_MAX) >= (tlen + extra)[:, None]] = -1
     dx[sp] = _dedupe(sdx, cb.neutral, cb.neutral_cdf, rng)
+
+    _primary_first(cb, dx, rng)
+    sex[cb.female_only[np.maximum(dx, 0)].any(axis=1, where=dx >= 0)] = 2
 
     tpr = cb.scen_proc[scen]
     ti, tj = np.nonzero(tpr >= 0)
@@ -724,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
         help="share of the other episodes given one national coding error (default %(default)s)",
     )
     parser.add_argument("--clean", action="store_true",
-                        help="no national coding errors (--error-rate 0): the extract of generator version 1")
+                        help="no national coding errors (--error-rate 0): the same episodes, before the errors")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()

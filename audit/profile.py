@@ -19,6 +19,15 @@ def _labels(column: pd.Series) -> pd.Series:
     return key.where(key.str.strip() != "", BLANK)
 
 
+def _label_counts(column: pd.Series) -> pd.Series:
+    """Episodes per label of a group column: counted per distinct value, then the few distinct values labelled
+    (labelling every cell of a 10M run took 4.4 of its 30 CPU-s)."""
+    counts = column.value_counts(dropna=False, sort=False)
+    counts = counts[counts.to_numpy() > 0]  # a categorical column lists its unused categories too
+    labels = _labels(pd.Series(counts.index.to_numpy(dtype=object), dtype=object))
+    return pd.Series(counts.to_numpy(dtype="int64"), index=labels.to_numpy()).groupby(level=0, sort=True).sum()
+
+
 @dataclass
 class EpisodeProfile:
     """Episodes audited per group, and the first and last episode end date."""
@@ -33,7 +42,7 @@ class EpisodeProfile:
             return
         for column in GROUPS:
             if column in episodes:
-                counts = _labels(episodes[column]).value_counts()
+                counts = _label_counts(episodes[column])
                 before = self.episodes.get(column)
                 self.episodes[column] = counts if before is None else before.add(counts, fill_value=0).astype("int64")
         if END_DATE in episodes:

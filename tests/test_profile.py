@@ -14,3 +14,13 @@ def test_episodes_per_group_and_period_add_up_over_chunks():
     assert profile.counts("provider").empty
     assert profile.period() == ("2025-12-30", "2026-01-31")
     assert EpisodeProfile().period() is None
+
+
+def test_values_labelled_alike_are_counted_together():
+    """Counted per distinct value, then labelled: NaN, "" and "  " are one (blank); categories unused are none."""
+    profile = EpisodeProfile()
+    column = pd.Series(pd.Categorical(["300", None, "300", " "], categories=["300", " ", "501"]))
+    profile.add(pd.DataFrame({"specialty": column, "coder": ["", None, "ann", "ann"]}))
+    profile.add(pd.DataFrame({"specialty": ["300", None], "coder": ["ann", "   "]}))
+    assert profile.counts("specialty").to_dict() == {"(blank)": 3, "300": 3}
+    assert profile.counts("coder").to_dict() == {"(blank)": 3, "ann": 3}

@@ -592,7 +592,9 @@ def describe_rule(rule: Rule, rules=()) -> str:
             f"diagnoses {' '.join(e.diagnoses)}" if e.diagnoses else "",
             f"procedures {' '.join(e.procedures)}" if e.procedures else "",
             f"sex {e.sex}" if e.sex is not None else "", f"age {e.age}" if e.age is not None else "",
-            f"specialty {e.specialty}" if e.specialty is not None else "") if x)
+            f"specialty {e.specialty}" if e.specialty is not None else "",
+            f"admission method {e.admission_method}" if e.admission_method is not None else "",
+            f"patient classification {e.patient_class}" if e.patient_class is not None else "") if x)
         note = f"  [{e.note}]" if e.note else ""
         lines.append(f"  {verdict:<17} {codes}{note}")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from audit.blocks_explained import explain_blocks
 from audit.codes import Kind, Status
 from audit.episodes import EMPTY, END_DATE, ID, Blocks, CodeMatrix, Vocabulary, code_columns
+from audit.extract.columns import CONDITION_ROLES
 from audit.kernels import bit_set, compiled_loaded, or_cell_bits
 from audit.patterns import Pattern, match_all
 from audit.reference import FEMALE, MALE, CodeFacts, ReferenceTables, episode_age, episode_sex
@@ -770,9 +771,10 @@ def _text_column(column: pd.Series, rows: np.ndarray) -> pa.Array:
 
 
 def attribute_columns(episodes: pd.DataFrame) -> list[str]:
-    """The canonical frame's columns other than the id and the codes (provider, end_date, ...)."""
+    """The canonical frame's columns the findings carry: all but the id, the codes and the attributes read
+    for conditions only (``CONDITION_ROLES``: admission method, patient classification)."""
     codes = {col for kind in Kind for col in code_columns(episodes, kind)}
-    return [col for col in episodes.columns if col != ID and col not in codes]
+    return [col for col in episodes.columns if col != ID and col not in codes and col not in CONDITION_ROLES]
 
 
 def finding_columns(attributes: list[str] = (), titles: bool = False) -> list[str]:

@@ -17,8 +17,10 @@ import pandas as pd
 from audit.codes import Kind
 from audit.episodes import ID, code_columns
 
+# Every attribute a rule may read, so that the rules that ran on the extract run here too.
 _HEADERS = {"provider": "PROVIDER", "start_date": "START_DATE", "end_date": "END_DATE",
-            "specialty": "SPECIALTY", "sex": "SEX", "age": "AGE", "coder": "CODER"}
+            "specialty": "SPECIALTY", "sex": "SEX", "age": "AGE", "coder": "CODER",
+            "admission_method": "ADMISSION_METHOD", "patient_class": "PATIENT_CLASS"}
 _PREFIX = {Kind.DIAGNOSIS: "DIAG_", Kind.PROCEDURE: "OPERTN_"}
 
 

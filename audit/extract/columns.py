@@ -19,10 +19,14 @@ from audit.errors import UserError
 EPISODE_ID = "episode_id"
 # Attributes carried into the findings, in the canonical frame's column order.
 ATTRIBUTE_ROLES = ("provider", "start_date", "end_date", "specialty", "sex", "age", "coder")
+# Attributes read for rule conditions only (audit.rules.attributes): in the canonical frame, after the
+# others, never carried into the findings (the reports' columns stay as they are).
+CONDITION_ROLES = ("admission_method", "patient_class")
+EPISODE_ROLES = (*ATTRIBUTE_ROLES, *CONDITION_ROLES)
 DATE_ROLES = ("start_date", "end_date")
 CODE_ROLES = {Kind.DIAGNOSIS: "diagnoses", Kind.PROCEDURE: "procedures"}
 LONG_ROLES = ("kind", "position", "code")
-ROLES = (EPISODE_ID, *CODE_ROLES.values(), *LONG_ROLES, *ATTRIBUTE_ROLES)
+ROLES = (EPISODE_ID, *CODE_ROLES.values(), *LONG_ROLES, *EPISODE_ROLES)
 LAYOUTS = ("wide", "long", "concatenated")  # where the codes are (audit.extract.layouts reads each)
 
 # Names looked for when a role is not mapped, first found wins.
@@ -35,6 +39,8 @@ DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "sex": ("SEX",),
     "age": ("STARTAGE", "AGE"),
     "coder": ("CODER", "CODING_TEAM", "TEAM"),
+    "admission_method": ("ADMIMETH", "ADMISSION_METHOD"),
+    "patient_class": ("CLASSPAT", "PATIENT_CLASS"),
     "kind": ("CODE_TYPE", "CODE_KIND", "KIND"),
     "position": ("POSITION", "CODE_POSITION", "SEQUENCE"),
     "code": ("CODE",),

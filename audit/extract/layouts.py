@@ -27,11 +27,11 @@ from audit.episodes import CODE_PREFIX, ID, LINE, code_column
 from audit.errors import InputFileError, UserError
 from audit.extract import dates
 from audit.extract.columns import (
-    ATTRIBUTE_ROLES,
     CODE_ROLES,
     CONCATENATED_FIELDS,
     DATE_ROLES,
     EPISODE_ID,
+    EPISODE_ROLES,
     LAYOUTS,
     LONG_ROLES,
     WIDE_PREFIXES,
@@ -129,7 +129,7 @@ def plan_layout(
                 "name yours with --column episode_id=NAME"
             )
         attributes = {}
-        for role in ATTRIBUTE_ROLES:
+        for role in EPISODE_ROLES:
             found = resolve(header, role, mapping)
             if found.column is not None:
                 attributes[role] = found.column

@@ -1,4 +1,5 @@
-"""Conditions on an episode's attributes: its sex, age and main specialty.
+"""Conditions on an episode's attributes: its sex, age, main specialty, admission method and patient
+classification.
 
 ::
 
@@ -6,14 +7,16 @@
     {age: {max: 0}}                  # age in years (STARTAGE 7001-7007: under one year, 0)
     {age: {min: 16, max: 64}}        # inclusive; either bound may be left out
     {specialty: [501, 560]}          # main specialty (MAINSPEF / TRETSPEF) is one of these
+    {admission_method: [82, 83]}     # HES ADMIMETH is one of these
+    {patient_class: [2]}             # HES CLASSPAT is one of these (2: day case)
 
 They read the column roles the extract readers know (``audit.extract.columns``: ``sex``, ``age``,
-``specialty``). An episode whose value is not known (sex 9 or 0, a blank age) matches none of
-them, so ``not: {sex: male}`` holds for it. A rule that names an attribute the extract has no
-column for is not applicable: the run leaves it out and says so (``rules_for_columns``), as it does
-for a rule about a classification the extract does not hold. Values are worked out once per
-distinct value of the column (``audit.reference.episode_sex`` / ``episode_age``); no loop over
-episodes.
+``specialty``, ``admission_method``, ``patient_class``). An episode whose value is not known (sex 9 or
+0, a blank age or admission method) matches none of them, so ``not: {sex: male}`` holds for it. A rule
+that names an attribute the extract has no column for is not applicable: the run leaves it out and says
+so (``rules_for_columns``), as it does for a rule about a classification the extract does not hold.
+Values are worked out once per distinct value of the column (``audit.reference.episode_sex`` /
+``episode_age``, ``_text_in``); no loop over episodes.
 """
 
 from __future__ import annotations
@@ -24,8 +27,19 @@ import numpy as np
 
 from audit.extract.columns import DEFAULT_NAMES
 
-ATTRIBUTES = ("sex", "age", "specialty")
+ATTRIBUTES = ("sex", "age", "specialty", "admission_method", "patient_class")
 SEXES = {"male": 1, "female": 2}
+# HES CLASSPAT (NHS Data Dictionary patient classification); 8 not applicable and 9 not known match no rule.
+PATIENT_CLASSES = {"1": "ordinary admission", "2": "day case", "3": "regular day attender",
+                   "4": "regular night attender", "5": "mother and baby using delivery facilities only"}
+# What each text-valued attribute is called in a description, and what a rule file may give it.
+_TEXT = {
+    "specialty": ("the main specialty", "a main specialty code or a list of them, e.g. [501, 560]"),
+    "admission_method": ("the admission method", "HES ADMIMETH codes, e.g. [21, 22, 2A] (two characters)"),
+    "patient_class": ("the patient classification", "HES CLASSPAT values 1 to 5, e.g. [2] (1 ordinary "
+                      "admission, 2 day case, 3 regular day attender, 4 regular night attender, 5 mother and "
+                      "baby using delivery facilities only)"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,9 @@ class Attribute:
             if high is not None:
                 return f"the patient is at most {_years(high)} year{'s' * (high != 1)} old"
             return f"the patient is at least {_years(low)} year{'s' * (low != 1)} old"
-        return f"the main specialty is {' or '.join(self.values)}"
+        shown = self.values if self.name != "patient_class" else \
+            tuple(f"{PATIENT_CLASSES[v]} ({v})" for v in self.values)
+        return f"{_TEXT[self.name][0]} is {' or '.join(shown)}"
 
     def holds_on(self, chunk) -> np.ndarray:
         """bool (n,) for a chunk of episodes (``audit.engine._Chunk``); False where the value is not known."""
@@ -67,7 +83,7 @@ class Attribute:
                 if self.high is not None:
                     ok &= value <= self.high
             return ok
-        key = ("specialty", self.values)
+        key = (self.name, self.values)  # specialty, admission method, patient classification
         if key not in chunk.memo:
             chunk.memo[key] = _text_in(chunk.episodes[self.name], self.values)
         return chunk.memo[key]
@@ -78,13 +94,23 @@ def _years(x: float) -> str:
 
 
 def _text_in(column, values: tuple[str, ...]) -> np.ndarray:
-    """bool per episode: the column's text (stripped; a number read as 501.0 is 501) is one of ``values``."""
-    text = column.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
-    return text.isin(list(values)).fillna(False).to_numpy(dtype=bool)
+    """bool per episode: the column's text (stripped, in capitals; a number read as 501.0 is 501) is one of
+    ``values``; a dictionary-encoded column's distinct values are tested once."""
+    import pandas as pd  # not at import: the command line starts without pandas
+
+    from audit.extract.dates import per_value, text_values
+
+    def test(text) -> np.ndarray:
+        text = pd.Series(text, dtype="str").str.strip().str.upper().str.replace(r"\.0$", "", regex=True)
+        return text.isin(list(values)).to_numpy(dtype=bool)
+
+    cells = per_value(column, test, False)
+    return cells if cells is not None else test(text_values(column))
 
 
 def parse(key: str, value, line: int, fail) -> Attribute:
-    """``{sex: ...}``, ``{age: {...}}`` or ``{specialty: [...]}`` from a rule file (``fail(line, problem)``)."""
+    """``{sex: ...}``, ``{age: {...}}``, or ``{specialty: [...]}`` and the other text-valued attributes,
+    from a rule file (``fail(line, problem)``)."""
     from audit.rules.yamlsource import LineList, LineMap
 
     if key == "sex":
@@ -105,11 +131,19 @@ def parse(key: str, value, line: int, fail) -> Attribute:
             fail(line, "age 'min' is above 'max'")
         return Attribute("age", low=bounds.get("min"), high=bounds.get("max"))
     items = list(value) if isinstance(value, LineList) else [value]
-    texts = tuple(str(v).strip() for v in items)
-    if not texts or any(isinstance(v, bool) or not isinstance(v, (str, int)) or not t
+    texts = tuple(str(v).strip().upper() for v in items)
+    if not texts or any(isinstance(v, bool) or not isinstance(v, (str, int)) or not t or not _valid(key, t)
                         for v, t in zip(items, texts)):
-        fail(line, "'specialty' takes a main specialty code or a list of them, e.g. [501, 560]")
-    return Attribute("specialty", values=texts)
+        fail(line, f"'{key}' takes {_TEXT[key][1]}")
+    return Attribute(key, values=tuple(dict.fromkeys(texts)))
+
+
+def _valid(key: str, text: str) -> bool:
+    if key == "patient_class":
+        return text in PATIENT_CLASSES
+    if key == "admission_method":  # two characters: 11, 21, 2A, 82 (a one-digit value is a typo)
+        return len(text) == 2 and text[0].isdigit() and text[1].isalnum() and text.isascii()
+    return True
 
 
 def attributes_of(rule) -> set[str]:
@@ -131,8 +165,10 @@ def rules_for_columns(rules, columns: set[str]):
         missing |= lacking
     if not out:
         return rules, [], None
-    names = " and ".join(f"{DEFAULT_NAMES[a][0]} ({a})" for a in ATTRIBUTES if a in missing)
+    names = [f"{DEFAULT_NAMES[a][0]} ({a})" for a in ATTRIBUTES if a in missing]
+    names = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
     ids = ", ".join(r.id for r in out)
-    note = (f"the extract has no {names} column: {len(out)} rule{'s' if len(out) != 1 else ''} that need "
-            f"{'it' if len(missing) == 1 else 'them'} could not apply ({ids})")
+    needs = f"{len(out)} rules that need" if len(out) != 1 else "1 rule that needs"
+    note = (f"the extract has no {names} column: {needs} {'it' if len(missing) == 1 else 'them'} could not "
+            f"apply ({ids})")
     return RuleSet(keep), out, note

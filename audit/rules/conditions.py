@@ -51,7 +51,8 @@ example of each, written for coding managers):
 ``not_coded_together: {diagnosis: {table: pairs.csv}}``
     for every row of a table beside the rule file, codes of at most one of its
     groups (``audit.rules.tables``).
-``sex: male``, ``age: {min: 0, max: 0}``, ``specialty: [501]``
+``sex: male``, ``age: {min: 0, max: 0}``, ``specialty: [501]``, ``admission_method: [82, 83]``,
+``patient_class: [2]``
     the episode's attributes (``audit.rules.attributes``).
 ``all: [...]``, ``any: [...]``, ``not: {...}``
     composition.

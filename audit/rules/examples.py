@@ -8,6 +8,7 @@ import pandas as pd
 
 from audit.episodes import END_DATE, episodes_from_lists
 from audit.reference import ReferenceTables
+from audit.rules.attributes import ATTRIBUTES
 from audit.rules.model import Example, Rule, RuleSet
 from audit.rules.options import missing_tables
 
@@ -27,7 +28,7 @@ class ExampleResult:
 def examples_frame(examples: list[Example]) -> pd.DataFrame:
     """A canonical episode frame with one episode per example (ids ex1, ex2, ...)."""
     attributes = {END_DATE: pd.to_datetime(pd.Series([e.end_date for e in examples], dtype=object))}
-    for attribute in ("sex", "age", "specialty"):  # only when some example gives them, as an extract may not
+    for attribute in ATTRIBUTES:  # only when some example gives them, as an extract may not
         if any(getattr(e, attribute) is not None for e in examples):
             attributes[attribute] = [getattr(e, attribute) or "" for e in examples]
     return episodes_from_lists(

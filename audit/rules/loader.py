@@ -52,15 +52,16 @@ _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "
 _RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
 _SOURCE_KEYS = {"guidance", "title", "url", "date", "text", "replaces", "note"}
 _VARIANT_KEYS = {"when", "severity", "message", "expected"}
-_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age", "specialty"}
+_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age", "specialty",
+                 "admission_method", "patient_class"}
 _BLOCK_KEYS = {"main", "contains", "must_contain"}
 _CODE_KEYS = {"diagnosis": (Kind.DIAGNOSIS, False), "procedure": (Kind.PROCEDURE, False),
               "every_diagnosis": (Kind.DIAGNOSIS, True), "every_procedure": (Kind.PROCEDURE, True)}
 _CODE_TESTS = {"position", "usage", "has_character", "character", "in", "not_in", *c.SEQUENCE_RELATIONS,
                "within_block", "coded_with", "not_coded_with", "unless"}
 _CONDITION_KEYS = ("diagnosis, procedure, every_diagnosis, every_procedure, not_coded_together, block, "
-                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, sex, age, specialty, all, any, "
-                   "not")
+                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, sex, age, specialty, "
+                   "admission_method, patient_class, all, any, not")
 
 
 def shipped_rules_dir() -> Path:
@@ -325,11 +326,13 @@ class _FileParser:
                     note=self.text(e, "note", "an example", default=""), line=e.line,
                     sex=self.attribute(e, "sex"), age=self.attribute(e, "age"),
                     specialty=self.attribute(e, "specialty"),
+                    admission_method=self.attribute(e, "admission_method"),
+                    patient_class=self.attribute(e, "patient_class"),
                 ))
         return tuple(out)
 
     def attribute(self, e: LineMap, key: str) -> str | None:
-        """An example episode's sex or age, as the extract would write it (text or a whole number)."""
+        """An example episode's attribute (sex, age, ...) as the extract would write it (text or a number)."""
         if key not in e:
             return None
         value = e[key]
@@ -383,7 +386,7 @@ class _FileParser:
             return c.ReferenceCheck(key, Kind(value))
         if key == "not_coded_together":
             return self.not_coded_together(value, vline)
-        if key in attributes.ATTRIBUTES:  # the episode's sex, age, specialty (audit.rules.attributes)
+        if key in attributes.ATTRIBUTES:  # the episode's sex, age, specialty, ... (audit.rules.attributes)
             return attributes.parse(key, value, vline, self.fail)
         if key in ("block", "every_block"):
             b = self.mapping(value, vline, f"'{key}'", _BLOCK_KEYS)

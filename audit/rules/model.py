@@ -48,6 +48,8 @@ class Example:
     sex: str | None = None  # the episode's sex as HES writes it (1 male, 2 female, 9, 0)
     age: str | None = None  # the episode's age as HES STARTAGE writes it (7001-7007 under a year)
     specialty: str | None = None  # the episode's main specialty as HES MAINSPEF writes it (e.g. 501)
+    admission_method: str | None = None  # as HES ADMIMETH writes it (e.g. 21 emergency via A&E)
+    patient_class: str | None = None  # as HES CLASSPAT writes it (e.g. 2 day case)
 
 
 @dataclass(frozen=True)

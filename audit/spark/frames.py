@@ -18,7 +18,7 @@ from pathlib import Path
 from audit.codes import Kind
 from audit.episodes import ID, LINE
 from audit.extract import DEFAULT_CHUNK_ROWS, REJECT_COLUMNS
-from audit.extract.columns import Header, check_role
+from audit.extract.columns import CONDITION_ROLES, Header, check_role
 from audit.extract.layouts import concatenated_frame, plan_layout
 from audit.reference import ReferenceTables
 from audit.rules.model import RuleSet
@@ -273,7 +273,7 @@ def audit_dataframe(df, rules: RuleSet, *, columns: Mapping[str, str] | None = N
             rows = _with_first_rows(rows, ident)
     from audit.pipeline import UNCODED_COLUMNS
 
-    attributes = [LINE, *plan.attributes]
+    attributes = [LINE, *(a for a in plan.attributes if a not in CONDITION_ROLES)]  # engine.attribute_columns
     job = PartitionJob(rules, reference, plan, name, chunk_rows, offsets, reference is not None, attributes,
                        [c for c in UNCODED_COLUMNS if c in (ID, LINE, *plan.attributes)])
     output = _map_partitions(rows, job)

@@ -123,6 +123,19 @@ def test_rule_precision_confirmed_when_the_auditor_changes_the_coding(tmp_path):
     assert report["areas"]["secondary_diagnoses"]["errors"] == 1
 
 
+def test_rule_precision_of_a_rule_reading_the_patient_classification(tmp_path):
+    original = tmp_path / "orig.csv"
+    original.write_text("EPIKEY,CLASSPAT,DIAG_01,OPERTN_01,OPERTN_02,OPERTN_03,OPERTN_04,OPERTN_05\n"
+                        "D1,2,C787,J103,Y532,Z376,X338,\n")  # a day case's chemosaturation without X72 (IPG488-04)
+    recoded = tmp_path / "recoded.csv"
+    recoded.write_text("EPIKEY,DIAG_01,OPERTN_01,OPERTN_02,OPERTN_03,OPERTN_04,OPERTN_05\n"
+                       "D1,C787,J103,Y532,Z376,X338,X721\n")  # the re-coding has no CLASSPAT: the original's is used
+    out = tmp_path / "score.json"
+    assert run("score", original, recoded, "-o", out, "--select", "IPG488").exit_code == 0
+    rules = {r["rule_id"]: (r["flagged"], r["confirmed"]) for r in json.loads(out.read_text())["rules"]}
+    assert rules == {"IPG488-04": (1, 1)}
+
+
 def test_sample_accepts_the_options_of_audit_run(tmp_path):
     renamed = tmp_path / "local.csv"
     text = HES.read_text().replace("EPIKEY", "EPISODE_NO", 1)

@@ -162,3 +162,28 @@ def test_dictionary_encoded_attributes_stay_encoded_with_stripped_values():
     role = next(r for r, c in p.attributes.items() if c == "PROCODE")
     assert isinstance(frame[role].dtype, pd.ArrowDtype)
     assert list(frame[role]) == ["RXX", "", "RYY"]
+
+
+def test_admission_method_and_patient_class_are_read_for_rules_not_carried_into_findings(tmp_path):
+    from audit.engine import attribute_columns
+
+    hes = plan(["EPIKEY", "MAINSPEF", "ADMIMETH", "CLASSPAT", "DIAG_01"])
+    assert hes.attributes == {"specialty": "MAINSPEF", "admission_method": "ADMIMETH", "patient_class": "CLASSPAT"}
+    assert plan(["EPIKEY", "ADMISSION_METHOD", "patient_class", "DIAG_01"]).attributes == {
+        "admission_method": "ADMISSION_METHOD", "patient_class": "patient_class"}
+    local = plan(["EPIKEY", "How Admitted", "Class", "ADMIMETH", "DIAG_01"],
+                 {"admission_method": "How Admitted", "patient_class": "Class"})
+    assert local.attributes == {"admission_method": "How Admitted", "patient_class": "Class"}
+    assert plan(["EPIKEY", "CLASSPAT", "DIAG_01"], {"patient_class": ""}).attributes == {}
+    with pytest.raises(InputFileError, match="no column 'Klass' for patient_class"):
+        plan(["EPIKEY", "CLASSPAT", "DIAG_01"], {"patient_class": "Klass"})
+    assert parse_column_options(["admission_method=How Admitted"]) == {"admission_method": "How Admitted"}
+    assert settings_columns({"columns": {"patient_class": "Class"}}) == {"patient_class": "Class"}
+
+    path = tmp_path / "e.csv"
+    path.write_text("EPIKEY,PROCODE,ADMIMETH,CLASSPAT,DIAG_01\n1,RXX, 2a ,2,C787\n2,RXX,,,I10X\n")
+    frame = _episodes(path)
+    assert list(frame.columns) == ["episode_id", "line", "provider", "admission_method", "patient_class",
+                                   "diag_01", "proc_01"]
+    assert list(frame["admission_method"].astype(str)) == ["2a", ""]
+    assert attribute_columns(frame) == ["line", "provider"]

@@ -162,3 +162,22 @@ def test_map_in_pandas_where_there_is_no_map_in_arrow(spark, rules, monkeypatch)
     local = run_audit(SAMPLE, rules)
     assert audited.counts()["n_audited"] == local.episodes_audited
     assert audited.findings.count() == len(local.findings)
+
+
+def test_admission_method_and_patient_class_conditions(spark, rules, tmp_path):
+    """Rules reading ADMIMETH / CLASSPAT find the same episodes on Spark; the findings do not carry them."""
+    rows = ["EPIKEY,PROCODE,SEX,ADMIMETH,CLASSPAT,DIAG_01,OPERTN_01,OPERTN_02,OPERTN_03,OPERTN_04,OPERTN_05"]
+    for i in range(300):
+        x72 = "X72.1" if i % 3 == 0 else ""
+        rows.append(f"E{i:04d},RXX0{i % 2},{1 + i % 2},{['11', '21', '2A', '82'][i % 4]},{1 + i % 5},C78.7,"
+                    f"J10.3,Y53.2,Z37.6,X33.8,{x72}")
+    path = tmp_path / "classpat.csv"
+    path.write_text("\n".join(rows) + "\n")
+    local, _ = _same_as_single_process(spark, path, rules, tmp_path)
+    day_cases = {f"E{i:04d}" for i in range(300) if i % 5 == 1 and i % 3}
+    assert set(local.findings.loc[local.findings["rule_id"] == "IPG488-04", "episode_id"]) == day_cases
+    assert not {"admission_method", "patient_class"} & set(local.findings.columns)
+    without = tmp_path / "without.csv"
+    without.write_text("\n".join(",".join(r.split(",")[:3] + r.split(",")[5:]) for r in rows) + "\n")
+    local, _ = _same_as_single_process(spark, without, rules, tmp_path / "w")
+    assert "IPG488-04" in local.rules_not_applicable

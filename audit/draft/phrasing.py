@@ -274,14 +274,16 @@ class _Reader:
             self.draft.procurement = Slot(tuple(c for s in slots for c in s.codes), line, optional)
             if _UNKNOWABLE.search(line):
                 self.draft.comments.append(
-                    f"CHECK: {' '.join(line.split())!r}: which X72 code depends on the care setting, which the "
-                    f"extract does not show; the draft requires an X72 delivery code, and X70/X71 procurement only "
-                    f"where the trust collects it (option procurement_codes_collected).")
+                    f"CHECK: {' '.join(line.split())!r}: which X72 code depends on the care setting; the draft "
+                    f"requires an X72 delivery code, and X70/X71 procurement only where the trust collects it "
+                    f"(option procurement_codes_collected). Where the extract has CLASSPAT, narrow the X72 rule "
+                    f"with {{patient_class: [2]}} (day cases) as IPG488-04 does.")
             return
         if _UNKNOWABLE.search(line):
             self.draft.comments.append(
-                f"CHECK: {' '.join(line.split())!r} applies only in a case the extract does not show (a paired "
-                f"organ, the care setting): no rule was drafted; check it in the notes.")
+                f"CHECK: {' '.join(line.split())!r} applies only in some cases (a paired organ, the care "
+                f"setting): no rule was drafted; a care setting can be written as {{patient_class: [...]}} "
+                f"(CLASSPAT), a paired organ cannot be read from the codes.")
             return
         if self.listing is not None and self.listing.codes and slots[0].codes[0][0] != self.listing.codes[0][0]:
             self.listing = None  # "one of the following" lists codes of one chapter; a Y53 after it is the next slot

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: `audit --version` starts without it
+    import numpy as np
 
 
 class Kind(str, Enum):
@@ -172,11 +174,13 @@ class NormalisedValues:
 
     @classmethod
     def concat(cls, a: NormalisedValues, b: NormalisedValues) -> NormalisedValues:
+        import numpy as np
         return cls(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in cls.__dataclass_fields__))
 
 
 def normalise_values(raw: Iterable[str], kind: Kind) -> NormalisedValues:
     """Normalise distinct raw values of one classification (the vocabulary of a chunk)."""
+    import numpy as np
     raw_arr = np.asarray(list(raw), dtype=object)
     results = [normalise_value(str(v), kind) for v in raw_arr]
     status = np.fromiter((r[0] for r in results), dtype=np.int8, count=len(results))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from audit.codes import InvalidCode, Kind, parse_icd10, parse_opcs4
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `audit --version` starts without it
+    import numpy as np
 
 
 class PatternError(ValueError):
@@ -46,6 +48,7 @@ class _Undotted:
     patterns cost a few milliseconds against a run's distinct values)."""
 
     def __init__(self, codes: np.ndarray):
+        import numpy as np
         self.text = np.array(["" if c is None or c != c else str(c).replace(".", "") for c in codes], dtype=str)
         self.length = np.strings.str_len(self.text)
         self._prefixes: dict[int, np.ndarray] = {}
@@ -114,6 +117,7 @@ class Pattern:
         return self.match_undotted(_Undotted(codes))
 
     def match_undotted(self, undotted: _Undotted) -> np.ndarray:
+        import numpy as np
         hit = np.zeros(len(undotted.text), dtype=bool)
         for item in self.items:
             hit |= item.match(undotted)

@@ -22,10 +22,12 @@ Values are worked out once per distinct value of the column (``audit.reference.e
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from audit.extract.columns import DEFAULT_NAMES
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `audit --version` starts without it
+    import numpy as np
 
 ATTRIBUTES = ("sex", "age", "specialty", "admission_method", "patient_class")
 SEXES = {"male": 1, "female": 2}
@@ -36,9 +38,9 @@ PATIENT_CLASSES = {"1": "ordinary admission", "2": "day case", "3": "regular day
 _TEXT = {
     "specialty": ("the main specialty", "a main specialty code or a list of them, e.g. [501, 560]"),
     "admission_method": ("the admission method", "HES ADMIMETH codes, e.g. [21, 22, 2A] (two characters)"),
-    "patient_class": ("the patient classification", "HES CLASSPAT values 1 to 5, e.g. [2] (1 ordinary "
+    "patient_class": ("the patient classification", ("HES CLASSPAT values 1 to 5, e.g. [2] (1 ordinary "
                       "admission, 2 day case, 3 regular day attender, 4 regular night attender, 5 mother and "
-                      "baby using delivery facilities only)"),
+                      "baby using delivery facilities only)")),
 }
 
 
@@ -70,6 +72,7 @@ class Attribute:
 
     def holds_on(self, chunk) -> np.ndarray:
         """bool (n,) for a chunk of episodes (``audit.engine._Chunk``); False where the value is not known."""
+        import numpy as np
         if self.name not in chunk.episodes:
             return np.zeros(chunk.n, dtype=bool)
         if self.name in ("sex", "age"):

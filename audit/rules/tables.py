@@ -28,13 +28,15 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from audit.codes import Kind
 from audit.errors import RuleFileError
 from audit.patterns import Pattern, PatternError
 from audit.rules.conditions import _any
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `audit --version` starts without it
+    import numpy as np
 
 PAIR_COLUMNS = ("first", "second", "unless", "note")
 LIST_COLUMNS = ("codes", "note")
@@ -99,6 +101,7 @@ class NotCodedTogetherTable:
 
     def fired(self, chunk) -> list[tuple[int, np.ndarray]]:
         """(row index, the chunk's episodes where the row fires) for each row that fires somewhere."""
+        import numpy as np
         key = ("table", id(self))
         if key not in chunk.memo:
             out = []
@@ -116,6 +119,7 @@ class NotCodedTogetherTable:
 
     def holds_on(self, chunk) -> np.ndarray:
         """bool (n,): no row fires on the episode."""
+        import numpy as np
         out = np.ones(chunk.n, dtype=bool)
         for _, episodes in self.fired(chunk):
             out[episodes] = False
@@ -146,6 +150,7 @@ def explain(chunk, rule, rows: np.ndarray, cells: dict, involved: dict):
     """For a table rule's flagged episodes (``rows`` of the chunk, ascending): the cells of the rows that
     fired added to ``involved``, and per episode the text naming those rows (Arrow text) to follow
     ``expected``; (``involved``, None) for other rules."""
+    import numpy as np
     tables = table_conditions(rule)
     if not tables:
         return involved, None

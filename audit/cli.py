@@ -26,6 +26,7 @@ from audit.report.database import findings_table_option, write_findings_table
 from audit.redact import KEY_ENV
 from audit.report.targets import FORMAT_NAMES
 from audit.rules import load_rules
+from audit.rules.attributes import LABELS
 from audit.rules.conditions import unparen
 from audit.rules.model import Rule
 from audit.selection import FAIL_ON, apply_settings, parse_severity_options, resolve_settings, rule_statuses
@@ -591,10 +592,8 @@ def describe_rule(rule: Rule, rules=()) -> str:
         codes = "; ".join(x for x in (
             f"diagnoses {' '.join(e.diagnoses)}" if e.diagnoses else "",
             f"procedures {' '.join(e.procedures)}" if e.procedures else "",
-            f"sex {e.sex}" if e.sex is not None else "", f"age {e.age}" if e.age is not None else "",
-            f"specialty {e.specialty}" if e.specialty is not None else "",
-            f"admission method {e.admission_method}" if e.admission_method is not None else "",
-            f"patient classification {e.patient_class}" if e.patient_class is not None else "") if x)
+            *(f"{label} {getattr(e, key)}" for key, label in LABELS.items() if getattr(e, key) is not None))
+            if x)
         note = f"  [{e.note}]" if e.note else ""
         lines.append(f"  {verdict:<17} {codes}{note}")
     return "\n".join(lines)

@@ -97,6 +97,9 @@ LATERALITY_FORBIDDEN = _categories("G01-G99, H01-H99, J01-J99, K01-K99")
 MAIN_BANNED = _categories(
     "A57, A73, U21, V22-V54, X70-X74, W82, G14, K35, H20, H21, M43, M44, M71, K62, W87, M10, J38, "
     "J39, J40, J44, M42, S07, K64, E48, L84, L85, G45, J41, J45, Q18, J11, J13, J14")
+# Qualifiers that OPCS-4 excludes rules keep apart from other approaches (Y74 with Y49, Y75 with Y50,
+# Y78 with Y53).
+QUALIFIER_BANNED = _categories("Y74, Y75, Y78")
 # Drawn by the guidance scenarios only (X72 delivery, Y12.3 electroporation): kept out of the background pools.
 SCENARIO_ONLY = frozenset({"X721", "X722", "X723", "X724", "Y123"})
 FY_START = np.datetime64("2024-04-01", "D")
@@ -300,6 +303,12 @@ def _code_family(rng, letters, categories, subdivided_p, forced, banned_categori
     return codes
 
 
+def _sub_cdf(cdf: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The distribution of ``cdf`` restricted to ``indices`` (their weights, renormalised), as a CDF."""
+    weights = np.diff(np.concatenate([[0.0], cdf]))[indices]
+    return np.cumsum(weights) / weights.sum()
+
+
 def _ranked(rng, codes, head=()):
     """Codes in sampling-rank order: `head` first, the rest shuffled."""
     rest = sorted(set(codes) - set(head))
@@ -336,11 +345,9 @@ def codebook() -> Codebook:
     # other diagnoses are no neoplasm (C00-D48), which would decide which guidance applies (IPG445, HTG532).
     is_rule_dx = np.array([c[0] == "C" or "D00" <= c[:3] <= "D48" for c in diag_list])
     neutral = np.flatnonzero(~is_rule_dx)
-    weights = np.diff(np.concatenate([[0.0], diag_cdf]))[neutral]
-    neutral_cdf = np.cumsum(weights) / weights.sum()
+    neutral_cdf = _sub_cdf(diag_cdf, neutral)
     background = np.flatnonzero([c[:3] not in ("C78", "C79") for c in diag_list])
-    weights = np.diff(np.concatenate([[0.0], diag_cdf]))[background]
-    background_cdf = np.cumsum(weights) / weights.sum()
+    background_cdf = _sub_cdf(diag_cdf, background)
 
     # No X70/X71 procurement codes in the background: by default a trust does not collect them.
     main_forced = {"J12": "12569", "H22": "1289"}
@@ -350,7 +357,7 @@ def codebook() -> Codebook:
     )
     mains = {c for c in mains if not c.endswith("X") and c not in SCENARIO_MAINS and c[:3] not in ("X70", "X71")}
     yq = _code_family(rng, "Y", (35, 36), 1.0, {"Y53": "123456789", "Y12": "123489", "Y13": "123456789"})
-    yq = {c for c in yq if not c.endswith("X") and c[:3] not in ("Y74", "Y75", "Y78") and c not in SCENARIO_ONLY}
+    yq = {c for c in yq if not c.endswith("X") and c[:3] not in QUALIFIER_BANNED and c not in SCENARIO_ONLY}
     zsite = _code_family(
         rng, "Z", (60, 61), 1.0, {"Z47": "0123456789", "Z30": "12589"}, banned_categories={"Z94"}
     )
@@ -370,8 +377,7 @@ def codebook() -> Codebook:
     dv, pv = len(diag_list), len(proc_list)
     never_first = np.array([c[:3] in NEVER_FIRST for c in diag_list])
     first_pool = background[~never_first[background]]
-    weights = np.diff(np.concatenate([[0.0], diag_cdf]))[first_pool]
-    first_cdf = np.cumsum(weights) / weights.sum()
+    first_cdf = _sub_cdf(diag_cdf, first_pool)
     diag_wild_codes = {
         "C18?": [c for c in diag_list if c.startswith("C18")],
         "C22!": [c for c in diag_list if c.startswith("C22") and c != "C229"],

@@ -16,11 +16,11 @@ import pandas as pd
 
 from audit.codes import Kind
 from audit.episodes import ID, code_columns
+from audit.extract.columns import EPISODE_ROLES
 
-# Every attribute a rule may read, so that the rules that ran on the extract run here too.
-_HEADERS = {"provider": "PROVIDER", "start_date": "START_DATE", "end_date": "END_DATE",
-            "specialty": "SPECIALTY", "sex": "SEX", "age": "AGE", "coder": "CODER",
-            "admission_method": "ADMISSION_METHOD", "patient_class": "PATIENT_CLASS"}
+# Every attribute a rule may read, so that the rules that ran on the extract run here too; each role's name in
+# capitals is one of the names the reader looks for (PROVIDER, START_DATE, ..., PATIENT_CLASS).
+_HEADERS = {role: role.upper() for role in EPISODE_ROLES}
 _PREFIX = {Kind.DIAGNOSIS: "DIAG_", Kind.PROCEDURE: "OPERTN_"}
 
 

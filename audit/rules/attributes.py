@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `audit --version` start
     import numpy as np
 
 ATTRIBUTES = ("sex", "age", "specialty", "admission_method", "patient_class")
+# How ``rules show`` names each in an example ("patient classification 2").
+LABELS = {"sex": "sex", "age": "age", "specialty": "specialty", "admission_method": "admission method",
+          "patient_class": "patient classification"}
 SEXES = {"male": 1, "female": 2}
 # HES CLASSPAT (NHS Data Dictionary patient classification); 8 not applicable and 9 not known match no rule.
 PATIENT_CLASSES = {"1": "ordinary admission", "2": "day case", "3": "regular day attender",

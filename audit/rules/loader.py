@@ -52,16 +52,15 @@ _RULE_KEYS = {"id", "title", "description", "severity", "source", "effective", "
 _RULE_REQUIRED = ("id", "title", "severity", "require", "expected", "message", "examples")
 _SOURCE_KEYS = {"guidance", "title", "url", "date", "text", "replaces", "note"}
 _VARIANT_KEYS = {"when", "severity", "message", "expected"}
-_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", "sex", "age", "specialty",
-                 "admission_method", "patient_class"}
+_EXAMPLE_KEYS = {"diagnoses", "procedures", "end_date", "severity", "note", *attributes.ATTRIBUTES}
 _BLOCK_KEYS = {"main", "contains", "must_contain"}
 _CODE_KEYS = {"diagnosis": (Kind.DIAGNOSIS, False), "procedure": (Kind.PROCEDURE, False),
               "every_diagnosis": (Kind.DIAGNOSIS, True), "every_procedure": (Kind.PROCEDURE, True)}
 _CODE_TESTS = {"position", "usage", "has_character", "character", "in", "not_in", *c.SEQUENCE_RELATIONS,
                "within_block", "coded_with", "not_coded_with", "unless"}
 _CONDITION_KEYS = ("diagnosis, procedure, every_diagnosis, every_procedure, not_coded_together, block, "
-                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, sex, age, specialty, "
-                   "admission_method, patient_class, all, any, not")
+                   "every_block, malformed, invalid_code, sex_conflict, age_conflict, "
+                   f"{', '.join(attributes.ATTRIBUTES)}, all, any, not")
 
 
 def shipped_rules_dir() -> Path:
@@ -324,10 +323,7 @@ class _FileParser:
                     end_date=end_date.isoformat() if end_date else None, expect_fail=key == "fail",
                     severity=self.severity(e, what) if "severity" in e else None,
                     note=self.text(e, "note", "an example", default=""), line=e.line,
-                    sex=self.attribute(e, "sex"), age=self.attribute(e, "age"),
-                    specialty=self.attribute(e, "specialty"),
-                    admission_method=self.attribute(e, "admission_method"),
-                    patient_class=self.attribute(e, "patient_class"),
+                    **{key: self.attribute(e, key) for key in attributes.ATTRIBUTES},
                 ))
         return tuple(out)
 
